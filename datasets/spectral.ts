@@ -1,0 +1,387 @@
+/**
+ * librosa-compatible spectral features (librosa 0.10.2 defaults unless a parameter says
+ * otherwise). Matrices are frame-major: `m[t][k]` is feature k of frame t, stored as one
+ * Float64Array of frames × bins.
+ */
+import { RealFFT } from './fft.ts';
+
+/** A frames × bins matrix, row-major (one row per frame). */
+export interface Matrix {
+  frames: number;
+  bins: number;
+  data: Float64Array;
+}
+
+export const matrix = (frames: number, bins: number): Matrix => ({ frames, bins, data: new Float64Array(frames * bins) });
+export const at = (m: Matrix, t: number, k: number) => m.data[t * m.bins + k];
+
+/** Periodic Hann window (scipy get_window('hann', n, fftbins=True)). */
+export function hann(n: number): Float64Array {
+  const w = new Float64Array(n);
+  for (let i = 0; i < n; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n);
+  return w;
+}
+
+const fftCache = new Map<number, RealFFT>();
+function fftOf(n: number): RealFFT {
+  let f = fftCache.get(n);
+  if (!f) fftCache.set(n, (f = new RealFFT(n)));
+  return f;
+}
+
+export interface StftResult {
+  re: Matrix;
+  im: Matrix;
+}
+
+/** Centred STFT with constant (zero) padding: n_frames = 1 + floor(len / hop). */
+export function stft(y: ArrayLike<number>, nFft: number, hop: number): StftResult {
+  const pad = nFft >> 1;
+  const frames = 1 + Math.floor(y.length / hop);
+  const bins = nFft / 2 + 1;
+  const re = matrix(frames, bins);
+  const im = matrix(frames, bins);
+  const w = hann(nFft);
+  const fft = fftOf(nFft);
+  const frame = new Float64Array(nFft);
+  const oRe = new Float64Array(bins);
+  const oIm = new Float64Array(bins);
+  for (let t = 0; t < frames; t++) {
+    const start = t * hop - pad;
+    for (let i = 0; i < nFft; i++) {
+      const j = start + i;
+      frame[i] = j >= 0 && j < y.length ? y[j] * w[i] : 0;
+    }
+    fft.forward(frame, oRe, oIm);
+    re.data.set(oRe, t * bins);
+    im.data.set(oIm, t * bins);
+  }
+  return { re, im };
+}
+
+/** |STFT|^power. */
+export function spectrogram(y: ArrayLike<number>, nFft: number, hop: number, power = 2): Matrix {
+  const { re, im } = stft(y, nFft, hop);
+  const out = matrix(re.frames, re.bins);
+  for (let i = 0; i < out.data.length; i++) {
+    const p = re.data[i] * re.data[i] + im.data[i] * im.data[i];
+    out.data[i] = power === 2 ? p : Math.pow(p, power / 2);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- mel scale
+export function hzToMel(f: number, htk = false): number {
+  if (htk) return 2595 * Math.log10(1 + f / 700);
+  const fSp = 200 / 3;
+  const minLogHz = 1000;
+  const minLogMel = minLogHz / fSp;
+  const logstep = Math.log(6.4) / 27;
+  return f >= minLogHz ? minLogMel + Math.log(f / minLogHz) / logstep : f / fSp;
+}
+
+export function melToHz(m: number, htk = false): number {
+  if (htk) return 700 * (10 ** (m / 2595) - 1);
+  const fSp = 200 / 3;
+  const minLogHz = 1000;
+  const minLogMel = minLogHz / fSp;
+  const logstep = Math.log(6.4) / 27;
+  return m >= minLogMel ? minLogHz * Math.exp(logstep * (m - minLogMel)) : fSp * m;
+}
+
+/** numpy.linspace(a, b, n) including its exact last point. */
+export function linspace(a: number, b: number, n: number): Float64Array {
+  const out = new Float64Array(n);
+  const step = (b - a) / (n - 1);
+  for (let i = 0; i < n; i++) out[i] = a + i * step;
+  if (n > 1) out[n - 1] = b;
+  return out;
+}
+
+export function melFrequencies(n: number, fmin: number, fmax: number, htk = false): Float64Array {
+  const mels = linspace(hzToMel(fmin, htk), hzToMel(fmax, htk), n);
+  return mels.map((m) => melToHz(m, htk));
+}
+
+export interface MelOptions {
+  nMels: number;
+  fmin?: number;
+  fmax?: number;
+  htk?: boolean;
+  norm?: 'slaney' | null;
+}
+
+/** librosa.filters.mel: nMels × (1 + nFft/2) weights (bands × FFT bins), float64. */
+export function melFilterBank(sr: number, nFft: number, o: MelOptions): Matrix {
+  const fmin = o.fmin ?? 0;
+  const fmax = o.fmax ?? sr / 2;
+  const htk = o.htk ?? false;
+  const bins = 1 + Math.floor(nFft / 2);
+  const fftFreqs = linspace(0, sr / 2, bins);
+  const melF = melFrequencies(o.nMels + 2, fmin, fmax, htk);
+  const w = matrix(o.nMels, bins); // here "frames" = bands
+  for (let m = 0; m < o.nMels; m++) {
+    const fdiffLo = melF[m + 1] - melF[m];
+    const fdiffHi = melF[m + 2] - melF[m + 1];
+    const enorm = (o.norm === undefined ? 'slaney' : o.norm) === 'slaney' ? 2 / (melF[m + 2] - melF[m]) : 1;
+    for (let k = 0; k < bins; k++) {
+      const lower = -(melF[m] - fftFreqs[k]) / fdiffLo;
+      const upper = (melF[m + 2] - fftFreqs[k]) / fdiffHi;
+      w.data[m * bins + k] = Math.max(0, Math.min(lower, upper)) * enorm;
+    }
+  }
+  return w;
+}
+
+/** Multiply each frame of a power spectrogram by a filter bank: frames × bands. */
+export function applyFilterBank(spec: Matrix, fb: Matrix): Matrix {
+  const out = matrix(spec.frames, fb.frames);
+  for (let t = 0; t < spec.frames; t++) {
+    const row = t * spec.bins;
+    for (let m = 0; m < fb.frames; m++) {
+      const wrow = m * fb.bins;
+      let s = 0;
+      for (let k = 0; k < fb.bins; k++) s += fb.data[wrow + k] * spec.data[row + k];
+      out.data[t * out.bins + m] = s;
+    }
+  }
+  return out;
+}
+
+const fbCache = new Map<string, Matrix>();
+export function melSpectrogram(y: ArrayLike<number>, sr: number, nFft: number, hop: number, nMels: number): Matrix {
+  const key = `${sr}/${nFft}/${nMels}`;
+  let fb = fbCache.get(key);
+  if (!fb) fbCache.set(key, (fb = melFilterBank(sr, nFft, { nMels })));
+  return applyFilterBank(spectrogram(y, nFft, hop), fb);
+}
+
+/** librosa.power_to_db with amin 1e-10; ref is a value (use 'max' for the matrix maximum). */
+export function powerToDb(s: Matrix, ref: number | 'max' = 1, topDb: number | null = 80, amin = 1e-10): Matrix {
+  let refValue = ref === 'max' ? 0 : ref;
+  if (ref === 'max') for (const v of s.data) refValue = Math.max(refValue, v);
+  const out = matrix(s.frames, s.bins);
+  const offset = 10 * Math.log10(Math.max(amin, refValue));
+  let max = -Infinity;
+  for (let i = 0; i < s.data.length; i++) {
+    const v = 10 * Math.log10(Math.max(amin, s.data[i])) - offset;
+    out.data[i] = v;
+    if (v > max) max = v;
+  }
+  if (topDb !== null) {
+    const floor = max - topDb;
+    for (let i = 0; i < out.data.length; i++) if (out.data[i] < floor) out.data[i] = floor;
+  }
+  return out;
+}
+
+/** DCT-II with orthonormal scaling along each frame, keeping the first nOut coefficients. */
+export function dctOrtho(m: Matrix, nOut: number): Matrix {
+  const n = m.bins;
+  const basis = new Float64Array(nOut * n);
+  for (let k = 0; k < nOut; k++) {
+    const scale = k === 0 ? Math.sqrt(1 / (4 * n)) : Math.sqrt(1 / (2 * n));
+    for (let i = 0; i < n; i++) basis[k * n + i] = 2 * scale * Math.cos((Math.PI * k * (2 * i + 1)) / (2 * n));
+  }
+  const out = matrix(m.frames, nOut);
+  for (let t = 0; t < m.frames; t++) {
+    for (let k = 0; k < nOut; k++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += basis[k * n + i] * m.data[t * n + i];
+      out.data[t * nOut + k] = s;
+    }
+  }
+  return out;
+}
+
+/** librosa.feature.mfcc(y, sr, n_mfcc) with its defaults: dB (ref 1, top_db 80) then DCT-II ortho. */
+export function mfccFromMel(mel: Matrix, nMfcc: number): Matrix {
+  return dctOrtho(powerToDb(mel, 1, 80), nMfcc);
+}
+
+/** librosa.feature.delta (width 9, order 1): Savitzky–Golay derivative with interpolated edges. */
+export function delta(m: Matrix, width = 9): Matrix {
+  // savgol_filter(deriv=1, polyorder=1, mode='interp'): a least-squares slope over the window;
+  // at the edges the polynomial is fitted to the first/last `width` frames.
+  const half = width >> 1;
+  const out = matrix(m.frames, m.bins);
+  if (m.frames < width) return out; // librosa raises; we define the derivative of too short input as 0
+  const slope = (k: number, lo: number, at: number) => {
+    let sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (let j = 0; j < width; j++) {
+      const x = lo + j;
+      const v = m.data[x * m.bins + k];
+      sx += x; sy += v; sxx += x * x; sxy += x * v;
+    }
+    void at;
+    return (width * sxy - sx * sy) / (width * sxx - sx * sx);
+  };
+  for (let t = 0; t < m.frames; t++) {
+    const lo = Math.min(Math.max(0, t - half), m.frames - width);
+    for (let k = 0; k < m.bins; k++) out.data[t * m.bins + k] = slope(k, lo, t);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- frame features
+/** librosa.feature.zero_crossing_rate: edge padding, |y| ≤ 1e-10 is zero, zero counts as positive. */
+export function zeroCrossingRate(y: ArrayLike<number>, frameLength = 2048, hop = 512): Float64Array {
+  const pad = frameLength >> 1;
+  const n = y.length;
+  const frames = 1 + Math.floor(n / hop);
+  const out = new Float64Array(frames);
+  const neg = (j: number) => {
+    const v = y[Math.min(n - 1, Math.max(0, j))];
+    return Math.abs(v) > 1e-10 && v < 0;
+  };
+  for (let t = 0; t < frames; t++) {
+    const start = t * hop - pad;
+    let c = 0;
+    let prev = neg(start);
+    for (let i = 1; i < frameLength; i++) {
+      const cur = neg(start + i);
+      if (cur !== prev) c++;
+      prev = cur;
+    }
+    out[t] = c / frameLength;
+  }
+  return out;
+}
+
+/** librosa.feature.rms on the waveform: zero padding, no window. */
+export function rms(y: ArrayLike<number>, frameLength = 2048, hop = 512): Float64Array {
+  const pad = frameLength >> 1;
+  const frames = 1 + Math.floor(y.length / hop);
+  const out = new Float64Array(frames);
+  for (let t = 0; t < frames; t++) {
+    const start = t * hop - pad;
+    let s = 0;
+    for (let i = Math.max(0, -start); i < frameLength && start + i < y.length; i++) s += y[start + i] * y[start + i];
+    out[t] = Math.sqrt(s / frameLength);
+  }
+  return out;
+}
+
+/** librosa.feature.spectral_centroid on the magnitude STFT; 0 for silent frames. */
+export function spectralCentroid(mag: Matrix, sr: number, nFft: number): Float64Array {
+  const out = new Float64Array(mag.frames);
+  for (let t = 0; t < mag.frames; t++) {
+    let s = 0, fs = 0;
+    for (let k = 0; k < mag.bins; k++) {
+      const v = mag.data[t * mag.bins + k];
+      s += v;
+      fs += ((k * sr) / nFft) * v;
+    }
+    out[t] = s > 1e-300 ? fs / s : 0;
+  }
+  return out;
+}
+
+/** librosa.filters.chroma(sr, n_fft, tuning, n_chroma=12): 12 × (1 + nFft/2). */
+export function chromaFilterBank(sr: number, nFft: number, tuning = 0, nChroma = 12, ctroct = 5, octwidth = 2): Matrix {
+  const a440 = 440 * 2 ** (tuning / nChroma);
+  const frq = new Float64Array(nFft);
+  for (let i = 1; i < nFft; i++) frq[i] = nChroma * Math.log2((i * sr) / nFft / (a440 / 16));
+  frq[0] = frq[1] - 1.5 * nChroma;
+  const width = new Float64Array(nFft);
+  for (let i = 0; i < nFft - 1; i++) width[i] = Math.max(frq[i + 1] - frq[i], 1);
+  width[nFft - 1] = 1;
+  const half = Math.round(nChroma / 2);
+  const w = new Float64Array(nChroma * nFft);
+  for (let i = 0; i < nFft; i++) {
+    let norm = 0;
+    for (let c = 0; c < nChroma; c++) {
+      const d = mod(frq[i] - c + half + 10 * nChroma, nChroma) - half;
+      const v = Math.exp(-0.5 * ((2 * d) / width[i]) ** 2);
+      w[c * nFft + i] = v;
+      norm += v * v;
+    }
+    norm = Math.sqrt(norm);
+    const oct = Math.exp(-0.5 * ((frq[i] / nChroma - ctroct) / octwidth) ** 2);
+    for (let c = 0; c < nChroma; c++) w[c * nFft + i] = (w[c * nFft + i] / norm) * oct;
+  }
+  // base_c: roll by −3 so that row 0 is C; keep the non-aliased bins.
+  const bins = 1 + Math.floor(nFft / 2);
+  const out = matrix(nChroma, bins);
+  for (let c = 0; c < nChroma; c++) {
+    const src = (c + 3) % nChroma;
+    for (let k = 0; k < bins; k++) out.data[c * bins + k] = w[src * nFft + k];
+  }
+  return out;
+}
+
+const mod = (a: number, b: number) => a - b * Math.floor(a / b);
+
+/** librosa.feature.chroma_stft with tuning=0 (no tuning estimation): each frame scaled to max 1. */
+export function chromaStft(power: Matrix, sr: number, nFft: number): Matrix {
+  const out = applyFilterBank(power, chromaFilterBank(sr, nFft, 0));
+  for (let t = 0; t < out.frames; t++) {
+    let max = 0;
+    for (let c = 0; c < out.bins; c++) max = Math.max(max, Math.abs(out.data[t * out.bins + c]));
+    if (max > 1e-300) for (let c = 0; c < out.bins; c++) out.data[t * out.bins + c] /= max;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- phase vocoder
+/** librosa.effects.time_stretch: STFT (2048/512), phase vocoder, iSTFT to round(len / rate). */
+export function timeStretch(y: ArrayLike<number>, rate: number, nFft = 2048, hop = 512): Float32Array {
+  if (!(rate > 0)) throw new Error(`time_stretch rate must be positive, got ${rate}`);
+  const { re, im } = stft(y, nFft, hop);
+  const bins = re.bins;
+  const nIn = re.frames;
+  const steps: number[] = [];
+  for (let s = 0; s < nIn; s += rate) steps.push(s);
+  const outRe = matrix(steps.length, bins);
+  const outIm = matrix(steps.length, bins);
+  const phiAdvance = linspace(0, Math.PI * hop, bins);
+  const phase = new Float64Array(bins);
+  for (let k = 0; k < bins; k++) phase[k] = Math.atan2(im.data[k], re.data[k]);
+  const col = (t: number, k: number): [number, number] => (t < nIn ? [re.data[t * bins + k], im.data[t * bins + k]] : [0, 0]);
+  steps.forEach((step, t) => {
+    const i0 = Math.floor(step);
+    const alpha = step - i0;
+    for (let k = 0; k < bins; k++) {
+      const [r0, q0] = col(i0, k);
+      const [r1, q1] = col(i0 + 1, k);
+      const mag = (1 - alpha) * Math.hypot(r0, q0) + alpha * Math.hypot(r1, q1);
+      outRe.data[t * bins + k] = mag * Math.cos(phase[k]);
+      outIm.data[t * bins + k] = mag * Math.sin(phase[k]);
+      let dphase = Math.atan2(q1, r1) - Math.atan2(q0, r0) - phiAdvance[k];
+      dphase -= 2 * Math.PI * roundHalfEven(dphase / (2 * Math.PI));
+      phase[k] += phiAdvance[k] + dphase;
+    }
+  });
+  return istft(outRe, outIm, hop, Math.round(y.length / rate));
+}
+
+/** numpy.round: halves to even. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** librosa.istft (Hann, centred) with an exact output length. */
+export function istft(re: Matrix, im: Matrix, hop: number, length: number): Float32Array {
+  const nFft = 2 * (re.bins - 1);
+  const w = hann(nFft);
+  const fft = fftOf(nFft);
+  const total = nFft + hop * (re.frames - 1);
+  const y = new Float64Array(total);
+  const wss = new Float64Array(total);
+  const frame = new Float64Array(nFft);
+  for (let t = 0; t < re.frames; t++) {
+    fft.inverse(re.data.subarray(t * re.bins, (t + 1) * re.bins), im.data.subarray(t * re.bins, (t + 1) * re.bins), frame);
+    for (let i = 0; i < nFft; i++) {
+      y[t * hop + i] += frame[i] * w[i];
+      wss[t * hop + i] += w[i] * w[i];
+    }
+  }
+  const out = new Float32Array(length);
+  const start = nFft >> 1;
+  for (let i = 0; i < length && start + i < total; i++) {
+    const s = wss[start + i];
+    out[i] = s > 1.1754943508222875e-38 ? y[start + i] / s : y[start + i];
+  }
+  return out;
+}

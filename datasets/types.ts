@@ -1,0 +1,42 @@
+/** The harmonized emotion vocabulary every corpus label is mapped into. */
+export const EMOTIONS = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'] as const;
+export type Emotion = (typeof EMOTIONS)[number];
+export type Gender = 'female' | 'male';
+
+/** Where a clip's samples come from: a file on disk, or the synthetic generator. */
+export type ClipSource =
+  | { kind: 'file'; path: string }
+  | { kind: 'synthetic'; spec: import('./synthetic.ts').UtteranceSpec };
+
+/** One utterance with everything we know about it. Fields are what fairness slices group by. */
+export interface Clip {
+  /** Unique within a run: `<corpus>/<file stem>`. */
+  id: string;
+  source: ClipSource;
+  corpus: string;
+  speaker: string;
+  gender?: Gender;
+  age?: number;
+  race?: string;
+  ethnicity?: string;
+  emotion: Emotion;
+  /** The corpus's own label, before harmonization (shown in the report's label mapping). */
+  originalLabel: string;
+  intensity?: string;
+  sentence?: string;
+}
+
+/** A file a loader looked at and did not use, with the reason. */
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+export interface LoadResult {
+  clips: Clip[];
+  skipped: SkippedFile[];
+}
+
+export function clipPath(clip: Clip): string {
+  return clip.source.kind === 'file' ? clip.source.path : `synthetic:${clip.id}`;
+}

@@ -1,0 +1,108 @@
+/**
+ * A small schema language for the suite format: one description serves both validation
+ * (with the path of every offending field) and the JSON Schema that `serbench schema` prints.
+ */
+export type Schema =
+  | { type: 'string'; enum?: readonly string[]; description?: string; default?: string }
+  | { type: 'number'; minimum?: number; maximum?: number; integer?: boolean; description?: string; default?: number }
+  | { type: 'boolean'; description?: string; default?: boolean }
+  | { type: 'array'; items: Schema; minItems?: number; maxItems?: number; description?: string }
+  | {
+      type: 'object';
+      properties?: Record<string, Schema>;
+      required?: readonly string[];
+      /** Schema of keys not listed in properties (a map); absent = unknown keys are errors. */
+      additionalProperties?: Schema;
+      description?: string;
+    }
+  | { anyOf: Schema[]; description?: string };
+
+export type Path = (string | number)[];
+export interface SchemaError {
+  path: Path;
+  message: string;
+}
+
+function describe(s: Schema): string {
+  if ('anyOf' in s) return s.anyOf.map(describe).join(' or ');
+  if (s.type === 'string' && s.enum) return `one of ${s.enum.join(', ')}`;
+  if (s.type === 'array') return `a list of ${describe(s.items)}`;
+  if (s.type === 'number' && s.integer) return 'a whole number';
+  return s.type === 'object' ? 'a mapping' : `a ${s.type}`;
+}
+
+export function validate(value: unknown, schema: Schema, path: Path = []): SchemaError[] {
+  if ('anyOf' in schema) {
+    for (const alt of schema.anyOf) if (validate(value, alt, path).length === 0) return [];
+    return [{ path, message: `must be ${describe(schema)}` }];
+  }
+  const err = (message: string): SchemaError[] => [{ path, message }];
+  switch (schema.type) {
+    case 'string':
+      if (typeof value !== 'string') return err(`must be ${describe(schema)}, got ${show(value)}`);
+      if (schema.enum && !schema.enum.includes(value)) return err(`"${value}" is not ${describe(schema)}`);
+      return [];
+    case 'number': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) return err(`must be a number, got ${show(value)}`);
+      if (schema.integer && !Number.isInteger(value)) return err(`must be a whole number, got ${value}`);
+      if (schema.minimum !== undefined && value < schema.minimum) return err(`must be ≥ ${schema.minimum}, got ${value}`);
+      if (schema.maximum !== undefined && value > schema.maximum) return err(`must be ≤ ${schema.maximum}, got ${value}`);
+      return [];
+    }
+    case 'boolean':
+      return typeof value === 'boolean' ? [] : err(`must be true or false, got ${show(value)}`);
+    case 'array': {
+      if (!Array.isArray(value)) return err(`must be ${describe(schema)}, got ${show(value)}`);
+      if (schema.minItems !== undefined && value.length < schema.minItems) return err(`needs at least ${schema.minItems} item(s)`);
+      if (schema.maxItems !== undefined && value.length > schema.maxItems) return err(`takes at most ${schema.maxItems} item(s)`);
+      return value.flatMap((v, i) => validate(v, schema.items, [...path, i]));
+    }
+    case 'object': {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return err(`must be a mapping, got ${show(value)}`);
+      const obj = value as Record<string, unknown>;
+      const out: SchemaError[] = [];
+      for (const key of schema.required ?? []) {
+        if (obj[key] === undefined) out.push({ path: [...path, key], message: 'is required' });
+      }
+      for (const [key, v] of Object.entries(obj)) {
+        const sub = schema.properties?.[key] ?? schema.additionalProperties;
+        if (!sub) {
+          const known = Object.keys(schema.properties ?? {});
+          out.push({ path: [...path, key], message: `unknown field (known: ${known.join(', ')})` });
+        } else out.push(...validate(v, sub, [...path, key]));
+      }
+      return out;
+    }
+  }
+}
+
+function show(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** Draft 2020-12 JSON Schema for editors. */
+export function toJsonSchema(schema: Schema): Record<string, unknown> {
+  if ('anyOf' in schema) return { anyOf: schema.anyOf.map(toJsonSchema), description: schema.description };
+  const base: Record<string, unknown> = { description: schema.description };
+  switch (schema.type) {
+    case 'string':
+      return { ...base, type: 'string', enum: schema.enum, default: schema.default };
+    case 'number':
+      return { ...base, type: schema.integer ? 'integer' : 'number', minimum: schema.minimum, maximum: schema.maximum, default: schema.default };
+    case 'boolean':
+      return { ...base, type: 'boolean', default: schema.default };
+    case 'array':
+      return { ...base, type: 'array', items: toJsonSchema(schema.items), minItems: schema.minItems, maxItems: schema.maxItems };
+    case 'object':
+      return {
+        ...base,
+        type: 'object',
+        properties: schema.properties && Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, toJsonSchema(v)])),
+        required: schema.required,
+        additionalProperties: schema.additionalProperties ? toJsonSchema(schema.additionalProperties) : false,
+      };
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Split protocols. Every protocol is seeded and returns folds of clip indices; the leakage
+ * audit counts what train and test share so that a speaker-dependent number is never sold
+ * as a speaker-independent one.
+ */
+import type { Clip } from '../datasets/types.ts';
+import { Rng } from '../datasets/random.ts';
+import type { Suite } from './suite.ts';
+
+export interface Fold {
+  name: string;
+  train: number[];
+  val: number[];
+  test: number[];
+}
+
+export interface LeakageAudit {
+  fold: string;
+  sharedSpeakers: string[];
+  sharedClips: string[];
+  /** Speakers of val that also train (early stopping then sees known voices). */
+  valTrainSharedSpeakers: number;
+  speakerIndependent: boolean;
+}
+
+type SplitSettings = Suite['split'];
+
+/** Group indices by a key, in first-seen order (deterministic). */
+function groupBy(idx: number[], key: (i: number) => string): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  for (const i of idx) {
+    const k = key(i);
+    if (!m.has(k)) m.set(k, []);
+    m.get(k)!.push(i);
+  }
+  return m;
+}
+
+/**
+ * Stratified random split of `idx` by emotion: each class contributes round(n·fraction) to the
+ * held-out part, so per-class counts are within ±1 of the exact proportion.
+ */
+function stratifiedTake(clips: Clip[], idx: number[], fraction: number, rng: Rng): [rest: number[], taken: number[]] {
+  const rest: number[] = [];
+  const taken: number[] = [];
+  for (const group of groupBy(idx, (i) => clips[i].emotion).values()) {
+    const g = rng.shuffle([...group]);
+    const k = Math.round(g.length * fraction);
+    taken.push(...g.slice(0, k));
+    rest.push(...g.slice(k));
+  }
+  return [rest.sort((a, b) => a - b), taken.sort((a, b) => a - b)];
+}
+
+/** Hold out whole speakers: about `fraction` of the clips, speakers drawn per corpus and gender. */
+function speakerTake(clips: Clip[], idx: number[], fraction: number, rng: Rng): [rest: number[], taken: number[]] {
+  if (fraction <= 0) return [idx, []];
+  const bySpeaker = groupBy(idx, (i) => clips[i].speaker);
+  const strata = groupBy([...bySpeaker.keys()].map((_, j) => j), (j) => {
+    const c = clips[[...bySpeaker.values()][j][0]];
+    return `${c.corpus}|${c.gender ?? '?'}`;
+  });
+  const speakers = [...bySpeaker.keys()];
+  const heldOut = new Set<string>();
+  for (const members of strata.values()) {
+    const names = rng.shuffle(members.map((j) => speakers[j]));
+    // At least one speaker per stratum when the stratum has two or more; never all of them.
+    const k = Math.min(names.length - 1, Math.max(names.length >= 2 ? 1 : 0, Math.round(names.length * fraction)));
+    for (const s of names.slice(0, k)) heldOut.add(s);
+  }
+  if (heldOut.size === 0 && speakers.length >= 2) heldOut.add(rng.pick(speakers));
+  const rest = idx.filter((i) => !heldOut.has(clips[i].speaker));
+  const taken = idx.filter((i) => heldOut.has(clips[i].speaker));
+  return [rest, taken];
+}
+
+export function makeFolds(clips: Clip[], split: SplitSettings, seed: number): Fold[] {
+  const rng = new Rng(`split:${seed}`);
+  const all = clips.map((_, i) => i);
+  const byGroup = (field: 'corpus' | 'speaker') => groupBy(all, (i) => clips[i][field]);
+  const trainVal = (name: string, trainPool: number[], test: number[], bySpeaker: boolean): Fold => {
+    const frac = split.val_fraction / Math.max(1e-9, 1 - split.test_fraction);
+    const [train, val] = bySpeaker ? speakerTake(clips, trainPool, frac, rng) : stratifiedTake(clips, trainPool, frac, rng);
+    return { name, train, val, test };
+  };
+  let folds: Fold[];
+  switch (split.protocol) {
+    case 'stratified': {
+      const [pool, test] = stratifiedTake(clips, all, split.test_fraction, rng);
+      folds = [trainVal('random', pool, test, false)];
+      break;
+    }
+    case 'speaker-independent': {
+      const [pool, test] = speakerTake(clips, all, split.test_fraction, rng);
+      folds = [trainVal('held-out-speakers', pool, test, true)];
+      break;
+    }
+    case 'group-kfold': {
+      // scikit-learn GroupKFold: largest speakers first, each to the currently smallest fold.
+      const groups = [...byGroup('speaker').entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]));
+      const k = Math.min(split.folds, groups.length);
+      const bins: number[][] = Array.from({ length: k }, () => []);
+      for (const [, members] of groups) {
+        const smallest = bins.reduce((best, b, j) => (b.length < bins[best].length ? j : best), 0);
+        bins[smallest].push(...members);
+      }
+      folds = bins.map((test, j) => {
+        const t = new Set(test);
+        return trainVal(`fold-${j + 1}`, all.filter((i) => !t.has(i)), test.sort((a, b) => a - b), true);
+      });
+      break;
+    }
+    case 'leave-one-corpus-out':
+    case 'leave-one-speaker-out': {
+      const field = split.protocol === 'leave-one-corpus-out' ? 'corpus' : 'speaker';
+      const groups = byGroup(field);
+      if (groups.size < 2) throw new Error(`${split.protocol} needs at least two ${field}s, the data has ${groups.size}`);
+      folds = [...groups.entries()].map(([name, test]) => {
+        const t = new Set(test);
+        return trainVal(`without-${name}`, all.filter((i) => !t.has(i)), test, true);
+      });
+      break;
+    }
+  }
+  if (split.max_folds) folds = folds.slice(0, split.max_folds);
+  for (const f of folds) {
+    if (f.train.length === 0) throw new Error(`split ${split.protocol}, fold ${f.name}: no training clips`);
+    if (f.test.length === 0) throw new Error(`split ${split.protocol}, fold ${f.name}: no test clips`);
+  }
+  return folds;
+}
+
+export function auditLeakage(clips: Clip[], fold: Fold, promisedIndependent: boolean): LeakageAudit {
+  const trainSpeakers = new Set(fold.train.map((i) => clips[i].speaker));
+  const trainIds = new Set(fold.train.map((i) => clips[i].id));
+  const testSpeakers = new Set(fold.test.map((i) => clips[i].speaker));
+  const sharedSpeakers = [...testSpeakers].filter((s) => trainSpeakers.has(s)).sort();
+  const sharedClips = fold.test.map((i) => clips[i].id).filter((id) => trainIds.has(id));
+  const valTrainSharedSpeakers = new Set(fold.val.map((i) => clips[i].speaker).filter((s) => trainSpeakers.has(s))).size;
+  if (promisedIndependent && sharedSpeakers.length > 0) {
+    throw new Error(`leakage: fold ${fold.name} promises held-out speakers but shares ${sharedSpeakers.join(', ')}`);
+  }
+  return { fold: fold.name, sharedSpeakers, sharedClips, valTrainSharedSpeakers, speakerIndependent: sharedSpeakers.length === 0 };
+}
+
+export const SPEAKER_INDEPENDENT: ReadonlySet<string> = new Set(['speaker-independent', 'group-kfold', 'leave-one-speaker-out']);

@@ -1,0 +1,352 @@
+/**
+ * The suite format: a declarative YAML file saying which corpora, split, augmentations,
+ * features and models a run uses. `loadSuite` validates it completely before any work and
+ * reports every problem with its YAML line and field.
+ */
+import { readFileSync, existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument, LineCounter, isNode, type Node as YamlNode } from 'yaml';
+import { validate, toJsonSchema, type Schema, type Path } from './schema.ts';
+import { EMOTIONS, type Emotion, type Gender } from '../datasets/types.ts';
+import { FILE_CORPORA } from '../datasets/corpora.ts';
+import { DEFAULT_PARAMS, PARAM_SCHEMAS, MODEL_TYPES, FEATURE_KINDS, ACCEPTED_FEATURES, type ModelType, type FeatureKind, type ParamsByType } from '../models/params.ts';
+
+export const CORPORA = [...FILE_CORPORA, 'synthetic'] as const;
+export const PROTOCOLS = ['stratified', 'speaker-independent', 'group-kfold', 'leave-one-corpus-out', 'leave-one-speaker-out'] as const;
+export const AUGMENTATIONS = ['noise', 'time_stretch', 'pitch_shift', 'gain', 'time_shift', 'spec_augment'] as const;
+export const SLICE_FIELDS = ['corpus', 'speaker', 'gender', 'age_band', 'emotion', 'intensity', 'race', 'ethnicity'] as const;
+export type SliceField = (typeof SLICE_FIELDS)[number];
+
+const emotion: Schema = { type: 'string', enum: EMOTIONS };
+const range = (d: string, minimum?: number): Schema => ({
+  anyOf: [{ type: 'number', minimum }, { type: 'array', items: { type: 'number', minimum }, minItems: 2, maxItems: 2 }],
+  description: `${d}: a value, or [low, high] drawn uniformly per copy`,
+});
+const prob: Schema = { type: 'number', minimum: 0, maximum: 1, description: 'probability that this op is applied to a copy' };
+
+const SUITE_SCHEMA: Schema = {
+  type: 'object',
+  required: ['name', 'datasets', 'models'],
+  properties: {
+    name: { type: 'string', description: 'suite name, shown in the report' },
+    description: { type: 'string' },
+    seeds: { type: 'array', items: { type: 'number', integer: true, minimum: 0 }, minItems: 1, description: 'one run of every model per seed' },
+    datasets: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['corpus'],
+        properties: {
+          corpus: { type: 'string', enum: CORPORA },
+          path: { type: 'string', description: 'corpus folder, relative to the suite file (not for synthetic)' },
+          demographics: { type: 'string', description: 'CREMA-D VideoDemographics.csv (default: found in the folder)' },
+          filter: {
+            type: 'object',
+            properties: {
+              emotions: { type: 'array', items: emotion },
+              speakers: { type: 'array', items: { type: 'string' } },
+              genders: { type: 'array', items: { type: 'string', enum: ['female', 'male'] } },
+              max_clips: { type: 'number', integer: true, minimum: 1, description: 'keep at most this many clips (deterministic, stratified)' },
+            },
+          },
+          synthetic: {
+            type: 'object',
+            description: 'options of the built-in synthetic corpus',
+            properties: {
+              speakers_per_corpus: { type: 'number', integer: true, minimum: 2 },
+              clips_per_emotion: { type: 'number', integer: true, minimum: 1 },
+              conditions: { type: 'number', integer: true, minimum: 1, maximum: 2, description: 'recording conditions, each a corpus' },
+              seed: { type: 'number', integer: true, minimum: 0 },
+              bias: {
+                type: 'object',
+                required: ['snr_db'],
+                description: 'record one group worse (known fairness answer)',
+                properties: { corpus: { type: 'string' }, gender: { type: 'string', enum: ['female', 'male'] }, snr_db: { type: 'number' } },
+              },
+            },
+          },
+        },
+      },
+    },
+    labels: {
+      type: 'object',
+      properties: {
+        set: { type: 'array', items: emotion, minItems: 2, description: 'the classes; clips whose label is not in it (after map) are dropped' },
+        map: { type: 'object', additionalProperties: emotion, description: 'relabel before filtering, e.g. calm: neutral' },
+      },
+    },
+    split: {
+      type: 'object',
+      properties: {
+        protocol: { type: 'string', enum: PROTOCOLS },
+        test_fraction: { type: 'number', minimum: 0.01, maximum: 0.9 },
+        val_fraction: { type: 'number', minimum: 0, maximum: 0.9 },
+        folds: { type: 'number', integer: true, minimum: 2, description: 'group-kfold: number of folds' },
+        max_folds: { type: 'number', integer: true, minimum: 1, description: 'leave-one-*-out: run only the first N folds' },
+      },
+    },
+    augment: {
+      type: 'object',
+      properties: {
+        copies: { type: 'number', integer: true, minimum: 0, description: 'augmented copies per training clip' },
+        ops: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['type'],
+            properties: {
+              type: { type: 'string', enum: AUGMENTATIONS },
+              p: prob,
+              snr_db: range('noise SNR in dB'),
+              rate: range('time-stretch rate', 0.1),
+              semitones: range('pitch shift in semitones'),
+              db: range('gain in dB'),
+              max_seconds: { type: 'number', minimum: 0 },
+              time_masks: { type: 'number', integer: true, minimum: 0 },
+              time_width: { type: 'number', integer: true, minimum: 1 },
+              freq_masks: { type: 'number', integer: true, minimum: 0 },
+              freq_width: { type: 'number', integer: true, minimum: 1 },
+            },
+          },
+        },
+      },
+    },
+    features: {
+      type: 'object',
+      properties: {
+        sample_rate: { type: 'number', integer: true, minimum: 4000, maximum: 96000 },
+        duration: { type: 'number', minimum: 0.1, description: 'seconds: clips are trimmed of silence, then centre-cropped or zero-padded' },
+        trim_db: { type: 'number', minimum: 0, description: 'silence threshold below peak for trimming (0 = no trimming)' },
+        n_fft: { type: 'number', integer: true, minimum: 16 },
+        hop_length: { type: 'number', integer: true, minimum: 1 },
+        n_mels: { type: 'number', integer: true, minimum: 4 },
+        n_mfcc: { type: 'number', integer: true, minimum: 2 },
+      },
+    },
+    models: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['type'],
+        properties: {
+          name: { type: 'string', description: 'unique name (default: the type)' },
+          type: { type: 'string', enum: MODEL_TYPES },
+          features: { type: 'string', enum: FEATURE_KINDS },
+          params: { type: 'object', additionalProperties: { anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }, { type: 'array', items: { type: 'number' } }] } },
+        },
+      },
+    },
+    evaluation: {
+      type: 'object',
+      properties: {
+        bootstrap: { type: 'number', integer: true, minimum: 0, description: 'bootstrap resamples for confidence intervals' },
+        confidence: { type: 'number', minimum: 0.5, maximum: 0.999 },
+        ece_bins: { type: 'number', integer: true, minimum: 2 },
+        slices: { type: 'array', items: { type: 'string', enum: SLICE_FIELDS } },
+        intersections: { type: 'array', items: { type: 'array', items: { type: 'string', enum: SLICE_FIELDS }, minItems: 2 } },
+        min_slice: { type: 'number', integer: true, minimum: 1, description: 'slices smaller than this are flagged' },
+        temperature_scaling: { type: 'boolean' },
+      },
+    },
+    report: {
+      type: 'object',
+      properties: {
+        title: { type: 'string' },
+        spectrograms: { type: 'boolean', description: 'example spectrogram per emotion and corpus' },
+      },
+    },
+  },
+};
+
+export type Range = number | [number, number];
+export interface AugmentOp {
+  type: (typeof AUGMENTATIONS)[number];
+  p?: number;
+  snr_db?: Range;
+  rate?: Range;
+  semitones?: Range;
+  db?: Range;
+  max_seconds?: number;
+  time_masks?: number;
+  time_width?: number;
+  freq_masks?: number;
+  freq_width?: number;
+}
+
+export interface DatasetSpec {
+  corpus: (typeof CORPORA)[number];
+  /** Absolute, resolved against the suite file's folder. */
+  path?: string;
+  demographics?: string;
+  filter?: { emotions?: Emotion[]; speakers?: string[]; genders?: Gender[]; max_clips?: number };
+  synthetic?: {
+    speakers_per_corpus?: number;
+    clips_per_emotion?: number;
+    conditions?: number;
+    seed?: number;
+    bias?: { corpus?: string; gender?: Gender; snr_db: number };
+  };
+}
+
+export interface FeatureSettings {
+  sample_rate: number;
+  duration: number;
+  trim_db: number;
+  n_fft: number;
+  hop_length: number;
+  n_mels: number;
+  n_mfcc: number;
+}
+
+export type ModelSpec = {
+  [T in ModelType]: { name: string; type: T; features: FeatureKind; params: ParamsByType[T] };
+}[ModelType];
+
+export interface Suite {
+  name: string;
+  description?: string;
+  seeds: number[];
+  datasets: DatasetSpec[];
+  labels: { set: Emotion[]; map: Partial<Record<Emotion, Emotion>> };
+  split: {
+    protocol: (typeof PROTOCOLS)[number];
+    test_fraction: number;
+    val_fraction: number;
+    folds: number;
+    max_folds?: number;
+  };
+  augment: { copies: number; ops: AugmentOp[] };
+  features: FeatureSettings;
+  models: ModelSpec[];
+  evaluation: {
+    bootstrap: number;
+    confidence: number;
+    ece_bins: number;
+    slices: SliceField[];
+    intersections: SliceField[][];
+    min_slice: number;
+    temperature_scaling: boolean;
+  };
+  report: { title: string; spectrograms: boolean };
+  /** The YAML text as given (shown in the report's provenance page). */
+  source: string;
+  sourcePath: string;
+}
+
+export class SuiteError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: { line?: number; field: string; message: string }[],
+  ) {
+    super(problems.map((p) => `${file}${p.line ? `:${p.line}` : ''}: ${p.field}: ${p.message}`).join('\n'));
+    this.name = 'SuiteError';
+  }
+}
+
+export function suiteJsonSchema(): Record<string, unknown> {
+  return { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'serbench suite', ...toJsonSchema(SUITE_SCHEMA) };
+}
+
+const fieldName = (path: Path) => path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') || '(top level)';
+
+/** Load, validate and fill defaults. Throws SuiteError listing every problem. */
+export function loadSuite(file: string): Suite {
+  if (!existsSync(file)) throw new SuiteError(file, [{ field: '(file)', message: 'suite file does not exist' }]);
+  const text = readFileSync(file, 'utf8');
+  return parseSuite(text, file);
+}
+
+export function parseSuite(text: string, file: string): Suite {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const lineOf = (path: Path): number | undefined => {
+    for (let p = path; p.length >= 0; p = p.slice(0, -1)) {
+      const node = p.length === 0 ? doc.contents : doc.getIn(p, true);
+      if (isNode(node) && (node as YamlNode).range) return lineCounter.linePos((node as YamlNode).range![0]).line;
+      // a missing key: point at its parent
+      if (p.length === 0) return undefined;
+    }
+    return undefined;
+  };
+  if (doc.errors.length > 0) {
+    throw new SuiteError(file, doc.errors.map((e) => ({ line: e.linePos?.[0]?.line, field: '(syntax)', message: e.message.split('\n')[0] })));
+  }
+  const raw = doc.toJS() as unknown;
+  const problems: { line?: number; field: string; message: string }[] = [];
+  const add = (path: Path, message: string) => problems.push({ line: lineOf(path), field: fieldName(path), message });
+  for (const e of validate(raw, SUITE_SCHEMA)) add(e.path, e.message);
+  if (problems.length) throw new SuiteError(file, problems);
+
+  const r = raw as Record<string, any>;
+  const base = dirname(resolve(file));
+  // Cross-field checks: paths exist, model params fit the family, features fit the model.
+  const datasets: DatasetSpec[] = (r.datasets as any[]).map((d, i) => {
+    const spec: DatasetSpec = { ...d };
+    if (d.corpus === 'synthetic') {
+      if (d.path) add(['datasets', i, 'path'], 'the synthetic corpus is generated; it takes no path');
+    } else {
+      if (!d.path) add(['datasets', i, 'path'], `is required for corpus ${d.corpus}`);
+      else {
+        spec.path = resolve(base, d.path);
+        if (!existsSync(spec.path) || !statSync(spec.path).isDirectory()) add(['datasets', i, 'path'], `folder ${spec.path} does not exist`);
+      }
+      if (d.synthetic) add(['datasets', i, 'synthetic'], 'only for corpus: synthetic');
+    }
+    if (d.demographics) {
+      spec.demographics = resolve(base, d.demographics);
+      if (d.corpus !== 'crema-d') add(['datasets', i, 'demographics'], 'only for corpus: crema-d');
+      else if (!existsSync(spec.demographics)) add(['datasets', i, 'demographics'], `file ${spec.demographics} does not exist`);
+    }
+    return spec;
+  });
+  const names = new Set<string>();
+  const models = (r.models as any[]).map((m, i): ModelSpec => {
+    const type = m.type as ModelType;
+    const name = m.name ?? type;
+    if (names.has(name)) add(['models', i, 'name'], `duplicate model name "${name}" (give each a name)`);
+    names.add(name);
+    for (const e of validate(m.params ?? {}, PARAM_SCHEMAS[type], ['models', i, 'params'])) add(e.path, e.message);
+    const features = m.features ?? ACCEPTED_FEATURES[type][0];
+    if (!ACCEPTED_FEATURES[type].includes(features)) add(['models', i, 'features'], `${type} reads ${ACCEPTED_FEATURES[type].join(' or ')}, not ${features}`);
+    const params = { ...DEFAULT_PARAMS[type], ...(m.params ?? {}) };
+    if (type === 'vit' && params.dim % params.heads !== 0) add(['models', i, 'params', 'heads'], `heads (${params.heads}) must divide dim (${params.dim})`);
+    return { name, type, features, params } as ModelSpec;
+  });
+  const split = { protocol: 'stratified' as const, test_fraction: 0.2, val_fraction: 0.1, folds: 5, ...(r.split ?? {}) };
+  if (split.test_fraction + split.val_fraction >= 0.95) add(['split'], 'test_fraction + val_fraction leaves no training data');
+  const features: FeatureSettings = { sample_rate: 16000, duration: 3, trim_db: 40, n_fft: 512, hop_length: 256, n_mels: 64, n_mfcc: 40, ...(r.features ?? {}) };
+  if ((features.n_fft & (features.n_fft - 1)) !== 0) add(['features', 'n_fft'], `must be a power of two, got ${features.n_fft}`);
+  for (const [i, op] of ((r.augment?.ops ?? []) as AugmentOp[]).entries()) {
+    const needs: Record<string, keyof AugmentOp | undefined> = { noise: 'snr_db', time_stretch: 'rate', pitch_shift: 'semitones', gain: 'db', time_shift: 'max_seconds', spec_augment: undefined };
+    const key = needs[op.type];
+    if (key && op[key] === undefined) add(['augment', 'ops', i], `${op.type} needs ${key}`);
+  }
+  if (problems.length) throw new SuiteError(file, problems);
+
+  return {
+    name: r.name,
+    description: r.description,
+    seeds: r.seeds ?? [0],
+    datasets,
+    labels: { set: r.labels?.set ?? ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'], map: r.labels?.map ?? { calm: 'neutral' } },
+    split,
+    augment: { copies: r.augment?.copies ?? (r.augment?.ops?.length ? 1 : 0), ops: r.augment?.ops ?? [] },
+    features,
+    models,
+    evaluation: {
+      bootstrap: 1000,
+      confidence: 0.95,
+      ece_bins: 15,
+      slices: ['corpus', 'speaker', 'gender'],
+      intersections: [['corpus', 'gender']],
+      min_slice: 30,
+      temperature_scaling: true,
+      ...(r.evaluation ?? {}),
+    },
+    report: { title: r.report?.title ?? r.name, spectrograms: r.report?.spectrograms ?? true },
+    source: text,
+    sourcePath: resolve(file),
+  };
+}
