@@ -1,0 +1,99 @@
+/**
+ * From a clip to the waveform the features see: decode (or synthesize), resample to the suite
+ * rate with libsamplerate (sinc, medium quality), trim silence, fix the length.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Clip } from './types.ts';
+import { decodeWavBuffer } from './wav.ts';
+import { renderUtterance } from './synthetic.ts';
+import { rms } from './spectral.ts';
+
+const require = createRequire(import.meta.url);
+const libsamplerate = require('@alexanderolsen/libsamplerate-js') as typeof import('@alexanderolsen/libsamplerate-js');
+
+/** libsamplerate's SRC_SINC_MEDIUM_QUALITY: 97 dB SNR, 90% bandwidth; ~25 ms per 3 s clip 48→16 kHz here. */
+export const RESAMPLER = 'libsamplerate SRC_SINC_MEDIUM_QUALITY';
+
+export async function resample(x: Float32Array, from: number, to: number): Promise<Float32Array> {
+  if (from === to) return x;
+  const src = await libsamplerate.create(1, from, to, { converterType: libsamplerate.ConverterType.SRC_SINC_MEDIUM_QUALITY });
+  try {
+    const y = src.simple(x);
+    // libsamplerate can return one sample more or less than the exact ratio: keep librosa's length.
+    const n = Math.ceil((x.length * to) / from);
+    if (y.length === n) return y;
+    const out = new Float32Array(n);
+    out.set(y.subarray(0, n));
+    return out;
+  } finally {
+    src.destroy();
+  }
+}
+
+export interface ClipAudio {
+  samples: Float32Array;
+  sampleRate: number;
+  /** sha256 of the source (file bytes, or the synthetic spec): the cache key's base. */
+  contentHash: string;
+  nativeRate: number;
+}
+
+/** Read a clip at `sampleRate`. Throws WavError (naming the file) for undecodable input. */
+export async function readClip(clip: Clip, sampleRate: number): Promise<ClipAudio> {
+  if (clip.source.kind === 'synthetic') {
+    const spec = clip.source.spec;
+    const raw = renderUtterance(spec);
+    return {
+      samples: await resample(raw, spec.sampleRate, sampleRate),
+      sampleRate,
+      nativeRate: spec.sampleRate,
+      contentHash: createHash('sha256').update(JSON.stringify(spec)).digest('hex'),
+    };
+  }
+  const buf = readFileSync(clip.source.path);
+  const decoded = decodeWavBuffer(buf, clip.source.path);
+  return {
+    samples: await resample(decoded.samples, decoded.sampleRate, sampleRate),
+    sampleRate,
+    nativeRate: decoded.sampleRate,
+    contentHash: createHash('sha256').update(buf).digest('hex'),
+  };
+}
+
+/**
+ * librosa.effects.trim-like: drop leading and trailing frames quieter than `topDb` below the
+ * loudest frame (RMS, 2048/512 frames scaled to the rate). A clip that is silent throughout is
+ * kept whole, so that it still yields (defined, finite) features.
+ */
+export function trimSilence(y: Float32Array, topDb: number, frameLength = 2048, hop = 512): Float32Array {
+  if (topDb <= 0 || y.length === 0) return y;
+  const r = rms(y, frameLength, hop);
+  let max = 0;
+  for (const v of r) max = Math.max(max, v);
+  if (max <= 1e-10) return y;
+  const threshold = max * 10 ** (-topDb / 20);
+  let first = -1, last = -1;
+  for (let t = 0; t < r.length; t++) {
+    if (r[t] > threshold) {
+      if (first < 0) first = t;
+      last = t;
+    }
+  }
+  const start = Math.max(0, first * hop);
+  const end = Math.min(y.length, (last + 1) * hop);
+  return end > start ? y.subarray(start, end) : y;
+}
+
+/** Centre-crop a longer clip; zero-pad a shorter one equally on both sides. */
+export function fixLength(y: Float32Array, n: number): Float32Array {
+  if (y.length === n) return y;
+  if (y.length > n) {
+    const start = (y.length - n) >> 1;
+    return y.slice(start, start + n);
+  }
+  const out = new Float32Array(n);
+  out.set(y, (n - y.length) >> 1);
+  return out;
+}

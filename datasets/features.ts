@@ -1,0 +1,119 @@
+/**
+ * Feature extraction for one clip (and its augmented copies): the log-mel image and MFCC
+ * sequence for CNN/ViT, the summary vector for SVM/tree. Results go through the feature cache.
+ */
+import type { Clip } from './types.ts';
+import type { FeatureSettings, AugmentOp } from '../harness/suite.ts';
+import type { FeatureKind } from '../models/params.ts';
+import { readClip, trimSilence, fixLength, RESAMPLER } from './audio.ts';
+import { planCopy, augmentWaveform, specAugment, type AppliedOp } from './augment.ts';
+import { melSpectrogram, powerToDb, mfccFromMel, spectrogram, chromaStft, zeroCrossingRate, rms, spectralCentroid, delta, type Matrix } from './spectral.ts';
+import { FeatureCache, type CachedArray } from './cache.ts';
+import { Rng } from './random.ts';
+
+export const FEATURE_VERSION = 1;
+
+/** A clip's features: images are stored band-major (H = bands, W = frames). */
+export type FeatureSet = Partial<Record<FeatureKind, CachedArray>>;
+
+export function imageShape(s: FeatureSettings, kind: 'logmel' | 'mfcc'): [number, number] {
+  const frames = 1 + Math.floor(Math.round(s.duration * s.sample_rate) / s.hop_length);
+  return [kind === 'logmel' ? s.n_mels : s.n_mfcc, frames];
+}
+
+/** Names of the summary vector's entries, in order. */
+export function summaryNames(s: FeatureSettings): string[] {
+  const per = [
+    ...Array.from({ length: s.n_mfcc }, (_, i) => `mfcc${i}`),
+    ...['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'].map((p) => `chroma_${p}`),
+    'zcr', 'rms', 'centroid',
+  ];
+  return [...per.map((n) => `${n}_mean`), ...per.map((n) => `${n}_std`), ...Array.from({ length: s.n_mfcc }, (_, i) => `dmfcc${i}_absmean`)];
+}
+
+/** Transpose frames × bins into a bins × frames float32 image. */
+function toImage(m: Matrix): Float32Array {
+  const img = new Float32Array(m.frames * m.bins);
+  for (let t = 0; t < m.frames; t++) for (let k = 0; k < m.bins; k++) img[k * m.frames + t] = m.data[t * m.bins + k];
+  return img;
+}
+
+function summaryVector(y: Float32Array, s: FeatureSettings): Float32Array {
+  const mel = melSpectrogram(y, s.sample_rate, s.n_fft, s.hop_length, s.n_mels);
+  const mf = mfccFromMel(mel, s.n_mfcc);
+  const chroma = chromaStft(spectrogram(y, s.n_fft, s.hop_length, 2), s.sample_rate, s.n_fft);
+  const zcr = zeroCrossingRate(y, s.n_fft, s.hop_length);
+  const energy = rms(y, s.n_fft, s.hop_length);
+  const centroid = spectralCentroid(spectrogram(y, s.n_fft, s.hop_length, 1), s.sample_rate, s.n_fft);
+  const T = mf.frames;
+  const columns: ((t: number) => number)[] = [
+    ...Array.from({ length: s.n_mfcc }, (_, k) => (t: number) => mf.data[t * s.n_mfcc + k]),
+    ...Array.from({ length: 12 }, (_, k) => (t: number) => chroma.data[t * 12 + k]),
+    (t) => zcr[t], (t) => energy[t], (t) => centroid[t] / (s.sample_rate / 2),
+  ];
+  const means = columns.map((c) => { let a = 0; for (let t = 0; t < T; t++) a += c(t); return a / T; });
+  const stds = columns.map((c, j) => { let a = 0; for (let t = 0; t < T; t++) a += (c(t) - means[j]) ** 2; return Math.sqrt(a / T); });
+  const d = delta(mf);
+  const dabs = Array.from({ length: s.n_mfcc }, (_, k) => { let a = 0; for (let t = 0; t < T; t++) a += Math.abs(d.data[t * s.n_mfcc + k]); return a / T; });
+  return Float32Array.from([...means, ...stds, ...dabs]);
+}
+
+export interface ExtractRequest {
+  clip: Clip;
+  kinds: FeatureKind[];
+  settings: FeatureSettings;
+  /** 0 = the clip itself; 1.. = augmented copies (training clips only). */
+  copy: number;
+  ops: AugmentOp[];
+  seed: number;
+}
+
+/** Extract (or fetch from the cache) the requested features of one clip copy. */
+export async function extractFeatures(req: ExtractRequest, cache: FeatureCache, sourceHash?: Map<string, string>): Promise<FeatureSet> {
+  const { clip, settings: s, copy } = req;
+  const rng = new Rng(`augment:${req.seed}:${clip.id}:${copy}`);
+  const plan: AppliedOp[] = copy > 0 ? planCopy(req.ops, rng) : [];
+  const keyOf = (hash: string, kind: FeatureKind) =>
+    FeatureCache.key({ v: FEATURE_VERSION, hash, kind, s, plan, resampler: RESAMPLER, spec: plan.some((p) => p.type === 'spec_augment') ? req.ops : undefined });
+  const out: FeatureSet = {};
+  const known = sourceHash?.get(clip.id);
+  if (known) {
+    for (const kind of req.kinds) {
+      const hit = cache.get(keyOf(known, kind));
+      if (hit) out[kind] = hit;
+    }
+    if (req.kinds.every((k) => out[k])) return out;
+  }
+  const audio = await readClip(clip, s.sample_rate);
+  sourceHash?.set(clip.id, audio.contentHash);
+  let y = trimSilence(audio.samples, s.trim_db);
+  if (plan.length) y = await augmentWaveform(y, s.sample_rate, plan, rng);
+  const n = Math.round(s.duration * s.sample_rate);
+  const fixed = fixLength(y, n);
+  let mel: Matrix | undefined;
+  for (const kind of req.kinds) {
+    if (out[kind]) continue;
+    const key = keyOf(audio.contentHash, kind);
+    const hit = cache.get(key);
+    if (hit) {
+      out[kind] = hit;
+      continue;
+    }
+    let value: CachedArray;
+    if (kind === 'summary') {
+      // Statistics over the speech itself: the cropped clip, not the zero padding.
+      value = { shape: [summaryNames(s).length], data: summaryVector(y.length > n ? fixed : y, s) };
+    } else {
+      mel ??= melSpectrogram(fixed, s.sample_rate, s.n_fft, s.hop_length, s.n_mels);
+      const m = kind === 'logmel' ? powerToDb(mel, 'max', 80) : mfccFromMel(mel, s.n_mfcc);
+      const img = toImage(m);
+      const spec = plan.find((p) => p.type === 'spec_augment');
+      if (spec) specAugment(img, m.bins, m.frames, req.ops.find((o) => o.type === 'spec_augment')!, spec.value!);
+      value = { shape: [m.bins, m.frames], data: img };
+    }
+    for (const v of value.data) if (!Number.isFinite(v)) throw new Error(`${clip.id}: non-finite ${kind} feature`);
+    cache.put(key, value);
+    out[kind] = value;
+  }
+  return out;
+}

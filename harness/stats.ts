@@ -1,0 +1,124 @@
+/** Significance and uncertainty: McNemar's test, bootstrap intervals, erfc. */
+import { Rng } from '../datasets/random.ts';
+
+/**
+ * Complementary error function to ~1e-15 relative: Taylor series of erf below 2, Lentz's
+ * continued fraction above (JavaScript has no erfc).
+ */
+export function erfc(x: number): number {
+  if (x < 0) return 2 - erfc(-x);
+  if (x < 2) {
+    let term = x, sum = x;
+    for (let n = 1; n < 200; n++) {
+      term *= (-x * x) / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return 1 - (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc(x) = exp(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated with modified Lentz.
+  const tiny = 1e-300;
+  let f = x, C = x, D = 0;
+  for (let n = 1; n < 500; n++) {
+    const a = n / 2;
+    D = x + a * D;
+    D = Math.abs(D) < tiny ? tiny : D;
+    C = x + a / C;
+    C = Math.abs(C) < tiny ? tiny : C;
+    D = 1 / D;
+    const delta = C * D;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+}
+
+export interface McNemar {
+  table: [[number, number], [number, number]];
+  b: number;
+  c: number;
+  exact_statistic: number;
+  exact_pvalue: number;
+  chi2_cc_statistic: number | null;
+  chi2_cc_pvalue: number;
+  chi2_statistic: number | null;
+  chi2_pvalue: number;
+  note?: string;
+}
+
+/** Two-sided exact binomial p for min(b,c) successes in b+c trials at ½ (statsmodels mcnemar exact). */
+function exactPValue(b: number, c: number): number {
+  const n = b + c;
+  const k = Math.min(b, c);
+  // log C(n, i) accumulated term by term; sum scaled by the largest term.
+  const logs: number[] = [];
+  let lc = 0;
+  for (let i = 0; i <= k; i++) {
+    logs.push(lc - n * Math.LN2);
+    lc += Math.log(n - i) - Math.log(i + 1);
+  }
+  const max = Math.max(...logs);
+  const s = logs.reduce((a, l) => a + Math.exp(l - max), 0);
+  return Math.min(1, 2 * Math.exp(max + Math.log(s)));
+}
+
+/** McNemar on paired correctness of two models over the same clips. */
+export function mcnemar(correctA: ArrayLike<boolean | number>, correctB: ArrayLike<boolean | number>): McNemar {
+  let a = 0, b = 0, c = 0, d = 0;
+  for (let i = 0; i < correctA.length; i++) {
+    const ca = !!correctA[i], cb = !!correctB[i];
+    if (ca && cb) a++;
+    else if (ca) b++;
+    else if (cb) c++;
+    else d++;
+  }
+  const table: [[number, number], [number, number]] = [[a, b], [c, d]];
+  if (b + c === 0) {
+    return { table, b, c, exact_statistic: 0, exact_pvalue: 1, chi2_cc_statistic: null, chi2_cc_pvalue: 1, chi2_statistic: null, chi2_pvalue: 1, note: 'no discordant pairs' };
+  }
+  const cc = (Math.abs(b - c) - 1) ** 2 / (b + c);
+  const plain = (b - c) ** 2 / (b + c);
+  return {
+    table, b, c,
+    exact_statistic: Math.min(b, c),
+    exact_pvalue: exactPValue(b, c),
+    chi2_cc_statistic: cc,
+    chi2_cc_pvalue: erfc(Math.sqrt(cc / 2)),
+    chi2_statistic: plain,
+    chi2_pvalue: erfc(Math.sqrt(plain / 2)),
+  };
+}
+
+export interface Interval {
+  estimate: number;
+  lo: number;
+  hi: number;
+  /** Resamples used; 0 means no interval could be formed (n < 2). */
+  resamples: number;
+}
+
+/** Percentile bootstrap over clips: `stat` gets the resampled indices. */
+export function bootstrap(n: number, stat: (idx: Int32Array) => number, resamples: number, confidence: number, seed: string): Interval {
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  const estimate = stat(all);
+  if (n < 2 || resamples === 0) return { estimate, lo: estimate, hi: estimate, resamples: 0 };
+  const rng = new Rng(seed);
+  const values = new Float64Array(resamples);
+  const idx = new Int32Array(n);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < n; i++) idx[i] = rng.int(n);
+    values[r] = stat(idx);
+  }
+  values.sort();
+  const q = (p: number) => values[Math.min(resamples - 1, Math.max(0, Math.floor(p * resamples)))];
+  const alpha = (1 - confidence) / 2;
+  return { estimate, lo: q(alpha), hi: q(1 - alpha), resamples };
+}
+
+export function meanSd(values: number[]): { mean: number; sd: number; n: number } {
+  const n = values.length;
+  const mean = n ? values.reduce((a, b) => a + b, 0) / n : 0;
+  const sd = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, sd, n };
+}
