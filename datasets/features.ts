@@ -11,7 +11,7 @@ import { melSpectrogram, powerToDb, mfccFromMel, spectrogram, chromaStft, zeroCr
 import { FeatureCache, type CachedArray } from './cache.ts';
 import { Rng } from './random.ts';
 
-export const FEATURE_VERSION = 1;
+export const FEATURE_VERSION = 2;
 
 /** A clip's features: images are stored band-major (H = bands, W = frames). */
 export type FeatureSet = Partial<Record<FeatureKind, CachedArray>>;
@@ -105,7 +105,8 @@ export async function extractFeatures(req: ExtractRequest, cache: FeatureCache, 
       value = { shape: [summaryNames(s).length], data: summaryVector(y.length > n ? fixed : y, s) };
     } else {
       mel ??= melSpectrogram(fixed, s.sample_rate, s.n_fft, s.hop_length, s.n_mels);
-      const m = kind === 'logmel' ? powerToDb(mel, 'max', 80) : mfccFromMel(mel, s.n_mfcc);
+      // dB re 1.0, not re the clip's maximum: the absolute level (loudness) is an emotion cue.
+      const m = kind === 'logmel' ? powerToDb(mel, 1, 80) : mfccFromMel(mel, s.n_mfcc);
       const img = toImage(m);
       const spec = plan.find((p) => p.type === 'spec_augment');
       if (spec) specAugment(img, m.bins, m.frames, req.ops.find((o) => o.type === 'spec_augment')!, spec.value!);

@@ -8,7 +8,7 @@
 import type { Clip, Emotion, Gender, LoadResult } from './types.ts';
 import { Rng } from './random.ts';
 
-export const SYNTH_VERSION = 1;
+export const SYNTH_VERSION = 2;
 
 interface Prosody {
   f0: number; // pitch multiplier
@@ -90,7 +90,7 @@ export function synthesizeCorpus(opts: SyntheticOptions): LoadResult {
   for (const cond of opts.conditions) {
     for (let s = 0; s < opts.speakersPerCorpus; s++) {
       const gender: Gender = s % 2 === 0 ? 'female' : 'male';
-      const speakerF0 = gender === 'female' ? rng.uniform(175, 245) : rng.uniform(95, 140);
+      const speakerF0 = gender === 'female' ? rng.uniform(185, 235) : rng.uniform(100, 135);
       const formantScale = gender === 'female' ? rng.uniform(1.1, 1.2) : rng.uniform(0.95, 1.05);
       const speaker = `${cond.name}-s${String(s + 1).padStart(2, '0')}`;
       const biased = opts.bias && (opts.bias.corpus ?? cond.name) === cond.name && (opts.bias.gender ?? gender) === gender;
@@ -142,11 +142,11 @@ export function renderUtterance(spec: UtteranceSpec): Float32Array {
   const out = new Float32Array(n);
   // Per-utterance variation so that emotions overlap as they do in real speech.
   const vary = (x: number, rel: number) => x * (1 + rel * rng.normal());
-  const f0Base = vary(spec.speakerF0 * p.f0, 0.06);
-  const range = Math.max(0.02, vary(p.range, 0.25));
-  const tempo = Math.max(1.5, vary(p.tempo, 0.1));
-  const energy = Math.max(0.2, vary(p.energy, 0.12));
-  const tilt = Math.min(0.92, Math.max(0.05, vary(p.tilt, 0.1)));
+  const f0Base = vary(spec.speakerF0 * p.f0, 0.04);
+  const range = Math.max(0.02, vary(p.range, 0.15));
+  const tempo = Math.max(1.5, vary(p.tempo, 0.07));
+  const energy = Math.max(0.2, vary(p.energy, 0.08));
+  const tilt = Math.min(0.92, Math.max(0.05, vary(p.tilt, 0.05)));
 
   // Syllable plan: onsets, lengths, vowels, accents.
   const lead = Math.round(rng.uniform(0.08, 0.2) * sr);

@@ -40,6 +40,7 @@ export interface SvmParams {
   C: number;
   gamma: number | 'scale';
   grid: boolean;
+  class_weights: boolean;
 }
 export interface TreeParams {
   criterion: 'gini' | 'entropy';
@@ -59,7 +60,7 @@ export interface ParamsByType {
 export const DEFAULT_PARAMS: ParamsByType = {
   cnn: { filters: [16, 32, 64], kernel: 3, dense: 64, dropout: 0.3, epochs: 30, batch_size: 32, learning_rate: 0.001, patience: 5, class_weights: true },
   vit: { patch: 8, dim: 64, depth: 2, heads: 4, mlp_dim: 128, dropout: 0.1, epochs: 30, batch_size: 32, learning_rate: 0.001, patience: 5, class_weights: true },
-  svm: { kernel: 'rbf', C: 10, gamma: 'scale', grid: false },
+  svm: { kernel: 'rbf', C: 10, gamma: 'scale', grid: false, class_weights: false },
   tree: { criterion: 'gini', max_depth: 12, min_samples_leaf: 2, min_samples_split: 4, class_weights: false },
 };
 
@@ -100,6 +101,7 @@ export const PARAM_SCHEMAS: Record<ModelType, Schema> = {
       C: num(0, 'soft-margin cost'),
       gamma: { anyOf: [num(0, 'RBF width'), { type: 'string', enum: ['scale'] }], description: "RBF gamma, or 'scale' = 1/(d·var) as scikit-learn" },
       grid: { type: 'boolean', description: 'pick C and gamma on the validation split from a small grid' },
+      class_weights: { type: 'boolean', description: 'balanced class weights (libsvm -wi)' },
     },
   },
   tree: {

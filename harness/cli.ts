@@ -1,0 +1,165 @@
+/** The serbench command line (yargs). */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { cpus } from 'node:os';
+import { loadSuite, parseSuite, suiteJsonSchema, SuiteError } from './suite.ts';
+import { runSuite } from './run.ts';
+import { collectResults, writeResults } from './results.ts';
+import { RunFolder, readJson } from './runfolder.ts';
+import { buildSite, type SpectrogramExample } from '../reports/site.ts';
+import { scanDatasets, formatScan } from './scan.ts';
+import { writeSyntheticCorpus } from './synth-command.ts';
+import { mergeShards } from './merge.ts';
+
+const EXIT_INVALID = 2;
+const EXIT_JOBS_FAILED = 3;
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`serbench: ${message}\n`);
+  process.exit(code);
+}
+
+function parseShard(s: string | undefined): { index: number; count: number } | undefined {
+  if (!s) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(s);
+  if (!m || Number(m[1]) >= Number(m[2])) fail(`--shard takes i/n with 0 ≤ i < n (e.g. 0/4), got "${s}"`, EXIT_INVALID);
+  return { index: Number(m![1]), count: Number(m![2]) };
+}
+
+/** Rebuild results.json, predictions.csv, slices and the site from a run folder. */
+export async function report(runDir: string, siteDir?: string): Promise<string> {
+  const folder = new RunFolder(runDir);
+  if (!existsSync(folder.path('suite.yaml'))) fail(`${runDir}: not a serbench run folder (no suite.yaml)`);
+  const suite = parseSuite(readFileSync(folder.path('suite.yaml'), 'utf8'), folder.path('suite.yaml'));
+  const results = collectResults(suite, folder);
+  writeResults(folder, results);
+  const examples = existsSync(folder.path('examples.json')) ? readJson<SpectrogramExample[]>(folder.path('examples.json')) : [];
+  return buildSite(results, runDir, examples, siteDir);
+}
+
+await yargs(hideBin(process.argv))
+  .scriptName('serbench')
+  .usage('$0 <command> [options]\n\nBenchmark and fairness evaluation harness for speech emotion recognition.')
+  .command(
+    'run <suite>',
+    'run a suite: features, training, evaluation, report site',
+    (y) =>
+      y
+        .positional('suite', { type: 'string', demandOption: true, describe: 'suite YAML file' })
+        .option('out', { type: 'string', describe: 'run folder (default runs/<suite name>)' })
+        .option('jobs', { type: 'number', default: cpus().length, describe: 'clips read in parallel during feature extraction' })
+        .option('cache', { type: 'string', default: '.cache/features', describe: 'feature cache folder, shared across runs' })
+        .option('no-cache', { type: 'boolean', default: false, describe: 'do not read or write the feature cache' })
+        .option('shard', { type: 'string', describe: 'run only shard i of n of the jobs (i/n, 0-based); combine with `serbench merge`' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' }),
+    async (a) => {
+      const suite = loadSuiteOrExit(a.suite!);
+      const out = resolve(a.out ?? join('runs', suite.name.replace(/[^A-Za-z0-9_.-]/g, '_')));
+      const shard = parseShard(a.shard);
+      let summary;
+      try {
+        summary = await runSuite(suite, { out, cacheDir: a.noCache ? null : resolve(a.cache), jobs: a.jobs, shard, quiet: a.quiet });
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      for (const s of summary.skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
+      process.stderr.write(`${summary.completed.length} job(s) trained, ${summary.resumed.length} already done, ${summary.failed.length} failed; feature cache ${summary.cache.hits} hits / ${summary.cache.misses} misses\n`);
+      if (shard) {
+        process.stdout.write(`shard ${shard.index}/${shard.count} done in ${out}; combine the shards with: serbench merge <out> <shard folders…>\n`);
+      } else {
+        const site = await report(out);
+        process.stdout.write(`results: ${join(out, 'results.json')}\nreport:  ${join(site, 'index.html')}\n`);
+      }
+      if (summary.failed.length) process.exit(EXIT_JOBS_FAILED);
+    },
+  )
+  .command(
+    'validate <suite>',
+    'check a suite file and print what it would run',
+    (y) => y.positional('suite', { type: 'string', demandOption: true }),
+    (a) => {
+      const s = loadSuiteOrExit(a.suite!);
+      process.stdout.write(`${a.suite}: valid suite "${s.name}": ${s.datasets.length} dataset(s), ${s.split.protocol} split, ${s.seeds.length} seed(s), models ${s.models.map((m) => `${m.name} (${m.type} on ${m.features})`).join(', ')}\n`);
+    },
+  )
+  .command('datasets', 'inspect corpora on disk', (y) =>
+    y
+      .command(
+        'scan <dir>',
+        'count clips per corpus × emotion × gender and list every skipped file with its reason',
+        (z) =>
+          z
+            .positional('dir', { type: 'string', demandOption: true, describe: 'a corpus folder, or a folder holding ravdess/, tess/, crema-d/, savee/' })
+            .option('corpus', { type: 'string', choices: ['ravdess', 'tess', 'crema-d', 'savee'], describe: 'read <dir> as this corpus' })
+            .option('json', { type: 'boolean', default: false }),
+        (a) => {
+          try {
+            const scan = scanDatasets(a.dir!, a.corpus as never);
+            process.stdout.write(a.json ? JSON.stringify(scan, null, 1) + '\n' : formatScan(scan));
+          } catch (e) {
+            fail((e as Error).message);
+          }
+        },
+      )
+      .demandCommand(1),
+  )
+  .command(
+    'synth',
+    'write the synthetic corpus as WAV files with a metadata.csv',
+    (y) =>
+      y
+        .option('out', { type: 'string', demandOption: true })
+        .option('speakers', { type: 'number', default: 8, describe: 'speakers per recording condition' })
+        .option('clips', { type: 'number', default: 4, describe: 'clips per speaker and emotion' })
+        .option('seed', { type: 'number', default: 7 })
+        .option('bias-gender', { type: 'string', choices: ['female', 'male'], describe: 'record this gender worse' })
+        .option('bias-snr', { type: 'number', default: 3, describe: 'SNR (dB) of the worse recordings' }),
+    async (a) => {
+      const n = await writeSyntheticCorpus(resolve(a.out!), { speakers: a.speakers, clips: a.clips, seed: a.seed, bias: a.biasGender ? { gender: a.biasGender as 'female' | 'male', snrDb: a.biasSnr } : undefined });
+      process.stdout.write(`wrote ${n} clips to ${a.out}\n`);
+    },
+  )
+  .command('schema', 'print the JSON Schema of the suite format', {}, () => {
+    process.stdout.write(JSON.stringify(suiteJsonSchema(), null, 2) + '\n');
+  })
+  .command(
+    'report <run>',
+    'rebuild results and the report site of a run folder',
+    (y) => y.positional('run', { type: 'string', demandOption: true }).option('out', { type: 'string', describe: 'site folder (default <run>/site)' }),
+    async (a) => {
+      const site = await report(resolve(a.run!), a.out ? resolve(a.out) : undefined);
+      process.stdout.write(`report: ${join(site, 'index.html')}\n`);
+    },
+  )
+  .command(
+    'merge <out> <shards..>',
+    'combine shard run folders of one suite into one run and build its report',
+    (y) => y.positional('out', { type: 'string', demandOption: true }).positional('shards', { type: 'string', array: true, demandOption: true }),
+    async (a) => {
+      try {
+        const n = mergeShards(resolve(a.out!), (a.shards as string[]).map((s) => resolve(s)));
+        const site = await report(resolve(a.out!));
+        process.stdout.write(`merged ${n} job(s) into ${a.out}\nreport: ${join(site, 'index.html')}\n`);
+      } catch (e) {
+        fail((e as Error).message);
+      }
+    },
+  )
+  .demandCommand(1, 'name a command (serbench --help lists them)')
+  .strict()
+  .help()
+  .parseAsync();
+
+function loadSuiteOrExit(path: string) {
+  try {
+    return loadSuite(path);
+  } catch (e) {
+    if (e instanceof SuiteError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(EXIT_INVALID);
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Assemble a suite's clips: load every dataset, harmonize labels (corpus label → Emotion →
+ * the suite's map and set), apply filters, and keep the record of what was skipped and why.
+ */
+import type { Clip, Emotion, SkippedFile } from '../datasets/types.ts';
+import { loadCorpus } from '../datasets/corpora.ts';
+import { synthesizeCorpus, DEFAULT_SYNTHETIC, DEFAULT_CONDITIONS } from '../datasets/synthetic.ts';
+import { Rng } from '../datasets/random.ts';
+import type { Suite, DatasetSpec } from './suite.ts';
+
+export interface LabelMappingRow {
+  corpus: string;
+  originalLabel: string;
+  emotion: Emotion;
+  /** The class it counts as, or null when dropped. */
+  label: Emotion | null;
+  clips: number;
+}
+
+export interface SuiteData {
+  clips: Clip[];
+  /** Class names, index = class id. */
+  classes: Emotion[];
+  labels: Int32Array;
+  skipped: SkippedFile[];
+  labelMapping: LabelMappingRow[];
+}
+
+function loadDataset(d: DatasetSpec, sampleRate: number): { clips: Clip[]; skipped: SkippedFile[] } {
+  if (d.corpus === 'synthetic') {
+    const o = d.synthetic ?? {};
+    return synthesizeCorpus({
+      ...DEFAULT_SYNTHETIC,
+      speakersPerCorpus: o.speakers_per_corpus ?? DEFAULT_SYNTHETIC.speakersPerCorpus,
+      clipsPerEmotion: o.clips_per_emotion ?? DEFAULT_SYNTHETIC.clipsPerEmotion,
+      conditions: DEFAULT_CONDITIONS.slice(0, o.conditions ?? 2),
+      seed: o.seed ?? DEFAULT_SYNTHETIC.seed,
+      sampleRate: Math.max(sampleRate, 16000),
+      bias: o.bias ? { corpus: o.bias.corpus, gender: o.bias.gender, snrDb: o.bias.snr_db } : undefined,
+    });
+  }
+  return loadCorpus(d.corpus, d.path!, { demographics: d.demographics });
+}
+
+/** Keep at most n clips, stratified by emotion (deterministic). */
+function capClips(clips: Clip[], n: number, seed: string): Clip[] {
+  if (clips.length <= n) return clips;
+  const rng = new Rng(seed);
+  const byEmotion = new Map<string, Clip[]>();
+  for (const c of clips) byEmotion.set(c.emotion, [...(byEmotion.get(c.emotion) ?? []), c]);
+  const keep = new Set<Clip>();
+  for (const group of byEmotion.values()) {
+    for (const c of rng.shuffle([...group]).slice(0, Math.round((group.length * n) / clips.length))) keep.add(c);
+  }
+  return clips.filter((c) => keep.has(c));
+}
+
+export function loadSuiteData(suite: Suite): SuiteData {
+  const clips: Clip[] = [];
+  const skipped: SkippedFile[] = [];
+  const mapping = new Map<string, LabelMappingRow>();
+  for (const d of suite.datasets) {
+    const loaded = loadDataset(d, suite.features.sample_rate);
+    skipped.push(...loaded.skipped);
+    let kept = loaded.clips.filter((c) => {
+      const f = d.filter;
+      if (f?.speakers && !f.speakers.includes(c.speaker)) return false;
+      if (f?.genders && (!c.gender || !f.genders.includes(c.gender))) return false;
+      if (f?.emotions && !f.emotions.includes(c.emotion)) return false;
+      return true;
+    });
+    if (d.filter?.max_clips) kept = capClips(kept, d.filter.max_clips, `cap:${d.corpus}`);
+    for (const c of kept) {
+      const mapped = suite.labels.map[c.emotion] ?? c.emotion;
+      const label = suite.labels.set.includes(mapped) ? mapped : null;
+      const key = `${c.corpus}|${c.originalLabel}`;
+      const row = mapping.get(key) ?? { corpus: c.corpus, originalLabel: c.originalLabel, emotion: c.emotion, label, clips: 0 };
+      row.clips++;
+      mapping.set(key, row);
+      if (label) clips.push({ ...c, emotion: label });
+    }
+  }
+  const ids = new Set<string>();
+  for (const c of clips) {
+    if (ids.has(c.id)) throw new Error(`clip id ${c.id} appears twice: is the same corpus listed twice in the suite?`);
+    ids.add(c.id);
+  }
+  const classes = suite.labels.set;
+  return {
+    clips,
+    classes,
+    labels: Int32Array.from(clips, (c) => classes.indexOf(c.emotion)),
+    skipped,
+    labelMapping: [...mapping.values()].sort((a, b) => a.corpus.localeCompare(b.corpus) || a.originalLabel.localeCompare(b.originalLabel)),
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * Gather a run folder's finished jobs into results.json (versioned, with a JSON Schema),
+ * predictions.csv (one row per clip and job) and one CSV per fairness slice.
+ */
+import { existsSync } from 'node:fs';
+import type { Clip } from '../datasets/types.ts';
+import type { Suite } from './suite.ts';
+import type { JobResult, JobFailure } from './run.ts';
+import { RunFolder, readJson, writeJson, writeAtomic } from './runfolder.ts';
+import { evaluateModel, compareModels, evalOptions, sliceValue, type ModelEvaluation, type Comparison, type PredictionRow } from './evaluate.ts';
+import { applyTemperature } from './calibration.ts';
+import type { LabelMappingRow } from './data.ts';
+import type { LeakageAudit } from './splits.ts';
+import type { SkippedFile } from '../datasets/types.ts';
+import { versions } from './versions.ts';
+
+export const RESULTS_FORMAT = 'serbench-results/1';
+
+export interface RunData {
+  classes: string[];
+  clips: (Omit<Clip, 'source'> & { path: string | null })[];
+  skipped: SkippedFile[];
+  labelMapping: LabelMappingRow[];
+  leakage: (LeakageAudit & { seed: number })[];
+}
+
+export interface ModelResult {
+  name: string;
+  family: string;
+  features: string;
+  jobs: { id: string; seed: number; fold: string; temperature: number; temperatureFoundBy: string; fit: JobResult['fit']; trainClips: number; trainCopies: number; valClips: number; testClips: number; seconds: number }[];
+  evaluation: ModelEvaluation;
+}
+
+export interface Results {
+  format: typeof RESULTS_FORMAT;
+  created: string;
+  suite: { name: string; description?: string; hash: string; yaml: string; protocol: string; seeds: number[]; title: string; evaluation: Suite['evaluation'] };
+  environment: ReturnType<typeof versions> & { backend: string | null };
+  data: {
+    classes: string[];
+    clips: number;
+    corpora: string[];
+    speakers: number;
+    skipped: SkippedFile[];
+    labelMapping: LabelMappingRow[];
+    leakage: (LeakageAudit & { seed: number })[];
+    counts: { corpus: string; emotion: string; gender: string; clips: number }[];
+  };
+  models: ModelResult[];
+  comparisons: Comparison[];
+  leaderboard: { model: string; uar: number; uar_lo: number; uar_hi: number; accuracy: number; ece: number; rank: number; tied_with_best: boolean }[];
+  failures: JobFailure[];
+  cache: { hits: number; misses: number };
+  seconds: { features_and_training: number };
+}
+
+export function collectResults(suite: Suite, folder: RunFolder): Results {
+  const data = readJson<RunData>(folder.path('data.json'));
+  const jobs = folder.listJson('jobs').map((f) => readJson<JobResult>(f));
+  const finished = new Set(jobs.map((j) => j.id));
+  const failures = folder.listJson('failed').map((f) => readJson<JobFailure>(f)).filter((f) => !finished.has(f.id));
+  const shards = folder.listJson('shards').map((f) => readJson<{ cache: { hits: number; misses: number }; featureFailures: SkippedFile[]; seconds: number }>(f));
+  const k = data.classes.length;
+  const clips = data.clips.map((c) => ({ ...c, source: { kind: 'file', path: c.path ?? c.id } }) as Clip);
+  const o = evalOptions(suite, data.classes);
+  const rowsByModel = new Map<string, PredictionRow[]>();
+  for (const j of jobs) {
+    const rows = rowsByModel.get(j.model) ?? [];
+    j.test.clips.forEach((ci, r) => {
+      const probs = j.test.probs[r];
+      const floored = probs.map((v) => Math.max(v, 1e-7));
+      rows.push({ clip: clips[ci], seed: j.seed, fold: j.fold, y: data.classes.indexOf(clips[ci].emotion), probs, calibrated: Array.from(applyTemperature(floored, k, j.temperature)) });
+    });
+    rowsByModel.set(j.model, rows);
+  }
+  const models: ModelResult[] = suite.models
+    .filter((m) => rowsByModel.has(m.name))
+    .map((m) => ({
+      name: m.name,
+      family: m.type,
+      features: m.features,
+      jobs: jobs.filter((j) => j.model === m.name).map((j) => ({ id: j.id, seed: j.seed, fold: j.fold, temperature: j.temperature, temperatureFoundBy: j.temperatureFoundBy, fit: j.fit, trainClips: j.trainClips, trainCopies: j.trainCopies, valClips: j.valClips, testClips: j.test.clips.length, seconds: j.seconds })),
+      evaluation: evaluateModel(rowsByModel.get(m.name)!, o, `eval:${m.name}`),
+    }));
+  const comparisons: Comparison[] = [];
+  for (let a = 0; a < models.length; a++) {
+    for (let b = a + 1; b < models.length; b++) {
+      comparisons.push(compareModels(models[a].name, rowsByModel.get(models[a].name)!, models[b].name, rowsByModel.get(models[b].name)!, o));
+    }
+  }
+  const ranked = [...models].sort((x, y) => y.evaluation.headline.uar.estimate - x.evaluation.headline.uar.estimate);
+  const best = ranked[0]?.name;
+  const leaderboard = ranked.map((m, i) => {
+    const cmp = comparisons.find((c) => (c.a === best && c.b === m.name) || (c.b === best && c.a === m.name));
+    return {
+      model: m.name,
+      uar: m.evaluation.headline.uar.estimate,
+      uar_lo: m.evaluation.headline.uar.lo,
+      uar_hi: m.evaluation.headline.uar.hi,
+      accuracy: m.evaluation.headline.accuracy.estimate,
+      ece: m.evaluation.calibration.ece,
+      rank: i + 1,
+      tied_with_best: m.name === best || (cmp ? !cmp.significant : true),
+    };
+  });
+  const count = new Map<string, number>();
+  for (const c of data.clips) {
+    const key = `${c.corpus}\u0000${c.emotion}\u0000${c.gender ?? 'unknown'}`;
+    count.set(key, (count.get(key) ?? 0) + 1);
+  }
+  const backend = jobs.map((j) => j.fit.backend).find((b) => b) ?? null;
+  return {
+    format: RESULTS_FORMAT,
+    created: new Date().toISOString(),
+    suite: { name: suite.name, description: suite.description, hash: jobs[0]?.suiteHash ?? '', yaml: suite.source, protocol: suite.split.protocol, seeds: suite.seeds, title: suite.report.title, evaluation: suite.evaluation },
+    environment: { ...versions(), backend },
+    data: {
+      classes: data.classes,
+      clips: data.clips.length,
+      corpora: [...new Set(data.clips.map((c) => c.corpus))],
+      speakers: new Set(data.clips.map((c) => c.speaker)).size,
+      skipped: [...data.skipped, ...shards.flatMap((s) => s.featureFailures)],
+      labelMapping: data.labelMapping,
+      leakage: data.leakage,
+      counts: [...count.entries()].map(([key, clips]) => {
+        const [corpus, emotion, gender] = key.split('\u0000');
+        return { corpus, emotion, gender, clips };
+      }),
+    },
+    models,
+    comparisons,
+    leaderboard,
+    failures,
+    cache: shards.reduce((a, s) => ({ hits: a.hits + s.cache.hits, misses: a.misses + s.cache.misses }), { hits: 0, misses: 0 }),
+    seconds: { features_and_training: shards.reduce((a, s) => a + s.seconds, 0) },
+  };
+}
+
+const csvCell = (v: unknown) => {
+  const s = v === undefined || v === null ? '' : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+export const toCsv = (header: string[], rows: unknown[][]) => [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
+
+export function writeResults(folder: RunFolder, results: Results): void {
+  writeJson(folder.path('results.json'), results);
+  const jobs = folder.listJson('jobs').map((f) => readJson<JobResult>(f));
+  const data = readJson<RunData>(folder.path('data.json'));
+  const k = data.classes.length;
+  const header = ['model', 'seed', 'fold', 'clip', 'corpus', 'speaker', 'gender', 'age', 'intensity', 'truth', 'predicted', 'confidence', 'temperature', ...data.classes.map((c) => `p_${c}`)];
+  const rows: unknown[][] = [];
+  for (const j of jobs) {
+    j.test.clips.forEach((ci, r) => {
+      const c = data.clips[ci];
+      const p = j.test.probs[r];
+      let best = 0;
+      for (let q = 1; q < k; q++) if (p[q] > p[best]) best = q;
+      rows.push([j.model, j.seed, j.fold, c.id, c.corpus, c.speaker, c.gender, c.age, c.intensity, c.emotion, data.classes[best], p[best], j.temperature, ...p]);
+    });
+  }
+  writeAtomic(folder.path('predictions.csv'), toCsv(header, rows));
+  for (const m of results.models) {
+    for (const s of m.evaluation.slices) {
+      writeAtomic(
+        folder.path('slices', `${m.name}__${s.field.replace(/\|/g, '+')}.csv`),
+        toCsv(['model', 'field', 'group', 'n', 'accuracy', 'accuracy_lo', 'accuracy_hi', 'uar', 'uar_lo', 'uar_hi', 'macro_f1', 'ece', 'mean_confidence', 'small'],
+          s.groups.map((g) => [m.name, s.field, g.group, g.n, g.accuracy.estimate, g.accuracy.lo, g.accuracy.hi, g.uar.estimate, g.uar.lo, g.uar.hi, g.macro_f1, g.ece, g.mean_confidence, g.small])),
+      );
+    }
+  }
+  writeJson(folder.path('results.schema.json'), resultsJsonSchema());
+}
+
+export const hasResults = (folder: RunFolder) => existsSync(folder.path('results.json'));
+
+/** JSON Schema of results.json's top level and leaderboard (the parts other tools read). */
+export function resultsJsonSchema(): Record<string, unknown> {
+  const interval = { type: 'object', required: ['estimate', 'lo', 'hi', 'resamples'], properties: { estimate: { type: 'number' }, lo: { type: 'number' }, hi: { type: 'number' }, resamples: { type: 'integer' } } };
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'serbench results',
+    type: 'object',
+    required: ['format', 'created', 'suite', 'environment', 'data', 'models', 'comparisons', 'leaderboard', 'failures'],
+    properties: {
+      format: { const: RESULTS_FORMAT },
+      created: { type: 'string', format: 'date-time' },
+      suite: { type: 'object', required: ['name', 'hash', 'yaml', 'protocol', 'seeds'] },
+      environment: { type: 'object', required: ['serbench', 'node'] },
+      data: { type: 'object', required: ['classes', 'clips', 'skipped', 'labelMapping', 'leakage', 'counts'] },
+      models: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name', 'family', 'features', 'jobs', 'evaluation'],
+          properties: {
+            evaluation: {
+              type: 'object',
+              required: ['n', 'headline', 'classification', 'calibration', 'calibrated', 'overconfidence', 'slices'],
+              properties: { headline: { type: 'object', properties: { accuracy: interval, uar: interval, macro_f1: interval, ece: interval } } },
+            },
+          },
+        },
+      },
+      comparisons: { type: 'array', items: { type: 'object', required: ['a', 'b', 'paired', 'accuracy_difference', 'mcnemar', 'significant'] } },
+      leaderboard: { type: 'array', items: { type: 'object', required: ['model', 'uar', 'uar_lo', 'uar_hi', 'accuracy', 'ece', 'rank', 'tied_with_best'] } },
+      failures: { type: 'array' },
+    },
+  };
+}

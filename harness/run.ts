@@ -1,0 +1,303 @@
+/**
+ * Running a suite: load data, split, extract features (cached), train every model of every
+ * job (seed × fold × model), save each finished job atomically, then evaluate and write the
+ * results and the report site. Finished jobs are skipped when the same command runs again.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { cpus } from 'node:os';
+import type { Suite, ModelSpec } from './suite.ts';
+import { loadSuiteData, type SuiteData } from './data.ts';
+import { makeFolds, auditLeakage, SPEAKER_INDEPENDENT, type Fold, type LeakageAudit } from './splits.ts';
+import { extractFeatures, type FeatureSet } from '../datasets/features.ts';
+import { FeatureCache } from '../datasets/cache.ts';
+import type { FeatureKind } from '../models/params.ts';
+import type { Batch, FitReport } from '../models/classifier.ts';
+import { createClassifier } from '../models/index.ts';
+import { fitTemperature, applyTemperature } from './calibration.ts';
+import { RunFolder, writeJson, readJson, writeAtomic } from './runfolder.ts';
+import { Progress } from './progress.ts';
+import type { SkippedFile } from '../datasets/types.ts';
+import type { SpectrogramExample } from '../reports/site.ts';
+
+export interface RunOptions {
+  out: string;
+  /** Feature cache folder shared across runs; null disables caching. */
+  cacheDir: string | null;
+  /** Parallel feature-extraction tasks (default: cores). */
+  jobs?: number;
+  shard?: { index: number; count: number };
+  quiet?: boolean;
+}
+
+export interface JobSpec {
+  id: string;
+  seed: number;
+  fold: string;
+  model: string;
+}
+
+/** What a finished job leaves in jobs/<id>.json. */
+export interface JobResult extends JobSpec {
+  suiteHash: string;
+  family: string;
+  features: FeatureKind;
+  fit: FitReport;
+  temperature: number;
+  temperatureFoundBy: string;
+  /** Indices into the run's clip list, and their n × k test probabilities. */
+  test: { clips: number[]; probs: number[][] };
+  trainClips: number;
+  trainCopies: number;
+  valClips: number;
+  seconds: number;
+}
+
+export interface JobFailure extends JobSpec {
+  error: string;
+  at: string;
+}
+
+export function suiteHash(suite: Suite): string {
+  const { source, sourcePath, report, description, ...semantic } = suite;
+  void source, sourcePath, report, description;
+  return createHash('sha256').update(JSON.stringify(semantic)).digest('hex').slice(0, 16);
+}
+
+export function planJobs(suite: Suite, foldsBySeed: Map<number, Fold[]>): JobSpec[] {
+  const jobs: JobSpec[] = [];
+  for (const seed of suite.seeds) {
+    for (const fold of foldsBySeed.get(seed)!) {
+      for (const m of suite.models) jobs.push({ id: `s${seed}_${fold.name}_${m.name}`.replace(/[^A-Za-z0-9_.-]/g, '-'), seed, fold: fold.name, model: m.name });
+    }
+  }
+  return jobs;
+}
+
+/** Shard i of n: every n-th job in plan order (deterministic for a suite). */
+export const shardOf = (jobs: JobSpec[], s?: { index: number; count: number }) => (s ? jobs.filter((_, i) => i % s.count === s.index) : jobs);
+
+export interface Prepared {
+  data: SuiteData;
+  foldsBySeed: Map<number, Fold[]>;
+  audits: (LeakageAudit & { seed: number })[];
+  jobs: JobSpec[];
+  hash: string;
+}
+
+export function prepareRun(suite: Suite): Prepared {
+  const data = loadSuiteData(suite);
+  if (data.clips.length === 0) throw new Error(`suite ${suite.name}: no clips left after loading and label mapping`);
+  const foldsBySeed = new Map<number, Fold[]>();
+  const audits: (LeakageAudit & { seed: number })[] = [];
+  for (const seed of suite.seeds) {
+    const folds = makeFolds(data.clips, suite.split, seed);
+    foldsBySeed.set(seed, folds);
+    for (const f of folds) audits.push({ seed, ...auditLeakage(data.clips, f, SPEAKER_INDEPENDENT.has(suite.split.protocol)) });
+  }
+  return { data, foldsBySeed, audits, jobs: planJobs(suite, foldsBySeed), hash: suiteHash(suite) };
+}
+
+/** Write the run's fixed inputs; refuse a folder that holds another suite's run. */
+export function initRunFolder(suite: Suite, p: Prepared, folder: RunFolder): void {
+  const planFile = folder.path('plan.json');
+  if (existsSync(planFile)) {
+    const old = readJson<{ suiteHash: string; suite: string }>(planFile);
+    if (old.suiteHash !== p.hash) {
+      throw new Error(`${folder.dir} holds a run of a different suite (${old.suite}, ${old.suiteHash}); use another --out or delete it`);
+    }
+  }
+  mkdirSync(folder.dir, { recursive: true });
+  writeAtomic(folder.path('suite.yaml'), suite.source);
+  writeJson(planFile, { suite: suite.name, suiteHash: p.hash, jobs: p.jobs, folds: Object.fromEntries([...p.foldsBySeed].map(([s, f]) => [s, f.map((x) => ({ name: x.name, train: x.train.length, val: x.val.length, test: x.test.length }))])) });
+  writeJson(folder.path('data.json'), {
+    classes: p.data.classes,
+    clips: p.data.clips.map((c) => ({ id: c.id, path: c.source.kind === 'file' ? c.source.path : null, corpus: c.corpus, speaker: c.speaker, gender: c.gender, age: c.age, race: c.race, ethnicity: c.ethnicity, emotion: c.emotion, originalLabel: c.originalLabel, intensity: c.intensity, sentence: c.sentence })),
+    skipped: p.data.skipped,
+    labelMapping: p.data.labelMapping,
+    leakage: p.audits,
+  });
+}
+
+/** Features of the clips a job needs, memoized per (seed, clip, copy) and read through the cache. */
+class FeatureStore {
+  private memo = new Map<string, FeatureSet>();
+  readonly failed = new Map<number, string>();
+  readonly sourceHash = new Map<string, string>();
+  constructor(
+    private suite: Suite,
+    private data: SuiteData,
+    readonly cache: FeatureCache,
+    private parallel: number,
+  ) {}
+
+  async ensure(indices: number[], copies: number, kinds: FeatureKind[], seed: number, progress: Progress): Promise<void> {
+    const tasks: { i: number; copy: number }[] = [];
+    for (const i of indices) for (let c = 0; c <= copies; c++) tasks.push({ i, copy: c });
+    const todo = tasks.filter(({ i, copy }) => !this.failed.has(i) && !kinds.every((k) => this.memo.get(this.key(seed, i, copy))?.[k]));
+    if (todo.length === 0) return;
+    progress.start(`features (seed ${seed})`, todo.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < todo.length) {
+        const { i, copy } = todo[next++];
+        const key = this.key(seed, i, copy);
+        try {
+          const got = await extractFeatures({ clip: this.data.clips[i], kinds, settings: this.suite.features, copy, ops: this.suite.augment.ops, seed }, this.cache, this.sourceHash);
+          this.memo.set(key, { ...this.memo.get(key), ...got });
+        } catch (e) {
+          this.failed.set(i, (e as Error).message);
+        }
+        progress.tick();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.parallel) }, worker));
+    progress.done(`cache ${this.cache.hits} hits, ${this.cache.misses} misses`);
+  }
+
+  private key(seed: number, i: number, copy: number): string {
+    // Unaugmented features do not depend on the seed: share them across seeds.
+    return copy === 0 ? `${i}:0` : `${seed}:${i}:${copy}`;
+  }
+
+  batch(indices: number[], copies: number, kind: FeatureKind, seed: number, labels: Int32Array): Batch & { clips: number[] } {
+    const rows: { f: Float32Array; y: number; clip: number }[] = [];
+    let shape: number[] | null = null;
+    for (const i of indices) {
+      if (this.failed.has(i)) continue;
+      for (let c = 0; c <= copies; c++) {
+        const fs = this.memo.get(this.key(seed, i, c))?.[kind];
+        if (!fs) continue;
+        shape ??= fs.shape;
+        rows.push({ f: fs.data, y: labels[i], clip: i });
+      }
+    }
+    const d = shape ? shape.reduce((a, b) => a * b, 1) : 0;
+    const x = new Float32Array(rows.length * d);
+    rows.forEach((r, j) => x.set(r.f, j * d));
+    return { n: rows.length, sampleShape: shape ?? [0], x, y: Int32Array.from(rows, (r) => r.y), clips: rows.map((r) => r.clip) };
+  }
+}
+
+export interface RunSummary {
+  folder: string;
+  completed: string[];
+  resumed: string[];
+  failed: JobFailure[];
+  skipped: SkippedFile[];
+  cache: { hits: number; misses: number };
+}
+
+export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSummary> {
+  const t0 = performance.now();
+  const folder = new RunFolder(opts.out);
+  const progress = new Progress(opts.quiet ?? false, (l) => folder.log(l));
+  const p = prepareRun(suite);
+  initRunFolder(suite, p, folder);
+  folder.log(`run ${suite.name} (${p.hash}): ${p.data.clips.length} clips, ${p.data.skipped.length} skipped files, ${p.jobs.length} jobs`);
+  const cache = new FeatureCache(opts.cacheDir);
+  const store = new FeatureStore(suite, p.data, cache, opts.jobs ?? cpus().length);
+  if (suite.report.spectrograms && !existsSync(folder.path('examples.json'))) {
+    writeJson(folder.path('examples.json'), await spectrogramExamples(suite, p.data, cache));
+  }
+  const mine = shardOf(p.jobs, opts.shard);
+  const completed: string[] = [], resumed: string[] = [], failed: JobFailure[] = [];
+  const models = new Map(suite.models.map((m) => [m.name, m]));
+
+  for (const job of mine) {
+    if (existsSync(folder.jobFile(job.id))) {
+      resumed.push(job.id);
+      continue;
+    }
+    const spec = models.get(job.model)!;
+    const fold = p.foldsBySeed.get(job.seed)!.find((f) => f.name === job.fold)!;
+    try {
+      const result = await runJob(suite, p, store, spec, fold, job, progress);
+      writeJson(folder.jobFile(job.id), result);
+      completed.push(job.id);
+      folder.log(`job ${job.id} done in ${result.seconds.toFixed(1)} s`);
+    } catch (e) {
+      const failure: JobFailure = { ...job, error: (e as Error).message, at: new Date().toISOString() };
+      writeJson(folder.failureFile(job.id), failure);
+      failed.push(failure);
+      progress.message(`job ${job.id} failed: ${failure.error}`);
+    }
+  }
+  const clipFailures = [...store.failed.entries()].map(([i, reason]) => ({ path: p.data.clips[i].source.kind === 'file' ? (p.data.clips[i].source as { path: string }).path : p.data.clips[i].id, reason }));
+  writeJson(folder.path('shards', `${opts.shard ? `${opts.shard.index}-of-${opts.shard.count}` : 'all'}.json`), {
+    suiteHash: p.hash,
+    cache: { hits: cache.hits, misses: cache.misses, dir: opts.cacheDir },
+    featureFailures: clipFailures,
+    seconds: (performance.now() - t0) / 1000,
+  });
+  folder.log(`finished: ${completed.length} trained, ${resumed.length} resumed, ${failed.length} failed`);
+  return { folder: opts.out, completed, resumed, failed, skipped: [...p.data.skipped, ...clipFailures], cache: { hits: cache.hits, misses: cache.misses } };
+}
+
+async function runJob(suite: Suite, p: Prepared, store: FeatureStore, spec: ModelSpec, fold: Fold, job: JobSpec, progress: Progress): Promise<JobResult> {
+  const t0 = performance.now();
+  const copies = suite.augment.copies;
+  const kinds = [spec.features];
+  // Augmentation after splitting, on training clips only.
+  await store.ensure(fold.train, copies, kinds, job.seed, progress);
+  await store.ensure([...fold.val, ...fold.test], 0, kinds, job.seed, progress);
+  const train = store.batch(fold.train, copies, spec.features, job.seed, p.data.labels);
+  const val = store.batch(fold.val, 0, spec.features, job.seed, p.data.labels);
+  const test = store.batch(fold.test, 0, spec.features, job.seed, p.data.labels);
+  if (train.n === 0) throw new Error('no training clips could be read');
+  if (test.n === 0) throw new Error('no test clips could be read');
+  const k = p.data.classes.length;
+  const model = await createClassifier(spec, k);
+  progress.start(`train ${job.id}`, 'epochs' in spec.params ? spec.params.epochs : 1);
+  const fit = await model.fit(train, val.n > 0 ? val : undefined, { seed: job.seed, onEpoch: (l) => progress.tick(`loss ${l.loss.toFixed(3)}${l.valLoss !== undefined ? ` val ${l.valLoss.toFixed(3)}` : ''}`) });
+  progress.done(`${fit.seconds.toFixed(1)} s`);
+  const testProbs = await model.predictProba(test);
+  let temperature = 1, foundBy = 'no validation clips: T = 1';
+  if (val.n > 0 && suite.evaluation.temperature_scaling) {
+    const valProbs = await model.predictProba(val);
+    // Temperature is fitted on ln p: floor zeros (a tree leaf can say 0) so the log stays finite.
+    const floored = Float64Array.from(valProbs, (v) => Math.max(v, 1e-7));
+    const t = fitTemperature(val.y!, floored, k);
+    temperature = t.temperature;
+    foundBy = t.found_by;
+  }
+  const rows: number[][] = [];
+  for (let i = 0; i < test.n; i++) rows.push(Array.from(testProbs.subarray(i * k, (i + 1) * k)));
+  return {
+    ...job,
+    suiteHash: p.hash,
+    family: spec.type,
+    features: spec.features,
+    fit,
+    temperature,
+    temperatureFoundBy: foundBy,
+    test: { clips: test.clips, probs: rows },
+    trainClips: new Set(train.clips).size,
+    trainCopies: train.n,
+    valClips: val.n,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** One log-mel picture per corpus and emotion for the report, downsampled to ≤ 96 frames. */
+async function spectrogramExamples(suite: Suite, data: SuiteData, cache: FeatureCache): Promise<SpectrogramExample[]> {
+  const seen = new Set<string>();
+  const out: SpectrogramExample[] = [];
+  for (const clip of data.clips) {
+    const key = `${clip.corpus}|${clip.emotion}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    try {
+      const f = (await extractFeatures({ clip, kinds: ['logmel'], settings: suite.features, copy: 0, ops: [], seed: 0 }, cache)).logmel!;
+      const [h, w] = f.shape;
+      const step = Math.max(1, Math.ceil(w / 96));
+      const cols = Math.ceil(w / step);
+      const image: number[] = [];
+      for (let r = 0; r < h; r++) for (let c = 0; c < cols; c++) image.push(+f.data[r * w + c * step].toFixed(1));
+      out.push({ corpus: clip.corpus, emotion: clip.emotion, clip: clip.id, height: h, width: cols, hopSeconds: (step * suite.features.hop_length) / suite.features.sample_rate, image });
+    } catch {
+      // An unreadable example clip is listed with the feature failures of the jobs that use it.
+    }
+  }
+  return out;
+}

@@ -1,0 +1,38 @@
+/**
+ * The run folder: every file a run writes, written atomically (temp file + rename), so that a
+ * run killed at any moment leaves only complete files behind and can be resumed.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export function writeAtomic(path: string, data: string | Buffer): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+export const writeJson = (path: string, value: unknown) => writeAtomic(path, JSON.stringify(value, null, 1) + '\n');
+export const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
+
+export class RunFolder {
+  constructor(readonly dir: string) {}
+  path(...parts: string[]): string {
+    return join(this.dir, ...parts);
+  }
+  jobFile(id: string): string {
+    return this.path('jobs', `${id}.json`);
+  }
+  failureFile(id: string): string {
+    return this.path('failed', `${id}.json`);
+  }
+  listJson(sub: string): string[] {
+    const d = this.path(sub);
+    return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.json')).sort().map((f) => join(d, f)) : [];
+  }
+  log(line: string): void {
+    mkdirSync(this.dir, { recursive: true });
+    appendFileSync(this.path('run.log'), `${new Date().toISOString()} ${line}\n`);
+  }
+}

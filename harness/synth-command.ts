@@ -1,0 +1,21 @@
+/** `serbench synth`: the synthetic corpus written out as 16-bit WAV files with a metadata.csv. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { synthesizeCorpus, renderUtterance, DEFAULT_SYNTHETIC } from '../datasets/synthetic.ts';
+import { encodeWavPcm16 } from '../datasets/wav.ts';
+import { toCsv } from './results.ts';
+import type { Gender } from '../datasets/types.ts';
+
+export async function writeSyntheticCorpus(out: string, o: { speakers: number; clips: number; seed: number; bias?: { gender: Gender; snrDb: number } }): Promise<number> {
+  const { clips } = synthesizeCorpus({ ...DEFAULT_SYNTHETIC, speakersPerCorpus: o.speakers, clipsPerEmotion: o.clips, seed: o.seed, bias: o.bias });
+  const rows: unknown[][] = [];
+  for (const c of clips) {
+    if (c.source.kind !== 'synthetic') continue;
+    const file = `${c.id}.wav`;
+    mkdirSync(join(out, c.corpus), { recursive: true });
+    writeFileSync(join(out, file), encodeWavPcm16(renderUtterance(c.source.spec), c.source.spec.sampleRate));
+    rows.push([file, c.corpus, c.speaker, c.gender, c.emotion, c.source.spec.duration, c.source.spec.condition.snrDb, c.source.spec.condition.bandLimit]);
+  }
+  writeFileSync(join(out, 'metadata.csv'), toCsv(['file', 'corpus', 'speaker', 'gender', 'emotion', 'seconds', 'snr_db', 'band_limited'], rows));
+  return rows.length;
+}

@@ -1,0 +1,80 @@
+/**
+ * One contract for every model family, after scikit-learn's estimator API: fit on a training
+ * batch (with an optional validation batch for early stopping or model selection), then
+ * predictProba returns n × k class probabilities whose rows sum to 1.
+ */
+
+/** n samples of one shape, row-major; y holds class indices 0..k−1 when known. */
+export interface Batch {
+  n: number;
+  /** Shape of one sample: [d] for vectors, [height, width] for images. */
+  sampleShape: number[];
+  x: Float32Array;
+  y?: Int32Array;
+}
+
+export interface EpochLog {
+  epoch: number;
+  loss: number;
+  valLoss?: number;
+  valAccuracy?: number;
+}
+
+export interface FitReport {
+  seconds: number;
+  parameters: number;
+  epochs?: number;
+  /** Epoch whose weights were kept (early stopping). */
+  bestEpoch?: number;
+  history?: EpochLog[];
+  backend?: string;
+  /** What the fit chose or noticed (grid search winner, divergence, …). */
+  notes: string[];
+}
+
+export interface FitOptions {
+  seed: number;
+  /** Called after every epoch (progress display). */
+  onEpoch?: (log: EpochLog) => void;
+}
+
+export interface Classifier {
+  readonly family: string;
+  readonly k: number;
+  fit(train: Batch, val: Batch | undefined, opts: FitOptions): Promise<FitReport>;
+  predictProba(x: Batch): Promise<Float32Array>;
+  /** Everything needed to rebuild the fitted model with `loadClassifier`. */
+  toJSON(): Promise<SerializedModel>;
+}
+
+export interface SerializedModel {
+  family: string;
+  k: number;
+  [key: string]: unknown;
+}
+
+export function sampleSize(b: Pick<Batch, 'sampleShape'>): number {
+  return b.sampleShape.reduce((a, s) => a * s, 1);
+}
+
+/** Balanced class weights n / (k · n_c), as scikit-learn's class_weight='balanced'. */
+export function balancedWeights(y: Int32Array, k: number): Float64Array {
+  const counts = new Float64Array(k);
+  for (const c of y) counts[c]++;
+  return counts.map((c) => (c > 0 ? y.length / (k * c) : 0));
+}
+
+/** Check the contract's promise before returning: finite, non-negative rows summing to 1. */
+export function checkProbabilities(p: Float32Array, n: number, k: number, family: string): Float32Array {
+  if (p.length !== n * k) throw new Error(`${family}: predictProba returned ${p.length} values for ${n}×${k}`);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < k; j++) {
+      const v = p[i * k + j];
+      if (!(v >= 0) || !Number.isFinite(v)) throw new Error(`${family}: invalid probability ${v} (row ${i})`);
+      s += v;
+    }
+    if (Math.abs(s - 1) > 1e-3) throw new Error(`${family}: probabilities of row ${i} sum to ${s}`);
+  }
+  return p;
+}

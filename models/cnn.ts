@@ -1,0 +1,44 @@
+/** Convolutional network on log-mel images: [conv → batch norm → relu → max-pool] blocks, time pooling, dense, softmax. */
+import { tf } from './backend.ts';
+import type { Classifier, SerializedModel } from './classifier.ts';
+import type { CnnParams } from './params.ts';
+import { NeuralClassifier } from './neural.ts';
+import { BatchNorm } from './layers.ts';
+
+export class Cnn extends NeuralClassifier implements Classifier {
+  readonly family = 'cnn';
+  constructor(k: number, readonly params: CnnParams) {
+    super(k, params);
+  }
+
+  protected build(height: number, width: number): tf.LayersModel {
+    const p = this.params;
+    const model = tf.sequential();
+    let h = height, w = width;
+    p.filters.forEach((filters, i) => {
+      model.add(tf.layers.conv2d({ inputShape: i === 0 ? [height, width, 1] : undefined, filters, kernelSize: p.kernel, padding: 'same', useBias: false }));
+      model.add(new BatchNorm({}));
+      model.add(tf.layers.activation({ activation: 'relu' }));
+      if (h >= 2 && w >= 2) {
+        model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+        h = Math.floor(h / 2);
+        w = Math.floor(w / 2);
+      }
+    });
+    // Average over time only: where energy sits in frequency (pitch, formants, tilt) is the
+    // emotion cue, so the frequency axis must survive into the dense layers.
+    model.add(tf.layers.averagePooling2d({ poolSize: [1, w], strides: [1, w] }));
+    model.add(tf.layers.flatten());
+    model.add(tf.layers.dropout({ rate: p.dropout }));
+    model.add(tf.layers.dense({ units: p.dense, activation: 'relu' }));
+    model.add(tf.layers.dropout({ rate: p.dropout }));
+    model.add(tf.layers.dense({ units: this.k })); // logits; softmax in predictProba
+    return model;
+  }
+
+  static async fromJSON(j: SerializedModel): Promise<Cnn> {
+    const m = new Cnn(j.k, j.settings as CnnParams);
+    await m.restore(j);
+    return m;
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * What the CNN and the ViT share: input standardization, a seeded mini-batch training loop
+ * with class-weighted cross-entropy, early stopping on validation loss (best weights kept),
+ * divergence detection, and (de)serialization of a tf.LayersModel to plain JSON.
+ */
+import { tf, tensorBackend } from './backend.ts';
+import type { Batch, EpochLog, FitOptions, FitReport, SerializedModel } from './classifier.ts';
+import { balancedWeights, checkProbabilities, sampleSize } from './classifier.ts';
+import { Standardizer } from './standardize.ts';
+import { Rng } from '../datasets/random.ts';
+
+export interface TrainSettings {
+  epochs: number;
+  batch_size: number;
+  learning_rate: number;
+  patience: number;
+  class_weights: boolean;
+}
+
+/**
+ * tfjs draws dropout masks and initial weights from Math.random when no seed is given (a fixed
+ * seed would repeat one dropout mask for every batch). Running model construction and training
+ * with Math.random swapped for a seeded generator makes a run repeat exactly.
+ */
+export async function withSeededRandom<T>(seed: string, body: () => Promise<T>): Promise<T> {
+  const original = Math.random;
+  const rng = new Rng(seed);
+  Math.random = () => rng.next();
+  try {
+    return await body();
+  } finally {
+    Math.random = original;
+  }
+}
+
+export class DivergedError extends Error {}
+
+/** A classifier over images [H, W] built from a tf.LayersModel. */
+export abstract class NeuralClassifier {
+  abstract readonly family: string;
+  protected model: tf.LayersModel | null = null;
+  protected scaler: Standardizer | null = null;
+  protected imageShape: [number, number] = [0, 0];
+
+  constructor(readonly k: number, readonly train_: TrainSettings) {}
+
+  /** Build the (uncompiled) network for [H, W, 1] inputs and k softmax outputs. */
+  protected abstract build(height: number, width: number): tf.LayersModel;
+
+  private tensor(b: Batch, idx: ArrayLike<number>, x: Float32Array): tf.Tensor4D {
+    const d = sampleSize(b);
+    const buf = new Float32Array(idx.length * d);
+    for (let j = 0; j < idx.length; j++) buf.set(x.subarray(idx[j] * d, (idx[j] + 1) * d), j * d);
+    return tf.tensor4d(buf, [idx.length, this.imageShape[0], this.imageShape[1], 1]);
+  }
+
+  async fit(train: Batch, val: Batch | undefined, opts: FitOptions): Promise<FitReport> {
+    const backend = await tensorBackend();
+    const t0 = performance.now();
+    if (train.sampleShape.length !== 2) throw new Error(`${this.family}: needs image features [H, W], got shape [${train.sampleShape}]`);
+    this.imageShape = [train.sampleShape[0], train.sampleShape[1]];
+    const d = sampleSize(train);
+    this.scaler = Standardizer.fit(train.x, train.n, d);
+    const xTrain = this.scaler.transform(train.x);
+    const xVal = val && val.n > 0 ? this.scaler.transform(val.x) : null;
+    const s = this.train_;
+    const weights = s.class_weights ? balancedWeights(train.y!, this.k) : new Float64Array(this.k).fill(1);
+    const history: EpochLog[] = [];
+    const notes: string[] = [];
+    let best = { loss: Infinity, epoch: 0, weights: [] as tf.Tensor[] };
+
+    await withSeededRandom(`${this.family}:${opts.seed}`, async () => {
+      this.model?.dispose();
+      this.model = this.build(this.imageShape[0], this.imageShape[1]);
+      // Cross-entropy on logits (the network ends in a linear layer; softmax is in predictProba).
+      this.model.compile({ optimizer: tf.train.adam(s.learning_rate), loss: (yTrue: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, logits) });
+      const rng = new Rng(`${this.family}:batches:${opts.seed}`);
+      const order = Array.from({ length: train.n }, (_, i) => i);
+      const classWeight = Object.fromEntries(Array.from(weights, (w, c) => [c, w]));
+      let waited = 0;
+      for (let epoch = 1; epoch <= s.epochs; epoch++) {
+        // One tfjs epoch over our own seeded shuffle, so that batches repeat exactly.
+        rng.shuffle(order);
+        const xb = this.tensor(train, order, xTrain);
+        const yb = tf.oneHot(tf.tensor1d(Int32Array.from(order, (i) => train.y![i]), 'int32'), this.k);
+        const h = await this.model.fit(xb, yb, { epochs: 1, batchSize: s.batch_size, shuffle: false, classWeight, verbose: 0 });
+        xb.dispose();
+        yb.dispose();
+        const log: EpochLog = { epoch, loss: h.history.loss[0] as number };
+        if (!Number.isFinite(log.loss)) throw new DivergedError(`${this.family}: training diverged (loss ${log.loss}) at epoch ${epoch}`);
+        if (xVal) {
+          const logits = await this.logits(val!, xVal);
+          const yv = val!.y!;
+          const [l, pred] = tf.tidy(() => {
+            const w = tf.tensor1d(Float32Array.from(yv, (c) => weights[c]));
+            const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(yv, 'int32'), this.k), logits, undefined, 0, tf.Reduction.NONE);
+            return [tf.div(tf.sum(tf.mul(ce, w)), tf.sum(w)), logits.argMax(1)];
+          });
+          log.valLoss = (await l.data())[0];
+          const p = await pred.data();
+          log.valAccuracy = Array.from(p).reduce((a: number, c, i) => a + (c === yv[i] ? 1 : 0), 0) / val!.n;
+          tf.dispose([logits, l, pred]);
+        }
+        history.push(log);
+        opts.onEpoch?.(log);
+        const monitored = log.valLoss ?? log.loss;
+        if (!Number.isFinite(monitored)) throw new DivergedError(`${this.family}: validation loss is ${monitored} at epoch ${epoch}`);
+        if (monitored < best.loss - 1e-4) {
+          best.weights.forEach((w) => w.dispose());
+          best = { loss: monitored, epoch, weights: this.model.getWeights().map((w) => w.clone()) };
+          waited = 0;
+        } else if (++waited >= s.patience) {
+          notes.push(`early stop after epoch ${epoch}: no ${log.valLoss !== undefined ? 'validation' : 'training'} loss improvement for ${s.patience} epochs`);
+          break;
+        }
+      }
+      this.model.setWeights(best.weights);
+      best.weights.forEach((w) => w.dispose());
+    });
+    return {
+      seconds: (performance.now() - t0) / 1000,
+      parameters: this.model!.countParams(),
+      epochs: history.length,
+      bestEpoch: best.epoch,
+      history,
+      backend,
+      notes,
+    };
+  }
+
+  /** Logits for a standardized batch, computed in chunks. */
+  private async logits(b: Batch, x: Float32Array): Promise<tf.Tensor2D> {
+    const parts: tf.Tensor2D[] = [];
+    for (let start = 0; start < b.n; start += 64) {
+      const idx = Array.from({ length: Math.min(64, b.n - start) }, (_, j) => start + j);
+      parts.push(tf.tidy(() => this.model!.apply(this.tensor(b, idx, x), { training: false }) as tf.Tensor2D));
+    }
+    const out = tf.concat(parts, 0);
+    parts.forEach((p) => p.dispose());
+    return out;
+  }
+
+  async predictProba(b: Batch): Promise<Float32Array> {
+    if (!this.model || !this.scaler) throw new Error(`${this.family}: predictProba before fit`);
+    await tensorBackend();
+    const logits = await this.logits(b, this.scaler.transform(b.x));
+    const p = tf.tidy(() => tf.softmax(logits));
+    const out = Float32Array.from(await p.data());
+    logits.dispose();
+    p.dispose();
+    return checkProbabilities(out, b.n, this.k, this.family);
+  }
+
+  async toJSON(): Promise<SerializedModel> {
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await this.model!.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    return {
+      family: this.family,
+      k: this.k,
+      settings: this.train_,
+      imageShape: this.imageShape,
+      scaler: this.scaler!.toJSON(),
+      topology: artifacts!.modelTopology,
+      weightSpecs: artifacts!.weightSpecs,
+      weights: Buffer.from(artifacts!.weightData as ArrayBuffer).toString('base64'),
+    };
+  }
+
+  /** Restore weights and preprocessing from `toJSON` output. */
+  protected async restore(j: SerializedModel): Promise<void> {
+    await tensorBackend();
+    const buf = Buffer.from(j.weights as string, 'base64');
+    this.model = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: j.topology as object,
+        weightSpecs: j.weightSpecs as tf.io.WeightsManifestEntry[],
+        weightData: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length),
+      }),
+    );
+    this.scaler = Standardizer.fromJSON(j.scaler as ReturnType<Standardizer['toJSON']>);
+    this.imageShape = j.imageShape as [number, number];
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * C-SVC on libsvm 3.22 (the libsvm-js wasm build, BSD-3): RBF or linear kernel, one-vs-one
+ * multiclass, Platt-scaled probabilities (libsvm -b 1), inputs standardized with statistics of
+ * the training batch. Optional small grid over C and gamma, scored by validation log loss.
+ *
+ * libsvm draws its probability cross-validation folds from the C library's rand(), whose state
+ * lives inside the wasm instance; each fit therefore gets a fresh instance, so that fitting
+ * twice gives identical models whatever ran before.
+ */
+import { createRequire } from 'node:module';
+import type { Batch, Classifier, FitOptions, FitReport, SerializedModel } from './classifier.ts';
+import { balancedWeights, checkProbabilities, sampleSize } from './classifier.ts';
+import type { SvmParams } from './params.ts';
+import { Standardizer } from './standardize.ts';
+
+const require = createRequire(import.meta.url);
+const LIBSVM_MODULE = require.resolve('libsvm-js/out/wasm/libsvm.js');
+const LIBSVM_API = require.resolve('libsvm-js/src/loadSVM.js');
+
+type LibSvm = any; // libsvm-js ships no types
+
+/** A new libsvm wasm instance with its own memory and rand() state. */
+async function freshLibsvm(): Promise<LibSvm> {
+  delete require.cache[LIBSVM_MODULE];
+  const warn = console.warn;
+  // Emscripten tries a streaming compile through fetch(), which cannot read file paths in Node,
+  // says so, and falls back to reading the file: expected here, not worth a warning.
+  console.warn = (...a: unknown[]) => {
+    if (!/wasm streaming compile failed|falling back to ArrayBuffer/.test(String(a[0]))) warn(...a);
+  };
+  try {
+    const mod = require(LIBSVM_MODULE);
+    await mod.load();
+    return require(LIBSVM_API)(mod);
+  } finally {
+    console.warn = warn;
+  }
+}
+
+const rows = (x: Float32Array, n: number, d: number) => Array.from({ length: n }, (_, i) => Array.from(x.subarray(i * d, (i + 1) * d)));
+
+export class SupportVectorMachine implements Classifier {
+  readonly family = 'svm';
+  private svm: LibSvm | null = null;
+  private scaler: Standardizer | null = null;
+  private chosen: { C: number; gamma: number } | null = null;
+
+  constructor(
+    readonly k: number,
+    readonly params: SvmParams,
+  ) {}
+
+  private async train(x: number[][], y: number[], C: number, gamma: number, weights?: Float64Array): Promise<LibSvm> {
+    const SVM = await freshLibsvm();
+    const svm = new SVM({
+      type: SVM.SVM_TYPES.C_SVC,
+      kernel: this.params.kernel === 'rbf' ? SVM.KERNEL_TYPES.RBF : SVM.KERNEL_TYPES.LINEAR,
+      gamma,
+      cost: C,
+      probabilityEstimates: true,
+      quiet: true,
+      weight: weights ? Object.fromEntries(Array.from(weights, (w, c) => [c, w])) : undefined,
+    });
+    svm.train(x, y);
+    return svm;
+  }
+
+  async fit(train: Batch, val: Batch | undefined, _opts: FitOptions): Promise<FitReport> {
+    const t0 = performance.now();
+    const d = sampleSize(train);
+    this.scaler = Standardizer.fit(train.x, train.n, d);
+    const x = rows(this.scaler.transform(train.x), train.n, d);
+    const y = Array.from(train.y!);
+    // gamma 'scale' = 1 / (d · Var(X)); Var is 1 after standardization.
+    const gammaScale = this.params.gamma === 'scale' ? 1 / d : this.params.gamma;
+    const notes: string[] = [];
+    let candidates = [{ C: this.params.C, gamma: gammaScale }];
+    if (this.params.grid && val && val.n > 0) {
+      const gammas = this.params.kernel === 'rbf' ? [gammaScale / 4, gammaScale, gammaScale * 4] : [gammaScale];
+      candidates = [1, 10, 100].flatMap((C) => gammas.map((gamma) => ({ C, gamma })));
+    }
+    const weights = this.params.class_weights ? balancedWeights(train.y!, this.k) : undefined;
+    let best: { loss: number; svm: LibSvm; C: number; gamma: number } | null = null;
+    for (const c of candidates) {
+      const svm = await this.train(x, y, c.C, c.gamma, weights);
+      let loss = 0;
+      if (candidates.length > 1) {
+        this.svm = svm;
+        const p = await this.predictProba(val!);
+        for (let i = 0; i < val!.n; i++) loss -= Math.log(Math.max(1e-15, p[i * this.k + val!.y![i]]));
+        loss /= val!.n;
+        notes.push(`grid C=${c.C} gamma=${c.gamma.toPrecision(3)}: val log loss ${loss.toFixed(4)}`);
+      }
+      if (!best || loss < best.loss) {
+        if (best) best.svm.free();
+        best = { loss, svm, ...c };
+      } else svm.free();
+    }
+    this.svm = best!.svm;
+    this.chosen = { C: best!.C, gamma: best!.gamma };
+    notes.push(`C=${best!.C}, gamma=${best!.gamma.toPrecision(4)}, ${this.svm.getSVIndices().length} support vectors`);
+    return { seconds: (performance.now() - t0) / 1000, parameters: this.svm.getSVIndices().length * (d + this.k - 1), notes };
+  }
+
+  async predictProba(b: Batch): Promise<Float32Array> {
+    if (!this.svm || !this.scaler) throw new Error('svm: predictProba before fit');
+    const d = sampleSize(b);
+    const x = this.scaler.transform(b.x);
+    const labels: number[] = this.svm.getLabels();
+    const out = new Float32Array(b.n * this.k);
+    for (let i = 0; i < b.n; i++) {
+      const r = this.svm.predictOneProbability(Array.from(x.subarray(i * d, (i + 1) * d)));
+      // Classes absent from training get probability 0: libsvm only knows the labels it saw.
+      r.estimates.forEach((e: { label: number; probability: number }) => (out[i * this.k + e.label] = e.probability));
+      void labels;
+    }
+    return checkProbabilities(out, b.n, this.k, 'svm');
+  }
+
+  async toJSON(): Promise<SerializedModel> {
+    return { family: 'svm', k: this.k, params: this.params, chosen: this.chosen, scaler: this.scaler!.toJSON(), model: this.svm.serializeModel() };
+  }
+
+  static async fromJSON(j: SerializedModel): Promise<SupportVectorMachine> {
+    const m = new SupportVectorMachine(j.k, j.params as SvmParams);
+    const SVM = await freshLibsvm();
+    m.svm = SVM.load(j.model as string);
+    m.scaler = Standardizer.fromJSON(j.scaler as ReturnType<Standardizer['toJSON']>);
+    m.chosen = j.chosen as { C: number; gamma: number };
+    return m;
+  }
+}
