@@ -39,7 +39,7 @@ const SUITE_SCHEMA: Schema = {
         required: ['corpus'],
         properties: {
           corpus: { type: 'string', enum: CORPORA },
-          path: { type: 'string', description: 'corpus folder, relative to the suite file (not for synthetic)' },
+          path: { type: 'string', description: 'corpus folder, relative to the suite file (not for synthetic); ${VAR:-default} is expanded' },
           demographics: { type: 'string', description: 'CREMA-D VideoDemographics.csv (default: found in the folder)' },
           filter: {
             type: 'object',
@@ -281,6 +281,13 @@ export function parseSuite(text: string, file: string): Suite {
 
   const r = raw as Record<string, any>;
   const base = dirname(resolve(file));
+  /** ${VAR} and ${VAR:-default} in paths, so one suite serves every machine's data folder. */
+  const expand = (path: string, at: Path) =>
+    path.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, def?: string) => {
+      const v = process.env[name] ?? def;
+      if (v === undefined) add(at, `environment variable ${name} is not set and has no default (\${${name}:-default})`);
+      return v ?? '';
+    });
   // Cross-field checks: paths exist, model params fit the family, features fit the model.
   const datasets: DatasetSpec[] = (r.datasets as any[]).map((d, i) => {
     const spec: DatasetSpec = { ...d };
@@ -289,13 +296,13 @@ export function parseSuite(text: string, file: string): Suite {
     } else {
       if (!d.path) add(['datasets', i, 'path'], `is required for corpus ${d.corpus}`);
       else {
-        spec.path = resolve(base, d.path);
+        spec.path = resolve(base, expand(d.path, ['datasets', i, 'path']));
         if (!existsSync(spec.path) || !statSync(spec.path).isDirectory()) add(['datasets', i, 'path'], `folder ${spec.path} does not exist`);
       }
       if (d.synthetic) add(['datasets', i, 'synthetic'], 'only for corpus: synthetic');
     }
     if (d.demographics) {
-      spec.demographics = resolve(base, d.demographics);
+      spec.demographics = resolve(base, expand(d.demographics, ['datasets', i, 'demographics']));
       if (d.corpus !== 'crema-d') add(['datasets', i, 'demographics'], 'only for corpus: crema-d');
       else if (!existsSync(spec.demographics)) add(['datasets', i, 'demographics'], `file ${spec.demographics} does not exist`);
     }

@@ -1,0 +1,110 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CORPORA_SAMPLE } from './paths.ts';
+import { loadCorpus } from '../datasets/corpora.ts';
+import { scanDatasets } from '../harness/scan.ts';
+import { encodeWavPcm16 } from '../datasets/wav.ts';
+import type { Clip } from '../datasets/types.ts';
+
+const count = (clips: Clip[], key: (c: Clip) => string | undefined) => {
+  const m: Record<string, number> = {};
+  for (const c of clips) m[key(c) ?? '?'] = (m[key(c) ?? '?'] ?? 0) + 1;
+  return m;
+};
+
+describe('datasets scan of shared/corpora-sample (exact counts from the real file names)', () => {
+  const scans = scanDatasets(CORPORA_SAMPLE);
+  const by = Object.fromEntries(scans.map((s) => [s.corpus, s]));
+  it('finds the four corpora and 384 clips, nothing skipped', () => {
+    expect(scans.map((s) => s.corpus).sort()).toEqual(['crema-d', 'ravdess', 'savee', 'tess']);
+    expect(scans.map((s) => [s.corpus, s.clips])).toEqual([['crema-d', 30], ['ravdess', 130], ['savee', 84], ['tess', 140]]);
+    expect(scans.flatMap((s) => s.skipped)).toEqual([]);
+  });
+  it('RAVDESS: 8 actors, odd male / even female, two extra clips of actor 01', () => {
+    const r = by.ravdess;
+    expect(Object.keys(r.speakers).length).toBe(8);
+    expect(r.speakers['ravdess-01']).toBe(18);
+    for (const a of ['02', '03', '04', '05', '06', '07', '08']) expect(r.speakers[`ravdess-${a}`]).toBe(16);
+    expect(r.table.calm).toEqual({ female: 8, male: 9 });
+    expect(r.table.surprised).toEqual({ female: 8, male: 9 });
+    for (const e of ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgust']) expect(r.table[e]).toEqual({ female: 8, male: 8 });
+  });
+  it('TESS: OAF and YAF, both female, 7 emotions × 10 words each, ps = surprised', () => {
+    expect(by.tess.speakers).toEqual({ 'tess-OAF': 70, 'tess-YAF': 70 });
+    for (const e of ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised']) expect(by.tess.table[e]).toEqual({ female: 20 });
+  });
+  it('CREMA-D: 30 actors, anger only, 18 female / 12 male from VideoDemographics.csv', () => {
+    expect(Object.keys(by['crema-d'].speakers).length).toBe(30);
+    expect(by['crema-d'].table).toEqual({ angry: { female: 18, male: 12 } });
+  });
+  it('SAVEE: DC, JE, JK, KL, male, 7 emotions × 3 sentences', () => {
+    expect(by.savee.speakers).toEqual({ 'savee-DC': 21, 'savee-JE': 21, 'savee-JK': 21, 'savee-KL': 21 });
+    for (const e of ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised']) expect(by.savee.table[e]).toEqual({ male: 12 });
+  });
+});
+
+describe('loader metadata', () => {
+  it('RAVDESS fields: intensity, statement, original code', () => {
+    const { clips } = loadCorpus('ravdess', join(CORPORA_SAMPLE, 'ravdess'));
+    const c = clips.find((x) => x.id === 'ravdess/03-01-05-02-01-01-04')!;
+    expect(c).toMatchObject({ speaker: 'ravdess-04', gender: 'female', emotion: 'angry', originalLabel: '05', intensity: 'strong', sentence: 'Kids are talking by the door' });
+    expect(count(clips, (x) => x.intensity)).toEqual({ normal: 74, strong: 56 });
+  });
+  it('CREMA-D demographics: age, race, ethnicity from the CSV', () => {
+    const { clips } = loadCorpus('crema-d', join(CORPORA_SAMPLE, 'crema-d'));
+    expect(clips.find((c) => c.speaker === 'crema-d-1001')).toMatchObject({ gender: 'male', age: 51, race: 'Caucasian', ethnicity: 'Not Hispanic', intensity: 'unspecified', sentence: "Don't forget a jacket" });
+    const ages = clips.map((c) => c.age!);
+    expect([Math.min(...ages), Math.max(...ages)]).toEqual([21, 61]);
+  });
+  it('TESS word and age', () => {
+    const { clips } = loadCorpus('tess', join(CORPORA_SAMPLE, 'tess'));
+    expect(clips.find((c) => c.id === 'tess/YAF_dog_ps')).toMatchObject({ emotion: 'surprised', originalLabel: 'ps', age: 26, sentence: 'Say the word dog' });
+  });
+});
+
+describe('bad input: each named with its reason, the rest still loads', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'serbench-bad-'));
+    const good = join(CORPORA_SAMPLE, 'savee', 'DC_a01.wav');
+    copyFileSync(good, join(dir, 'DC_a01.wav'));
+    copyFileSync(good, join(dir, 'XX_a01.wav')); // unknown speaker
+    copyFileSync(good, join(dir, 'DC_zz01.wav')); // unknown emotion code
+    writeFileSync(join(dir, 'DC_a02.mp3'), 'ID3'); // not a WAV
+    writeFileSync(join(dir, 'DC_a03.wav'), ''); // empty
+    writeFileSync(join(dir, 'DC_d01.wav'), encodeWavPcm16(new Float32Array(1000), 16000).subarray(0, 300)); // truncated data
+    writeFileSync(join(dir, 'DC_d02.wav'), Buffer.from('RIFF....WAVEjunk')); // no fmt chunk
+    writeFileSync(join(dir, 'DC_d03.wav'), 'hello, I am text'); // not RIFF
+    writeFileSync(join(dir, 'README.txt'), 'ignored');
+  });
+  it('lists every bad file with a clear reason', () => {
+    const { clips, skipped } = loadCorpus('savee', dir);
+    expect(clips.map((c) => c.id)).toEqual(['savee/DC_a01']);
+    const reasons = Object.fromEntries(skipped.map((s) => [s.path.split('/').pop(), s.reason]));
+    expect(reasons['XX_a01.wav']).toMatch(/unknown SAVEE speaker XX/);
+    expect(reasons['DC_zz01.wav']).toMatch(/not the SAVEE pattern/);
+    expect(reasons['DC_a02.mp3']).toMatch(/not a WAV file/);
+    expect(reasons['DC_a03.wav']).toMatch(/empty file/);
+    expect(reasons['DC_d01.wav']).toMatch(/truncated: data chunk declares 2000 bytes but the file holds 256/);
+    expect(reasons['DC_d02.wav']).toMatch(/truncated: no fmt chunk/);
+    expect(reasons['DC_d03.wav']).toMatch(/not a WAV file \(no RIFF\/WAVE header\)/);
+    expect(reasons['README.txt']).toBeUndefined();
+  });
+  it('an empty folder gives a "no usable clips" entry, a missing one an error naming it', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'serbench-empty-'));
+    expect(loadCorpus('tess', empty).skipped).toEqual([{ path: empty, reason: 'no usable tess clips in this folder' }]);
+    expect(() => loadCorpus('tess', join(empty, 'nope'))).toThrow(/nope: corpus folder does not exist/);
+  });
+  it('RAVDESS song and video files are skipped with their reason', () => {
+    const d = mkdtempSync(join(tmpdir(), 'serbench-rav-'));
+    mkdirSync(join(d, 'Actor_01'));
+    const wav = encodeWavPcm16(new Float32Array(1600), 16000);
+    writeFileSync(join(d, 'Actor_01', '03-02-01-01-01-01-01.wav'), wav);
+    writeFileSync(join(d, 'Actor_01', '01-01-01-01-01-01-01.wav'), wav);
+    writeFileSync(join(d, 'Actor_01', '03-01-09-01-01-01-01.wav'), wav);
+    const { skipped } = loadCorpus('ravdess', d);
+    expect(skipped.map((s) => s.reason)).toEqual(['modality 01 is not audio-only (03)', 'unknown RAVDESS emotion code 09', 'song, not speech (vocal channel 02)', 'no usable ravdess clips in this folder']);
+  });
+});

@@ -1,0 +1,75 @@
+import { describe, it, expect } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { loadSuite, parseSuite, SuiteError, suiteJsonSchema } from '../harness/suite.ts';
+import { CORPORA_SAMPLE } from './paths.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const problems = (yaml: string) => {
+  try {
+    parseSuite(yaml, join(root, 'suites', 'test.yaml'));
+  } catch (e) {
+    if (e instanceof SuiteError) return e.problems;
+    throw e;
+  }
+  return [];
+};
+
+describe('suite validation', () => {
+  it('every shipped suite is valid (corpora suites read $SERBENCH_DATA, here the shared sample)', () => {
+    process.env.SERBENCH_DATA = CORPORA_SAMPLE;
+    for (const f of readdirSync(join(root, 'suites')).filter((f) => f.endsWith('.yaml'))) {
+      expect(() => loadSuite(join(root, 'suites', f)), f).not.toThrow();
+    }
+  });
+
+  it('fills defaults', () => {
+    const s = parseSuite('name: x\ndatasets: [{corpus: synthetic}]\nmodels: [{type: tree}]\n', 'x.yaml');
+    expect(s.seeds).toEqual([0]);
+    expect(s.split).toMatchObject({ protocol: 'stratified', test_fraction: 0.2, val_fraction: 0.1 });
+    expect(s.models[0]).toMatchObject({ name: 'tree', type: 'tree', features: 'summary', params: { max_depth: 12, criterion: 'gini' } });
+    expect(s.labels.map).toEqual({ calm: 'neutral' });
+  });
+
+  it('reports the YAML line and field of each problem', () => {
+    const yaml = ['name: bad', 'datasets:', '  - corpus: synthetic', '  - corpus: ravdess', 'split:', '  protocol: random-ish', 'models:', '  - type: cnn', '    params: { epochs: -3, nonsense: 1 }', '  - type: tree', '    features: logmel', 'colour: blue', ''].join('\n');
+    const p = problems(yaml);
+    const byField = Object.fromEntries(p.map((x) => [x.field, x]));
+    expect(byField['split.protocol']).toMatchObject({ line: 6, message: expect.stringMatching(/"random-ish" is not one of stratified, speaker-independent/) });
+    expect(byField['colour']).toMatchObject({ line: 12, message: expect.stringMatching(/unknown field/) });
+    expect(p.length).toBe(2); // structural errors stop before cross-field checks
+    const p2 = problems(yaml.replace('  protocol: random-ish\n', '  protocol: stratified\n').replace('colour: blue\n', ''));
+    const f2 = Object.fromEntries(p2.map((x) => [x.field, x]));
+    expect(f2['datasets[1].path']).toMatchObject({ line: 4, message: 'is required for corpus ravdess' });
+    expect(f2['models[0].params.epochs']).toMatchObject({ line: 9, message: 'must be ≥ 1, got -3' });
+    expect(f2['models[0].params.nonsense']).toMatchObject({ line: 9, message: expect.stringMatching(/unknown field/) });
+    expect(f2['models[1].features']).toMatchObject({ line: 11, message: 'tree reads summary, not logmel' });
+  });
+
+  it('expands ${VAR:-default} in paths and says when a variable is missing', () => {
+    process.env.SERBENCH_TEST_DIR = CORPORA_SAMPLE;
+    expect(parseSuite('name: x\ndatasets: [{corpus: tess, path: "${SERBENCH_TEST_DIR}/tess"}]\nmodels: [{type: svm}]\n', 'x.yaml').datasets[0].path).toBe(join(CORPORA_SAMPLE, 'tess'));
+    expect(problems('name: x\ndatasets: [{corpus: tess, path: "${SERBENCH_NOT_SET_ANYWHERE}/tess"}]\nmodels: [{type: svm}]\n')[0].message).toMatch(/SERBENCH_NOT_SET_ANYWHERE is not set/);
+  });
+
+  it('a path that does not exist, YAML syntax errors and duplicate names', () => {
+    expect(problems('name: x\ndatasets: [{corpus: tess, path: /no/such/dir}]\nmodels: [{type: svm}]\n')[0]).toMatchObject({ line: 2, field: 'datasets[0].path', message: 'folder /no/such/dir does not exist' });
+    expect(problems('name: x\ndatasets: [{corpus: synthetic}\nmodels: x\n')[0]).toMatchObject({ field: '(syntax)' });
+    expect(problems('name: x\ndatasets: [{corpus: synthetic}]\nmodels: [{type: svm}, {type: svm}]\n')[0]).toMatchObject({ field: 'models[1].name', message: 'duplicate model name "svm" (give each a name)' });
+    expect(problems('name: x\ndatasets: [{corpus: synthetic}]\nmodels: [{type: vit, params: {dim: 30, heads: 4}}]\n')[0]).toMatchObject({ field: 'models[0].params.heads' });
+  });
+
+  it('the JSON Schema describes every top-level field', () => {
+    const s = suiteJsonSchema() as { properties: Record<string, unknown>; required: string[] };
+    expect(Object.keys(s.properties)).toEqual(['name', 'description', 'seeds', 'datasets', 'labels', 'split', 'augment', 'features', 'models', 'evaluation', 'report']);
+    expect(s.required).toEqual(['name', 'datasets', 'models']);
+  });
+
+  it('`serbench validate` exits 2 on an invalid suite, naming file, line and field', () => {
+    const r = spawnSync(process.execPath, [join(root, 'bin/serbench.js'), 'validate', join(root, 'tests/fixtures/invalid-suite.yaml')], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/invalid-suite\.yaml:7: models\[0\]\.type: "transformer" is not one of cnn, vit, svm, tree/);
+  });
+});

@@ -1,0 +1,108 @@
+import { describe, it, expect } from 'vitest';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CORPORA_SAMPLE } from './paths.ts';
+import { decodeWavBuffer, decodeWavFile, WavError } from '../datasets/wav.ts';
+
+/** Build a WAV: fmt tag/bits/channels, optional extra chunks, raw sample bytes. */
+function wav(opts: { tag: number; bits: number; channels: number; rate?: number; data: Buffer; extensible?: boolean; before?: [string, Buffer][] }): Buffer {
+  const rate = opts.rate ?? 16000;
+  const block = (opts.bits / 8) * opts.channels;
+  const fmt = Buffer.alloc(opts.extensible ? 40 : 16);
+  fmt.writeUInt16LE(opts.extensible ? 0xfffe : opts.tag, 0);
+  fmt.writeUInt16LE(opts.channels, 2);
+  fmt.writeUInt32LE(rate, 4);
+  fmt.writeUInt32LE(rate * block, 8);
+  fmt.writeUInt16LE(block, 12);
+  fmt.writeUInt16LE(opts.bits, 14);
+  if (opts.extensible) {
+    fmt.writeUInt16LE(22, 16);
+    fmt.writeUInt16LE(opts.bits, 18);
+    fmt.writeUInt32LE(opts.channels === 1 ? 4 : 3, 20);
+    fmt.writeUInt16LE(opts.tag, 24); // sub-format GUID starts with the format tag
+    Buffer.from('000000001000800000aa00389b71', 'hex').copy(fmt, 26);
+  }
+  const chunk = (id: string, body: Buffer) => {
+    const h = Buffer.alloc(8);
+    h.write(id, 0, 'latin1');
+    h.writeUInt32LE(body.length, 4);
+    return Buffer.concat([h, body, body.length % 2 ? Buffer.alloc(1) : Buffer.alloc(0)]);
+  };
+  const body = Buffer.concat([Buffer.from('WAVE'), chunk('fmt ', fmt), ...(opts.before ?? []).map(([id, b]) => chunk(id, b)), chunk('data', opts.data)]);
+  const head = Buffer.alloc(8);
+  head.write('RIFF', 0, 'latin1');
+  head.writeUInt32LE(body.length, 4);
+  return Buffer.concat([head, body]);
+}
+
+const values = [0, 0.5, -0.5, 0.25, -1];
+describe('WAV decoding (libsndfile scaling)', () => {
+  it('PCM 8-bit unsigned', () => {
+    const d = Buffer.from(values.map((v) => Math.round(v * 128) + 128).map((v) => Math.min(255, v)));
+    expect(Array.from(decodeWavBuffer(wav({ tag: 1, bits: 8, channels: 1, data: d }), 'x').samples)).toEqual([0, 0.5, -0.5, 0.25, -1]);
+  });
+  it('PCM 16, 24 and 32-bit', () => {
+    for (const bits of [16, 24, 32]) {
+      const d = Buffer.alloc(values.length * (bits / 8));
+      values.forEach((v, i) => d.writeIntLE(Math.round(v * 2 ** (bits - 1)), i * (bits / 8), bits / 8));
+      expect(Array.from(decodeWavBuffer(wav({ tag: 1, bits, channels: 1, data: d }), 'x').samples)).toEqual(values);
+    }
+  });
+  it('float 32 and 64, with fact, PEAK and LIST chunks before data, and odd-sized chunks', () => {
+    const f32 = Buffer.alloc(20);
+    values.forEach((v, i) => f32.writeFloatLE(v, i * 4));
+    const extra: [string, Buffer][] = [['fact', Buffer.alloc(4)], ['PEAK', Buffer.alloc(16)], ['LIST', Buffer.from('INFOabc')]];
+    expect(Array.from(decodeWavBuffer(wav({ tag: 3, bits: 32, channels: 1, data: f32, before: extra }), 'x').samples)).toEqual(values);
+    const f64 = Buffer.alloc(40);
+    values.forEach((v, i) => f64.writeDoubleLE(v, i * 8));
+    expect(Array.from(decodeWavBuffer(wav({ tag: 3, bits: 64, channels: 1, data: f64 }), 'x').samples)).toEqual(values);
+  });
+  it('WAVE_FORMAT_EXTENSIBLE (PCM and float sub-formats)', () => {
+    const d = Buffer.alloc(10);
+    values.forEach((v, i) => d.writeInt16LE(Math.round(v * 32767), i * 2));
+    expect(decodeWavBuffer(wav({ tag: 1, bits: 16, channels: 1, data: d, extensible: true }), 'x').info.format).toBe('pcm16');
+    const f = Buffer.alloc(20);
+    values.forEach((v, i) => f.writeFloatLE(v, i * 4));
+    expect(Array.from(decodeWavBuffer(wav({ tag: 3, bits: 32, channels: 1, data: f, extensible: true }), 'x').samples)).toEqual(values);
+  });
+  it('stereo is averaged to mono, (L + R) / 2', () => {
+    const d = Buffer.alloc(8);
+    d.writeInt16LE(16384, 0); d.writeInt16LE(0, 2); d.writeInt16LE(-16384, 4); d.writeInt16LE(-16384, 6);
+    expect(Array.from(decodeWavBuffer(wav({ tag: 1, bits: 16, channels: 2, data: d }), 'x').samples)).toEqual([0.25, -0.5]);
+  });
+  it('unsupported encodings, NaN samples and truncation name the file and the problem', () => {
+    const bad = (b: Buffer) => () => decodeWavBuffer(b, 'clip.wav');
+    expect(bad(wav({ tag: 2, bits: 4, channels: 1, data: Buffer.alloc(4) }))).toThrow(/clip\.wav: unsupported WAV encoding: format tag 2, 4 bits/);
+    expect(bad(wav({ tag: 1, bits: 12, channels: 1, data: Buffer.alloc(4) }))).toThrow(/format tag 1, 12 bits/);
+    const nan = Buffer.alloc(8);
+    nan.writeFloatLE(0.1, 0); nan.writeFloatLE(NaN, 4);
+    expect(bad(wav({ tag: 3, bits: 32, channels: 1, data: nan }))).toThrow(/clip\.wav: non-finite sample \(NaN or infinity\) at frame 1/);
+    expect(bad(wav({ tag: 1, bits: 16, channels: 1, data: Buffer.alloc(0) }))).toThrow(/no audio: the data chunk is empty/);
+    const full = wav({ tag: 1, bits: 16, channels: 1, data: Buffer.alloc(100) });
+    expect(bad(full.subarray(0, 60))).toThrow(/truncated: data chunk declares 100 bytes but the file holds 16/);
+    expect(bad(Buffer.alloc(0))).toThrow(WavError);
+  });
+});
+
+describe('every clip in shared/corpora-sample decodes', () => {
+  const files: string[] = [];
+  const walk = (d: string) => readdirSync(d).forEach((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : f.endsWith('.wav') && files.push(join(d, f))));
+  walk(CORPORA_SAMPLE);
+  it('384 WAV files, each with audio in [-1, 1] at its corpus rate', () => {
+    expect(files.length).toBe(384);
+    const rates: Record<string, number> = { ravdess: 48000, tess: 24414, 'crema-d': 16000, savee: 44100 };
+    let stereo = 0;
+    for (const f of files) {
+      const { samples, sampleRate, info } = decodeWavFile(f);
+      const corpus = f.split('/').find((p) => p in rates)!;
+      expect(sampleRate, f).toBe(rates[corpus]);
+      expect(samples.length, f).toBeGreaterThan(sampleRate); // every clip is over a second long
+      let peak = 0;
+      for (const v of samples) peak = Math.max(peak, Math.abs(v));
+      expect(peak, f).toBeLessThanOrEqual(1);
+      expect(peak, f).toBeGreaterThan(0.001);
+      if (info.channels === 2) stereo++;
+    }
+    expect(stereo).toBe(2); // the two stereo RAVDESS files of actor 01
+  });
+});
