@@ -8,7 +8,7 @@
 import type { Clip, Emotion, Gender, LoadResult } from './types.ts';
 import { Rng } from './random.ts';
 
-export const SYNTH_VERSION = 2;
+export const SYNTH_VERSION = 3;
 
 interface Prosody {
   f0: number; // pitch multiplier
@@ -40,7 +40,7 @@ const VOWELS: [number, number, number][] = [
 
 export interface RecordingCondition {
   name: string;
-  /** Signal-to-noise ratio of added background noise, dB. */
+  /** Signal-to-noise ratio of added background noise, dB, for speech at neutral loudness. */
   snrDb: number;
   /** Telephone-like band limit (300–3400 Hz). */
   bandLimit: boolean;
@@ -212,7 +212,10 @@ export function renderUtterance(spec: UtteranceSpec): Float32Array {
   }
   power /= Math.max(1, speech);
   if (spec.condition.bandLimit) bandLimit(y, sr);
-  const noiseRms = Math.sqrt(power / 10 ** (spec.condition.snrDb / 10));
+  // The room's noise does not follow the speaker's emotion: its level is set against this
+  // utterance's level at neutral energy, so a loud (angry) clip has a better SNR than a quiet
+  // (sad) one, as in a real recording, and the noise level itself says nothing of the emotion.
+  const noiseRms = Math.sqrt(power / (energy * energy) / 10 ** (spec.condition.snrDb / 10));
   for (let i = 0; i < n; i++) out[i] = Math.max(-1, Math.min(1, y[i] + noiseRms * rng.normal()));
   return out;
 }

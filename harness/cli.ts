@@ -1,14 +1,11 @@
 /** The serbench command line (yargs). */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cpus } from 'node:os';
-import { loadSuite, parseSuite, suiteJsonSchema, SuiteError } from './suite.ts';
+import { loadSuite, suiteJsonSchema, SuiteError } from './suite.ts';
 import { runSuite } from './run.ts';
-import { collectResults, writeResults } from './results.ts';
-import { RunFolder, readJson } from './runfolder.ts';
-import { buildSite, type SpectrogramExample } from '../reports/site.ts';
+import { report } from './report.ts';
 import { scanDatasets, formatScan } from './scan.ts';
 import { writeSyntheticCorpus } from './synth-command.ts';
 import { mergeShards } from './merge.ts';
@@ -26,17 +23,6 @@ function parseShard(s: string | undefined): { index: number; count: number } | u
   const m = /^(\d+)\/(\d+)$/.exec(s);
   if (!m || Number(m[1]) >= Number(m[2])) fail(`--shard takes i/n with 0 ≤ i < n (e.g. 0/4), got "${s}"`, EXIT_INVALID);
   return { index: Number(m![1]), count: Number(m![2]) };
-}
-
-/** Rebuild results.json, predictions.csv, slices and the site from a run folder. */
-export async function report(runDir: string, siteDir?: string): Promise<string> {
-  const folder = new RunFolder(runDir);
-  if (!existsSync(folder.path('suite.yaml'))) fail(`${runDir}: not a serbench run folder (no suite.yaml)`);
-  const suite = parseSuite(readFileSync(folder.path('suite.yaml'), 'utf8'), folder.path('suite.yaml'));
-  const results = collectResults(suite, folder);
-  writeResults(folder, results);
-  const examples = existsSync(folder.path('examples.json')) ? readJson<SpectrogramExample[]>(folder.path('examples.json')) : [];
-  return buildSite(results, runDir, examples, siteDir);
 }
 
 await yargs(hideBin(process.argv))
@@ -129,8 +115,12 @@ await yargs(hideBin(process.argv))
     'rebuild results and the report site of a run folder',
     (y) => y.positional('run', { type: 'string', demandOption: true }).option('out', { type: 'string', describe: 'site folder (default <run>/site)' }),
     async (a) => {
-      const site = await report(resolve(a.run!), a.out ? resolve(a.out) : undefined);
-      process.stdout.write(`report: ${join(site, 'index.html')}\n`);
+      try {
+        const site = await report(resolve(a.run!), a.out ? resolve(a.out) : undefined);
+        process.stdout.write(`report: ${join(site, 'index.html')}\n`);
+      } catch (e) {
+        fail((e as Error).message);
+      }
     },
   )
   .command(

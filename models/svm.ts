@@ -6,6 +6,11 @@
  * libsvm draws its probability cross-validation folds from the C library's rand(), whose state
  * lives inside the wasm instance; each fit therefore gets a fresh instance, so that fitting
  * twice gives identical models whatever ran before.
+ *
+ * Saving: libsvm's model file prints rho and the Platt parameters with "%g" (6 digits), so a
+ * reloaded libsvm model predicts slightly different probabilities. We save the (standardized)
+ * training set and the chosen C and gamma instead; loading refits, which is exact because
+ * fitting is deterministic.
  */
 import { createRequire } from 'node:module';
 import type { Batch, Classifier, FitOptions, FitReport, SerializedModel } from './classifier.ts';
@@ -37,13 +42,20 @@ async function freshLibsvm(): Promise<LibSvm> {
   }
 }
 
-const rows = (x: Float32Array, n: number, d: number) => Array.from({ length: n }, (_, i) => Array.from(x.subarray(i * d, (i + 1) * d)));
+/**
+ * libsvm saves support vectors with printf("%.8g"): inputs are rounded to 8 significant digits
+ * (a relative change below 1e-8) so that a saved and reloaded model predicts exactly what the
+ * fitted one did.
+ */
+const libsvmValue = (v: number) => Number(v.toPrecision(8));
+const rows = (x: Float32Array, n: number, d: number) => Array.from({ length: n }, (_, i) => Array.from(x.subarray(i * d, (i + 1) * d), libsvmValue));
 
 export class SupportVectorMachine implements Classifier {
   readonly family = 'svm';
   private svm: LibSvm | null = null;
   private scaler: Standardizer | null = null;
   private chosen: { C: number; gamma: number } | null = null;
+  private trainingSet: { x: number[][]; y: number[] } | null = null;
 
   constructor(
     readonly k: number,
@@ -98,6 +110,7 @@ export class SupportVectorMachine implements Classifier {
     }
     this.svm = best!.svm;
     this.chosen = { C: best!.C, gamma: best!.gamma };
+    this.trainingSet = { x, y };
     notes.push(`C=${best!.C}, gamma=${best!.gamma.toPrecision(4)}, ${this.svm.getSVIndices().length} support vectors`);
     return { seconds: (performance.now() - t0) / 1000, parameters: this.svm.getSVIndices().length * (d + this.k - 1), notes };
   }
@@ -109,7 +122,7 @@ export class SupportVectorMachine implements Classifier {
     const labels: number[] = this.svm.getLabels();
     const out = new Float32Array(b.n * this.k);
     for (let i = 0; i < b.n; i++) {
-      const r = this.svm.predictOneProbability(Array.from(x.subarray(i * d, (i + 1) * d)));
+      const r = this.svm.predictOneProbability(Array.from(x.subarray(i * d, (i + 1) * d), libsvmValue));
       // Classes absent from training get probability 0: libsvm only knows the labels it saw.
       r.estimates.forEach((e: { label: number; probability: number }) => (out[i * this.k + e.label] = e.probability));
       void labels;
@@ -118,15 +131,16 @@ export class SupportVectorMachine implements Classifier {
   }
 
   async toJSON(): Promise<SerializedModel> {
-    return { family: 'svm', k: this.k, params: this.params, chosen: this.chosen, scaler: this.scaler!.toJSON(), model: this.svm.serializeModel() };
+    return { family: 'svm', k: this.k, params: this.params, chosen: this.chosen, scaler: this.scaler!.toJSON(), trainingSet: this.trainingSet };
   }
 
   static async fromJSON(j: SerializedModel): Promise<SupportVectorMachine> {
     const m = new SupportVectorMachine(j.k, j.params as SvmParams);
-    const SVM = await freshLibsvm();
-    m.svm = SVM.load(j.model as string);
     m.scaler = Standardizer.fromJSON(j.scaler as ReturnType<Standardizer['toJSON']>);
     m.chosen = j.chosen as { C: number; gamma: number };
+    m.trainingSet = j.trainingSet as { x: number[][]; y: number[] };
+    const weights = m.params.class_weights ? balancedWeights(Int32Array.from(m.trainingSet.y), m.k) : undefined;
+    m.svm = await m.train(m.trainingSet.x, m.trainingSet.y, m.chosen.C, m.chosen.gamma, weights);
     return m;
   }
 }

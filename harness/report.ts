@@ -1,0 +1,16 @@
+/** Rebuild results.json, predictions.csv, slice tables and the site from a run folder. */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseSuite } from './suite.ts';
+import { collectResults, writeResults } from './results.ts';
+import { RunFolder, readJson } from './runfolder.ts';
+import { buildSite, type SpectrogramExample } from '../reports/site.ts';
+
+export async function report(runDir: string, siteDir?: string): Promise<string> {
+  const folder = new RunFolder(runDir);
+  if (!existsSync(folder.path('suite.yaml'))) throw new Error(`${runDir}: not a serbench run folder (no suite.yaml)`);
+  const suite = parseSuite(readFileSync(folder.path('suite.yaml'), 'utf8'), folder.path('suite.yaml'));
+  const results = collectResults(suite, folder);
+  writeResults(folder, results);
+  const examples = existsSync(folder.path('examples.json')) ? readJson<SpectrogramExample[]>(folder.path('examples.json')) : [];
+  return buildSite(results, runDir, examples, siteDir);
+}

@@ -1,0 +1,104 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, copyFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseSuite } from '../harness/suite.ts';
+import { runSuite } from '../harness/run.ts';
+import { report } from '../harness/report.ts';
+import { CORPORA_SAMPLE } from './paths.ts';
+import type { Results } from '../harness/results.ts';
+
+const SYNTH_SUITE = `
+name: e2e
+seeds: [1]
+datasets:
+  - corpus: synthetic
+    synthetic: { speakers_per_corpus: 6, clips_per_emotion: 6, conditions: 2, bias: { corpus: synth-phone, gender: male, snr_db: -6 } }
+labels: { set: [neutral, happy, sad, angry] }
+split: { protocol: stratified, test_fraction: 0.4, val_fraction: 0.1 }
+augment: { copies: 1, ops: [{ type: noise, snr_db: [15, 30] }] }
+features: { sample_rate: 16000, duration: 2, n_fft: 512, hop_length: 512, n_mels: 32, n_mfcc: 20 }
+models:
+  - { name: svm, type: svm }
+  - { name: tree, type: tree, params: { max_depth: 6 } }
+  - { name: cnn, type: cnn, params: { filters: [8], dense: 16, epochs: 3, patience: 3 } }
+evaluation: { bootstrap: 200, slices: [corpus, gender], intersections: [[corpus, gender]], min_slice: 10 }
+`;
+
+describe('a run from YAML to report folder', () => {
+  const out = mkdtempSync(join(tmpdir(), 'serbench-run-'));
+  const cacheDir = mkdtempSync(join(tmpdir(), 'serbench-cache-'));
+  const suite = parseSuite(SYNTH_SUITE, join(out, 'suite.yaml'));
+  let results: Results;
+
+  beforeAll(async () => {
+    const summary = await runSuite(suite, { out, cacheDir, quiet: true });
+    expect(summary.failed).toEqual([]);
+    expect(summary.completed.length).toBe(3);
+    await report(out);
+    results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  }, 300_000);
+
+  it('writes results, predictions, slices and every page of the site', () => {
+    expect(results.format).toBe('serbench-results/1');
+    expect(results.models.map((m) => m.name)).toEqual(['svm', 'tree', 'cnn']);
+    const csv = readFileSync(join(out, 'predictions.csv'), 'utf8').trim().split('\n');
+    const testClips = results.models[0].evaluation.n;
+    expect(csv.length).toBe(1 + 3 * testClips);
+    expect(csv[0]).toBe('model,seed,fold,clip,corpus,speaker,gender,age,intensity,truth,predicted,confidence,temperature,p_neutral,p_happy,p_sad,p_angry');
+    for (const page of ['index.html', 'fairness.html', 'data.html', 'provenance.html', 'models/svm.html', 'models/tree.html', 'models/cnn.html', 'style.css', 'data/results.json']) {
+      expect(existsSync(join(out, 'site', page)), page).toBe(true);
+    }
+    expect(readdirSync(join(out, 'slices'))).toContain('svm__corpus+gender.csv');
+    // A random split hears every speaker in training: the audit must say so.
+    expect(results.data.leakage[0]).toMatchObject({ sharedClips: [], speakerIndependent: false });
+    expect(results.data.leakage[0].sharedSpeakers.length).toBe(12); // all 2 × 6 speakers
+    expect(results.environment.backend).toMatch(/wasm|tensorflow|cpu/);
+  });
+
+  it('finds the bias planted in the synthetic corpus (male speakers of synth-phone at −6 dB SNR)', () => {
+    const svm = results.models.find((m) => m.name === 'svm')!.evaluation;
+    const inter = svm.slices.find((s) => s.field === 'corpus|gender')!;
+    expect(inter.worst_group).toBe('synth-phone|male');
+    const acc = Object.fromEntries(inter.groups.map((g) => [g.group, g.accuracy.estimate]));
+    expect(acc['synth-phone|male']).toBeLessThan(acc['synth-studio|male'] - 0.15);
+  });
+
+  it('running the same command again resumes: nothing is retrained and results are identical', async () => {
+    const before = readFileSync(join(out, 'jobs', 's1_random_cnn.json'), 'utf8');
+    const summary = await runSuite(suite, { out, cacheDir, quiet: true });
+    expect(summary.completed).toEqual([]);
+    expect(summary.resumed.length).toBe(3);
+    expect(readFileSync(join(out, 'jobs', 's1_random_cnn.json'), 'utf8')).toBe(before);
+  }, 60_000);
+
+  it('refuses to reuse a run folder for a different suite', async () => {
+    const other = parseSuite(SYNTH_SUITE.replace('max_depth: 6', 'max_depth: 5'), join(out, 'suite.yaml'));
+    await expect(runSuite(other, { out, cacheDir, quiet: true })).rejects.toThrow(/holds a run of a different suite/);
+  });
+});
+
+describe('a clip that fails to decode mid-run is skipped and listed; the run goes on', () => {
+  it('reports the file and the reason', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'serbench-tess-'));
+    const tess = readdirSync(join(CORPORA_SAMPLE, 'tess')).filter((f) => /_(angry|sad)\.wav$/.test(f));
+    for (const f of tess) copyFileSync(join(CORPORA_SAMPLE, 'tess', f), join(data, f));
+    // A float WAV whose header is fine (so the loader accepts it) but whose samples are NaN.
+    const head = Buffer.alloc(44);
+    head.write('RIFF', 0, 'latin1'); head.writeUInt32LE(36 + 16, 4); head.write('WAVEfmt ', 8, 'latin1');
+    head.writeUInt32LE(16, 16); head.writeUInt16LE(3, 20); head.writeUInt16LE(1, 22); head.writeUInt32LE(16000, 24); head.writeUInt32LE(64000, 28); head.writeUInt16LE(4, 32); head.writeUInt16LE(32, 34);
+    head.write('data', 36, 'latin1'); head.writeUInt32LE(16, 40);
+    const nan = Buffer.alloc(16);
+    for (let i = 0; i < 4; i++) nan.writeFloatLE(NaN, i * 4);
+    writeFileSync(join(data, 'OAF_zzz_angry.wav'), Buffer.concat([head, nan]));
+    const out = mkdtempSync(join(tmpdir(), 'serbench-run-'));
+    const suite = parseSuite(`name: bad-clip\ndatasets: [{corpus: tess, path: "${data}"}]\nlabels: {set: [angry, sad]}\nsplit: {protocol: stratified, test_fraction: 0.3}\nfeatures: {duration: 1.5, n_mels: 32, n_mfcc: 13}\nmodels: [{type: tree}]\nevaluation: {bootstrap: 50}\n`, join(out, 's.yaml'));
+    const summary = await runSuite(suite, { out, cacheDir: null, quiet: true });
+    expect(summary.failed).toEqual([]);
+    expect(summary.skipped).toEqual([{ path: join(data, 'OAF_zzz_angry.wav'), reason: `${join(data, 'OAF_zzz_angry.wav')}: non-finite sample (NaN or infinity) at frame 0` }]);
+    await report(out);
+    const results: Results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.data.skipped.map((s) => s.path)).toContain(join(data, 'OAF_zzz_angry.wav'));
+    expect(readFileSync(join(out, 'site', 'data.html'), 'utf8')).toContain('OAF_zzz_angry.wav');
+  }, 120_000);
+});

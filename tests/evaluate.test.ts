@@ -1,0 +1,84 @@
+import { describe, it, expect } from 'vitest';
+import { evaluateModel, compareModels, type PredictionRow, type EvalOptions } from '../harness/evaluate.ts';
+import { calibration, fitTemperature } from '../harness/calibration.ts';
+import { classification } from '../harness/metrics.ts';
+import { mcnemar } from '../harness/stats.ts';
+import type { Clip } from '../datasets/types.ts';
+
+const o: EvalOptions = { classes: ['neutral', 'happy', 'sad'], bootstrap: 200, confidence: 0.95, eceBins: 15, slices: ['corpus', 'gender', 'age_band'], intersections: [['corpus', 'gender']], minSlice: 5 };
+const clip = (i: number, extra: Partial<Clip> = {}): Clip => ({ id: `c${i}`, source: { kind: 'file', path: `c${i}.wav` }, corpus: i % 2 ? 'a' : 'b', speaker: `s${i % 3}`, gender: i % 2 ? 'female' : 'male', emotion: 'neutral', originalLabel: 'n', ...extra });
+const row = (i: number, y: number, probs: number[], extra: Partial<Clip> = {}): PredictionRow => ({ clip: clip(i, extra), seed: 1, fold: 'f', y, probs, calibrated: probs });
+
+/** Every number in a structure is finite (NaN would show up in JSON as null and in the report as "—"). */
+function noNaN(v: unknown, path = ''): void {
+  if (typeof v === 'number') expect(Number.isNaN(v), path).toBe(false);
+  else if (Array.isArray(v)) v.forEach((x, i) => noNaN(x, `${path}[${i}]`));
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) noNaN(x, `${path}.${k}`);
+}
+
+describe('degenerate inputs give defined values and warnings', () => {
+  it('one class present, a class never predicted', () => {
+    const rows = [row(0, 0, [0.7, 0.2, 0.1]), row(1, 0, [0.2, 0.7, 0.1]), row(2, 0, [0.6, 0.3, 0.1])];
+    const e = evaluateModel(rows, o);
+    noNaN(e);
+    expect(e.headline.uar.estimate).toBeCloseTo(2 / 3, 12); // UAR over the one present class
+    expect(e.warnings.join('\n')).toMatch(/classes absent from the test data: happy, sad/);
+    expect(e.warnings.join('\n')).toMatch(/never predicted: sad/);
+    expect(e.warnings.join('\n')).toMatch(/gender=female: 1 clips \(< 5\)/);
+  });
+  it('n = 1 and n = 0', () => {
+    const one = evaluateModel([row(0, 1, [0.1, 0.8, 0.1])], o);
+    noNaN(one);
+    expect(one.headline.accuracy).toEqual({ estimate: 1, lo: 1, hi: 1, resamples: 0 });
+    const none = evaluateModel([], o);
+    noNaN(none);
+    expect(none.warnings).toContain('no test predictions');
+    expect(classification([], [], 3).accuracy).toBe(0);
+    expect(calibration([], [], 3).ece).toBe(0);
+    expect(fitTemperature([], [], 3).temperature).toBe(1);
+  });
+  it('missing metadata becomes its own "unknown" slice; age is banded', () => {
+    const rows = [row(0, 0, [0.7, 0.2, 0.1], { age: 23 }), row(1, 1, [0.2, 0.7, 0.1], { age: 27 }), row(2, 2, [0.1, 0.2, 0.7], { gender: undefined })];
+    const e = evaluateModel(rows, o);
+    expect(e.slices.find((s) => s.field === 'age_band')!.groups.map((g) => g.group)).toEqual(['20–29', 'unknown']);
+    expect(e.slices.find((s) => s.field === 'gender')!.groups.map((g) => g.group)).toEqual(['female', 'male', 'unknown']);
+  });
+  it('McNemar with no discordant pairs says so and gives p = 1', () => {
+    expect(mcnemar([true, false], [true, false])).toMatchObject({ exact_pvalue: 1, chi2_cc_pvalue: 1, note: 'no discordant pairs' });
+  });
+});
+
+describe('comparison and intervals', () => {
+  const many = (flip: (i: number) => boolean) =>
+    Array.from({ length: 300 }, (_, i) => {
+      const y = i % 3;
+      const right = !flip(i);
+      const p = [0.1, 0.1, 0.1];
+      p[right ? y : (y + 1) % 3] = 0.8;
+      return row(i, y, p);
+    });
+  it('a better model is significantly better; a model equals itself', () => {
+    const good = many((i) => i % 10 === 0), bad = many((i) => i % 3 === 0);
+    const c = compareModels('good', good, 'bad', bad, o);
+    expect(c.paired).toBe(300);
+    expect(c.accuracy_difference.estimate).toBeCloseTo(0.9 - 2 / 3, 12);
+    expect(c.accuracy_difference.lo).toBeGreaterThan(0);
+    expect(c.significant).toBe(true);
+    expect(compareModels('good', good, 'same', good, o).significant).toBe(false);
+  });
+  it('bootstrap intervals contain the estimate and narrow with more clips', () => {
+    const e = evaluateModel(many((i) => i % 4 === 0), o);
+    const a = e.headline.accuracy;
+    expect(a.lo).toBeLessThanOrEqual(a.estimate);
+    expect(a.hi).toBeGreaterThanOrEqual(a.estimate);
+    const small = evaluateModel(many((i) => i % 4 === 0).slice(0, 40), o).headline.accuracy;
+    expect(small.hi - small.lo).toBeGreaterThan(a.hi - a.lo);
+  });
+  it('with several seeds, intervals resample clips, not rows', () => {
+    const rows = many((i) => i % 4 === 0);
+    const twice = [...rows, ...rows.map((r) => ({ ...r, seed: 2 }))];
+    const one = evaluateModel(rows, o).headline.accuracy, two = evaluateModel(twice, o).headline.accuracy;
+    // Repeating the same clips under a second seed is not new evidence: the width stays about the same.
+    expect((two.hi - two.lo) / (one.hi - one.lo)).toBeGreaterThan(0.8);
+  });
+});

@@ -1,0 +1,102 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { synthesizeCorpus, DEFAULT_SYNTHETIC } from '../datasets/synthetic.ts';
+import { extractFeatures } from '../datasets/features.ts';
+import { FeatureCache } from '../datasets/cache.ts';
+import { makeFolds } from '../harness/splits.ts';
+import { createClassifier, loadClassifier } from '../models/index.ts';
+import { DEFAULT_PARAMS, type FeatureKind } from '../models/params.ts';
+import type { Batch } from '../models/classifier.ts';
+import type { ModelSpec, FeatureSettings } from '../harness/suite.ts';
+import { tf, registerWasmConv2DBackpropFilter, tensorBackend } from '../models/backend.ts';
+
+// A small synthetic corpus, speaker-independent split: enough to show learning, fast to train.
+const clips = synthesizeCorpus({ ...DEFAULT_SYNTHETIC, speakersPerCorpus: 8, clipsPerEmotion: 6, emotions: ['neutral', 'happy', 'sad', 'angry'] }).clips;
+const classes = ['neutral', 'happy', 'sad', 'angry'];
+const labels = Int32Array.from(clips, (c) => classes.indexOf(c.emotion));
+const settings: FeatureSettings = { sample_rate: 16000, duration: 2, trim_db: 40, n_fft: 512, hop_length: 512, n_mels: 32, n_mfcc: 20 };
+const [fold] = makeFolds(clips, { protocol: 'speaker-independent', test_fraction: 0.25, val_fraction: 0.15, folds: 5 }, 1);
+const data: Partial<Record<FeatureKind, Record<'train' | 'val' | 'test', Batch>>> = {};
+
+beforeAll(async () => {
+  const cache = new FeatureCache(null);
+  for (const kind of ['summary', 'logmel'] as const) {
+    const batch = async (idx: number[]): Promise<Batch> => {
+      const fs = [];
+      for (const i of idx) fs.push((await extractFeatures({ clip: clips[i], kinds: [kind], settings, copy: 0, ops: [], seed: 1 }, cache))[kind]!);
+      const d = fs[0].data.length;
+      const x = new Float32Array(idx.length * d);
+      fs.forEach((f, j) => x.set(f.data, j * d));
+      return { n: idx.length, sampleShape: fs[0].shape, x, y: Int32Array.from(idx, (i) => labels[i]) };
+    };
+    data[kind] = { train: await batch(fold.train), val: await batch(fold.val), test: await batch(fold.test) };
+  }
+}, 120_000);
+
+const specs: ModelSpec[] = [
+  { name: 'tree', type: 'tree', features: 'summary', params: { ...DEFAULT_PARAMS.tree, max_depth: 6 } },
+  { name: 'svm', type: 'svm', features: 'summary', params: { ...DEFAULT_PARAMS.svm } },
+  { name: 'cnn', type: 'cnn', features: 'logmel', params: { ...DEFAULT_PARAMS.cnn, filters: [8, 16], dense: 32, epochs: 20, patience: 20, learning_rate: 0.003 } },
+  { name: 'vit', type: 'vit', features: 'logmel', params: { ...DEFAULT_PARAMS.vit, patch: 8, dim: 32, depth: 1, heads: 2, mlp_dim: 64, epochs: 12, patience: 12, learning_rate: 0.002 } },
+];
+
+const accuracy = (p: Float32Array, y: Int32Array, k: number) => {
+  let c = 0;
+  for (let i = 0; i < y.length; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (p[i * k + j] > p[i * k + best]) best = j;
+    if (best === y[i]) c++;
+  }
+  return c / y.length;
+};
+
+describe.each(specs)('$type: one contract, probabilities out', (spec) => {
+  it('learns well above chance on held-out speakers, with valid probabilities, repeatably, and survives save/load', async () => {
+    const d = data[spec.features]!;
+    const k = classes.length;
+    const a = await createClassifier(spec, k);
+    const report = await a.fit(d.train, d.val, { seed: 7 });
+    expect(report.seconds).toBeGreaterThan(0);
+    expect(report.parameters).toBeGreaterThan(0);
+    const p = await a.predictProba(d.test);
+    expect(p.length).toBe(d.test.n * k);
+    for (let i = 0; i < d.test.n; i++) {
+      const row = p.subarray(i * k, (i + 1) * k);
+      expect(Math.abs(row.reduce((s, v) => s + v, 0) - 1)).toBeLessThan(1e-4);
+      expect(row.every((v) => v >= 0 && v <= 1)).toBe(true);
+    }
+    expect(accuracy(p, d.test.y!, k), `${spec.type} test accuracy`).toBeGreaterThan(0.45); // chance is 0.25
+
+    const b = await createClassifier(spec, k);
+    await b.fit(d.train, d.val, { seed: 7 });
+    expect(Array.from(await b.predictProba(d.test))).toEqual(Array.from(p)); // same seed, same predictions
+
+    const restored = await loadClassifier(JSON.parse(JSON.stringify(await a.toJSON())));
+    expect(Array.from(await restored.predictProba(d.test))).toEqual(Array.from(p));
+  }, 240_000);
+});
+
+describe('tensor backend', () => {
+  it('chooses a backend and records it', async () => {
+    expect(['tensorflow', 'wasm', 'cpu']).toContain(await tensorBackend());
+  });
+
+  it('the wasm Conv2DBackpropFilter matches the cpu backend (same, strided and valid padding)', async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    registerWasmConv2DBackpropFilter();
+    const before = tf.getBackend();
+    const cases: [[number, number, number, number], [number, number, number, number], number, 'same' | 'valid'][] = [[[2, 12, 10, 3], [3, 3, 3, 4], 1, 'same'], [[2, 17, 13, 3], [5, 3, 3, 4], 2, 'same'], [[1, 9, 9, 2], [3, 3, 2, 2], 2, 'valid'], [[2, 16, 16, 1], [8, 8, 1, 6], 8, 'valid']];
+    for (const [xs, fs, stride, pad] of cases) {
+      const grads: Record<string, Float32Array> = {};
+      for (const name of ['cpu', 'wasm']) {
+        await tf.setBackend(name);
+        const x = tf.randomNormal(xs, 0, 1, 'float32', 1) as tf.Tensor4D;
+        const f = tf.randomNormal(fs, 0, 1, 'float32', 2) as tf.Tensor4D;
+        grads[name] = tf.grad((w) => tf.conv2d(x, w as tf.Tensor4D, stride, pad).square().sum())(f).dataSync() as Float32Array;
+      }
+      const scale = Math.max(...Array.from(grads.cpu, Math.abs));
+      const diff = Math.max(...Array.from(grads.cpu, (v, i) => Math.abs(v - grads.wasm[i])));
+      expect(diff / scale, `${xs} ${fs} stride ${stride} ${pad}`).toBeLessThan(1e-5);
+    }
+    await tf.setBackend(before);
+  });
+});
