@@ -18,12 +18,24 @@ export function planCopy(ops: AugmentOp[], rng: Rng): AppliedOp[] {
   for (const op of ops) {
     if (rng.next() >= (op.p ?? 1)) continue;
     switch (op.type) {
-      case 'noise': plan.push({ type: op.type, value: draw(op.snr_db!, rng) }); break;
-      case 'time_stretch': plan.push({ type: op.type, value: draw(op.rate!, rng) }); break;
-      case 'pitch_shift': plan.push({ type: op.type, value: draw(op.semitones!, rng) }); break;
-      case 'gain': plan.push({ type: op.type, value: draw(op.db!, rng) }); break;
-      case 'time_shift': plan.push({ type: op.type, value: rng.uniform(-op.max_seconds!, op.max_seconds!) }); break;
-      case 'spec_augment': plan.push({ type: op.type, value: rng.int(2 ** 31) }); break;
+      case 'noise':
+        plan.push({ type: op.type, value: draw(op.snr_db!, rng) });
+        break;
+      case 'time_stretch':
+        plan.push({ type: op.type, value: draw(op.rate!, rng) });
+        break;
+      case 'pitch_shift':
+        plan.push({ type: op.type, value: draw(op.semitones!, rng) });
+        break;
+      case 'gain':
+        plan.push({ type: op.type, value: draw(op.db!, rng) });
+        break;
+      case 'time_shift':
+        plan.push({ type: op.type, value: rng.uniform(-op.max_seconds!, op.max_seconds!) });
+        break;
+      case 'spec_augment':
+        plan.push({ type: op.type, value: rng.int(2 ** 31) });
+        break;
     }
   }
   return plan;
@@ -64,7 +76,7 @@ export async function augmentWaveform(y: Float32Array, sr: number, plan: Applied
         // librosa.effects.pitch_shift: stretch by 2^(-n/12), then resample back to the original length.
         const rate = 2 ** (-v / 12);
         const stretched = timeStretch(x, rate);
-        const shifted = await resample(stretched, Math.round(sr / rate), sr);
+        const shifted = resample(stretched, Math.round(sr / rate), sr);
         const out = new Float32Array(x.length);
         out.set(shifted.subarray(0, x.length));
         x = out;

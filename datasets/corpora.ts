@@ -23,8 +23,14 @@ export interface LoaderOptions {
 
 // ---------------------------------------------------------------- RAVDESS
 const RAVDESS_EMOTIONS: Record<string, Emotion> = {
-  '01': 'neutral', '02': 'calm', '03': 'happy', '04': 'sad',
-  '05': 'angry', '06': 'fearful', '07': 'disgust', '08': 'surprised',
+  '01': 'neutral',
+  '02': 'calm',
+  '03': 'happy',
+  '04': 'sad',
+  '05': 'angry',
+  '06': 'fearful',
+  '07': 'disgust',
+  '08': 'surprised',
 };
 const RAVDESS_STATEMENTS: Record<string, string> = {
   '01': 'Kids are talking by the door',
@@ -56,8 +62,13 @@ const parseRavdess: NameParser = (file) => {
 
 // ---------------------------------------------------------------- TESS
 const TESS_EMOTIONS: Record<string, Emotion> = {
-  angry: 'angry', disgust: 'disgust', fear: 'fearful', happy: 'happy',
-  neutral: 'neutral', ps: 'surprised', sad: 'sad',
+  angry: 'angry',
+  disgust: 'disgust',
+  fear: 'fearful',
+  happy: 'happy',
+  neutral: 'neutral',
+  ps: 'surprised',
+  sad: 'sad',
 };
 const TESS_AGES: Record<string, number> = { OAF: 64, YAF: 26 };
 
@@ -69,23 +80,47 @@ const parseTess: NameParser = (file) => {
   const label = m[3].toLowerCase();
   const emotion = TESS_EMOTIONS[label];
   if (!emotion) return `unknown TESS emotion "${m[3]}"`;
-  return { speaker: `tess-${speaker}`, gender: 'female', age: TESS_AGES[speaker], emotion, originalLabel: label, sentence: `Say the word ${m[2].toLowerCase()}` };
+  return {
+    speaker: `tess-${speaker}`,
+    gender: 'female',
+    age: TESS_AGES[speaker],
+    emotion,
+    originalLabel: label,
+    sentence: `Say the word ${m[2].toLowerCase()}`,
+  };
 };
 
 // ---------------------------------------------------------------- CREMA-D
 const CREMA_EMOTIONS: Record<string, Emotion> = {
-  ANG: 'angry', DIS: 'disgust', FEA: 'fearful', HAP: 'happy', NEU: 'neutral', SAD: 'sad',
+  ANG: 'angry',
+  DIS: 'disgust',
+  FEA: 'fearful',
+  HAP: 'happy',
+  NEU: 'neutral',
+  SAD: 'sad',
 };
 const CREMA_LEVELS: Record<string, string> = { LO: 'low', MD: 'medium', HI: 'high', XX: 'unspecified' };
 const CREMA_SENTENCES: Record<string, string> = {
-  IEO: "It's eleven o'clock", TIE: "That is exactly what happened", IOM: "I'm on my way to the meeting",
-  IWW: 'I wonder what this is about', TAI: 'The airplane is almost full', MTI: 'Maybe tomorrow it will be cold',
-  IWL: 'I would like a new alarm clock', ITH: 'I think I have a doctor\'s appointment',
-  DFA: "Don't forget a jacket", ITS: 'I think I\'ve seen this before',
-  TSI: 'The surface is slick', WSI: "We'll stop in a couple of minutes",
+  IEO: "It's eleven o'clock",
+  TIE: 'That is exactly what happened',
+  IOM: "I'm on my way to the meeting",
+  IWW: 'I wonder what this is about',
+  TAI: 'The airplane is almost full',
+  MTI: 'Maybe tomorrow it will be cold',
+  IWL: 'I would like a new alarm clock',
+  ITH: "I think I have a doctor's appointment",
+  DFA: "Don't forget a jacket",
+  ITS: "I think I've seen this before",
+  TSI: 'The surface is slick',
+  WSI: "We'll stop in a couple of minutes",
 };
 
-interface Demographic { age?: number; gender?: Gender; race?: string; ethnicity?: string }
+interface Demographic {
+  age?: number;
+  gender?: Gender;
+  race?: string;
+  ethnicity?: string;
+}
 
 /** 1001_DFA_ANG_XX.wav: actor, sentence, emotion, level. */
 function crema(demo: Map<string, Demographic>): NameParser {
@@ -110,7 +145,9 @@ function crema(demo: Map<string, Demographic>): NameParser {
 
 /** Read VideoDemographics.csv: "ActorID","Age","Sex","Race","Ethnicity". */
 export function readCremaDemographics(path: string): Map<string, Demographic> {
-  const rows = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const rows = readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
   const header = splitCsvLine(rows[0]).map((h) => h.toLowerCase());
   const col = (name: string) => {
     const i = header.indexOf(name);
@@ -139,11 +176,11 @@ function splitCsvLine(line: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const ch = line[i];
     if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') (cur += '"'), i++;
+      if (ch === '"' && line[i + 1] === '"') ((cur += '"'), i++);
       else if (ch === '"') quoted = false;
       else cur += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') out.push(cur), (cur = '');
+    else if (ch === ',') (out.push(cur), (cur = ''));
     else cur += ch;
   }
   out.push(cur);
@@ -152,7 +189,13 @@ function splitCsvLine(line: string): string[] {
 
 // ---------------------------------------------------------------- SAVEE
 const SAVEE_EMOTIONS: Record<string, Emotion> = {
-  a: 'angry', d: 'disgust', f: 'fearful', h: 'happy', n: 'neutral', sa: 'sad', su: 'surprised',
+  a: 'angry',
+  d: 'disgust',
+  f: 'fearful',
+  h: 'happy',
+  n: 'neutral',
+  sa: 'sad',
+  su: 'surprised',
 };
 const SAVEE_SPEAKERS = ['DC', 'JE', 'JK', 'KL'];
 

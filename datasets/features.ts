@@ -11,7 +11,7 @@ import { melSpectrogram, powerToDb, mfccFromMel, spectrogram, chromaStft, zeroCr
 import { FeatureCache, type CachedArray } from './cache.ts';
 import { Rng } from './random.ts';
 
-export const FEATURE_VERSION = 2;
+export const FEATURE_VERSION = 3;
 
 /** A clip's features: images are stored band-major (H = bands, W = frames). */
 export type FeatureSet = Partial<Record<FeatureKind, CachedArray>>;
@@ -26,7 +26,9 @@ export function summaryNames(s: FeatureSettings): string[] {
   const per = [
     ...Array.from({ length: s.n_mfcc }, (_, i) => `mfcc${i}`),
     ...['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'].map((p) => `chroma_${p}`),
-    'zcr', 'rms', 'centroid',
+    'zcr',
+    'rms',
+    'centroid',
   ];
   return [...per.map((n) => `${n}_mean`), ...per.map((n) => `${n}_std`), ...Array.from({ length: s.n_mfcc }, (_, i) => `dmfcc${i}_absmean`)];
 }
@@ -49,12 +51,26 @@ function summaryVector(y: Float32Array, s: FeatureSettings): Float32Array {
   const columns: ((t: number) => number)[] = [
     ...Array.from({ length: s.n_mfcc }, (_, k) => (t: number) => mf.data[t * s.n_mfcc + k]),
     ...Array.from({ length: 12 }, (_, k) => (t: number) => chroma.data[t * 12 + k]),
-    (t) => zcr[t], (t) => energy[t], (t) => centroid[t] / (s.sample_rate / 2),
+    (t) => zcr[t],
+    (t) => energy[t],
+    (t) => centroid[t] / (s.sample_rate / 2),
   ];
-  const means = columns.map((c) => { let a = 0; for (let t = 0; t < T; t++) a += c(t); return a / T; });
-  const stds = columns.map((c, j) => { let a = 0; for (let t = 0; t < T; t++) a += (c(t) - means[j]) ** 2; return Math.sqrt(a / T); });
+  const means = columns.map((c) => {
+    let a = 0;
+    for (let t = 0; t < T; t++) a += c(t);
+    return a / T;
+  });
+  const stds = columns.map((c, j) => {
+    let a = 0;
+    for (let t = 0; t < T; t++) a += (c(t) - means[j]) ** 2;
+    return Math.sqrt(a / T);
+  });
   const d = delta(mf);
-  const dabs = Array.from({ length: s.n_mfcc }, (_, k) => { let a = 0; for (let t = 0; t < T; t++) a += Math.abs(d.data[t * s.n_mfcc + k]); return a / T; });
+  const dabs = Array.from({ length: s.n_mfcc }, (_, k) => {
+    let a = 0;
+    for (let t = 0; t < T; t++) a += Math.abs(d.data[t * s.n_mfcc + k]);
+    return a / T;
+  });
   return Float32Array.from([...means, ...stds, ...dabs]);
 }
 
@@ -74,7 +90,15 @@ export async function extractFeatures(req: ExtractRequest, cache: FeatureCache, 
   const rng = new Rng(`augment:${req.seed}:${clip.id}:${copy}`);
   const plan: AppliedOp[] = copy > 0 ? planCopy(req.ops, rng) : [];
   const keyOf = (hash: string, kind: FeatureKind) =>
-    FeatureCache.key({ v: FEATURE_VERSION, hash, kind, s, plan, resampler: RESAMPLER, spec: plan.some((p) => p.type === 'spec_augment') ? req.ops : undefined });
+    FeatureCache.key({
+      v: FEATURE_VERSION,
+      hash,
+      kind,
+      s,
+      plan,
+      resampler: RESAMPLER,
+      spec: plan.some((p) => p.type === 'spec_augment') ? req.ops : undefined,
+    });
   const out: FeatureSet = {};
   const known = sourceHash?.get(clip.id);
   if (known) {
@@ -109,7 +133,14 @@ export async function extractFeatures(req: ExtractRequest, cache: FeatureCache, 
       const m = kind === 'logmel' ? powerToDb(mel, 1, 80) : mfccFromMel(mel, s.n_mfcc);
       const img = toImage(m);
       const spec = plan.find((p) => p.type === 'spec_augment');
-      if (spec) specAugment(img, m.bins, m.frames, req.ops.find((o) => o.type === 'spec_augment')!, spec.value!);
+      if (spec)
+        specAugment(
+          img,
+          m.bins,
+          m.frames,
+          req.ops.find((o) => o.type === 'spec_augment')!,
+          spec.value!,
+        );
       value = { shape: [m.bins, m.frames], data: img };
     }
     for (const v of value.data) if (!Number.isFinite(v)) throw new Error(`${clip.id}: non-finite ${kind} feature`);

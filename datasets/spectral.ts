@@ -135,13 +135,23 @@ export function melFilterBank(sr: number, nFft: number, o: MelOptions): Matrix {
 
 /** Multiply each frame of a power spectrogram by a filter bank: frames × bands. */
 export function applyFilterBank(spec: Matrix, fb: Matrix): Matrix {
+  // Mel and chroma bands are mostly zeros: visit only each band's nonzero span of bins.
+  const spans = Array.from({ length: fb.frames }, (_, m) => {
+    const row = fb.data.subarray(m * fb.bins, (m + 1) * fb.bins);
+    let lo = 0,
+      hi = fb.bins;
+    while (lo < hi && row[lo] === 0) lo++;
+    while (hi > lo && row[hi - 1] === 0) hi--;
+    return [lo, hi] as const;
+  });
   const out = matrix(spec.frames, fb.frames);
   for (let t = 0; t < spec.frames; t++) {
     const row = t * spec.bins;
     for (let m = 0; m < fb.frames; m++) {
       const wrow = m * fb.bins;
+      const [lo, hi] = spans[m];
       let s = 0;
-      for (let k = 0; k < fb.bins; k++) s += fb.data[wrow + k] * spec.data[row + k];
+      for (let k = lo; k < hi; k++) s += fb.data[wrow + k] * spec.data[row + k];
       out.data[t * out.bins + m] = s;
     }
   }
@@ -207,11 +217,17 @@ export function delta(m: Matrix, width = 9): Matrix {
   const out = matrix(m.frames, m.bins);
   if (m.frames < width) return out; // librosa raises; we define the derivative of too short input as 0
   const slope = (k: number, lo: number, at: number) => {
-    let sx = 0, sy = 0, sxx = 0, sxy = 0;
+    let sx = 0,
+      sy = 0,
+      sxx = 0,
+      sxy = 0;
     for (let j = 0; j < width; j++) {
       const x = lo + j;
       const v = m.data[x * m.bins + k];
-      sx += x; sy += v; sxx += x * x; sxy += x * v;
+      sx += x;
+      sy += v;
+      sxx += x * x;
+      sxy += x * v;
     }
     void at;
     return (width * sxy - sx * sy) / (width * sxx - sx * sx);
@@ -266,7 +282,8 @@ export function rms(y: ArrayLike<number>, frameLength = 2048, hop = 512): Float6
 export function spectralCentroid(mag: Matrix, sr: number, nFft: number): Float64Array {
   const out = new Float64Array(mag.frames);
   for (let t = 0; t < mag.frames; t++) {
-    let s = 0, fs = 0;
+    let s = 0,
+      fs = 0;
     for (let k = 0; k < mag.bins; k++) {
       const v = mag.data[t * mag.bins + k];
       s += v;

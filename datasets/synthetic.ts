@@ -23,7 +23,7 @@ interface Prosody {
 
 /** Emotion prosody, loosely after Scherer (2003) / Banse & Scherer (1996) profiles of acted speech. */
 export const PROSODY: Record<Emotion, Prosody> = {
-  neutral: { f0: 1.0, range: 0.12, tempo: 4.0, energy: 1.0, tilt: 0.55, jitter: 0.010, breath: 0.04, rise: -0.1 },
+  neutral: { f0: 1.0, range: 0.12, tempo: 4.0, energy: 1.0, tilt: 0.55, jitter: 0.01, breath: 0.04, rise: -0.1 },
   calm: { f0: 0.95, range: 0.08, tempo: 3.4, energy: 0.75, tilt: 0.65, jitter: 0.008, breath: 0.06, rise: -0.12 },
   happy: { f0: 1.25, range: 0.35, tempo: 4.6, energy: 1.3, tilt: 0.4, jitter: 0.012, breath: 0.04, rise: 0.1 },
   sad: { f0: 0.88, range: 0.06, tempo: 2.9, energy: 0.55, tilt: 0.72, jitter: 0.02, breath: 0.1, rise: -0.2 },
@@ -35,7 +35,12 @@ export const PROSODY: Record<Emotion, Prosody> = {
 
 /** Vowel formants (F1, F2, F3 in Hz) of an adult male voice; females scale by formantScale. */
 const VOWELS: [number, number, number][] = [
-  [730, 1090, 2440], [530, 1840, 2480], [270, 2290, 3010], [570, 840, 2410], [300, 870, 2240], [660, 1720, 2410],
+  [730, 1090, 2440],
+  [530, 1840, 2480],
+  [270, 2290, 3010],
+  [570, 840, 2410],
+  [300, 870, 2240],
+  [660, 1720, 2410],
 ];
 
 export interface RecordingCondition {
@@ -229,11 +234,14 @@ function bandLimit(y: Float64Array, sr: number): void {
     const b0 = high ? (1 + c) / 2 : (1 - c) / 2;
     const b1 = high ? -(1 + c) : 1 - c;
     const a0 = 1 + alpha;
-    let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+    let x1 = 0,
+      x2 = 0,
+      y1 = 0,
+      y2 = 0;
     for (let i = 0; i < y.length; i++) {
       const x = y[i];
       const v = (b0 * x + b1 * x1 + b0 * x2 + 2 * c * y1 - (1 - alpha) * y2) / a0;
-      x2 = x1, x1 = x, y2 = y1, y1 = v;
+      ((x2 = x1), (x1 = x), (y2 = y1), (y1 = v));
       y[i] = v;
     }
   };

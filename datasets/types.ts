@@ -4,9 +4,7 @@ export type Emotion = (typeof EMOTIONS)[number];
 export type Gender = 'female' | 'male';
 
 /** Where a clip's samples come from: a file on disk, or the synthetic generator. */
-export type ClipSource =
-  | { kind: 'file'; path: string }
-  | { kind: 'synthetic'; spec: import('./synthetic.ts').UtteranceSpec };
+export type ClipSource = { kind: 'file'; path: string } | { kind: 'synthetic'; spec: import('./synthetic.ts').UtteranceSpec };
 
 /** One utterance with everything we know about it. Fields are what fairness slices group by. */
 export interface Clip {

@@ -66,7 +66,7 @@ export function parseWavHeader(buf: Buffer, fileSize: number, path: string): Wav
       if (declared > available) {
         throw new WavError(path, `truncated: data chunk declares ${declared} bytes but the file holds ${available}`);
       }
-      const frameBytes = (bytesPerSample(format) * fmt.channels);
+      const frameBytes = bytesPerSample(format) * fmt.channels;
       const frames = Math.floor(declared / frameBytes);
       if (frames === 0) throw new WavError(path, 'no audio: the data chunk is empty');
       return { sampleRate: fmt.rate, channels: fmt.channels, format, frames, dataOffset: body, dataBytes: frames * frameBytes };

@@ -29,7 +29,8 @@ export function equalWidthBin(s: number, m: number): number {
 }
 
 function summarize(groups: { s: number[]; h: number[]; lo: number; hi: number }[], n: number): BinnedError {
-  let ece = 0, mce = 0;
+  let ece = 0,
+    mce = 0;
   const bins: Bin[] = groups.map(({ s, h, lo, hi }) => {
     if (s.length === 0) return { lo, hi, count: 0, accuracy: null, confidence: null, gap: null };
     const acc = h.reduce((a, b) => a + b, 0) / s.length;
@@ -102,8 +103,9 @@ export function calibration(y: ArrayLike<number>, probs: ArrayLike<number>, k: n
     return equalWidthError(s, h, m).ece;
   });
   const meanOf = (sel: (i: number) => boolean) => {
-    let s = 0, c = 0;
-    for (let i = 0; i < n; i++) if (sel(i)) (s += conf[i]), c++;
+    let s = 0,
+      c = 0;
+    for (let i = 0; i < n; i++) if (sel(i)) ((s += conf[i]), c++);
     return c ? s / c : null;
   };
   const nCorrect = hit.reduce((a, b) => a + b, 0);
@@ -168,7 +170,11 @@ function nllSlope(y: ArrayLike<number>, probs: ArrayLike<number>, k: number, T: 
 }
 
 /** T* = argmin NLL over [0.05, 20]: a bound, or the root of dNLL/dT by bisection to machine precision. */
-export function fitTemperature(y: ArrayLike<number>, probs: ArrayLike<number>, k: number): { temperature: number; found_by: 'lower bound' | 'upper bound' | 'root' } {
+export function fitTemperature(
+  y: ArrayLike<number>,
+  probs: ArrayLike<number>,
+  k: number,
+): { temperature: number; found_by: 'lower bound' | 'upper bound' | 'root' } {
   let [lo, hi] = T_BOUNDS;
   if (y.length === 0) return { temperature: 1, found_by: 'root' };
   if (nllSlope(y, probs, k, lo) >= 0) return { temperature: lo, found_by: 'lower bound' };

@@ -51,7 +51,9 @@ await yargs(hideBin(process.argv))
         fail((e as Error).message);
       }
       for (const s of summary.skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
-      process.stderr.write(`${summary.completed.length} job(s) trained, ${summary.resumed.length} already done, ${summary.failed.length} failed; feature cache ${summary.cache.hits} hits / ${summary.cache.misses} misses\n`);
+      process.stderr.write(
+        `${summary.completed.length} job(s) trained, ${summary.resumed.length} already done, ${summary.failed.length} failed; feature cache ${summary.cache.hits} hits / ${summary.cache.misses} misses\n`,
+      );
       if (shard) {
         process.stdout.write(`shard ${shard.index}/${shard.count} done in ${out}; combine the shards with: serbench merge <out> <shard folders…>\n`);
       } else {
@@ -67,7 +69,9 @@ await yargs(hideBin(process.argv))
     (y) => y.positional('suite', { type: 'string', demandOption: true }),
     (a) => {
       const s = loadSuiteOrExit(a.suite!);
-      process.stdout.write(`${a.suite}: valid suite "${s.name}": ${s.datasets.length} dataset(s), ${s.split.protocol} split, ${s.seeds.length} seed(s), models ${s.models.map((m) => `${m.name} (${m.type} on ${m.features})`).join(', ')}\n`);
+      process.stdout.write(
+        `${a.suite}: valid suite "${s.name}": ${s.datasets.length} dataset(s), ${s.split.protocol} split, ${s.seeds.length} seed(s), models ${s.models.map((m) => `${m.name} (${m.type} on ${m.features})`).join(', ')}\n`,
+      );
     },
   )
   .command('datasets', 'inspect corpora on disk', (y) =>
@@ -103,7 +107,12 @@ await yargs(hideBin(process.argv))
         .option('bias-gender', { type: 'string', choices: ['female', 'male'], describe: 'record this gender worse' })
         .option('bias-snr', { type: 'number', default: 3, describe: 'SNR (dB) of the worse recordings' }),
     async (a) => {
-      const n = await writeSyntheticCorpus(resolve(a.out!), { speakers: a.speakers, clips: a.clips, seed: a.seed, bias: a.biasGender ? { gender: a.biasGender as 'female' | 'male', snrDb: a.biasSnr } : undefined });
+      const n = await writeSyntheticCorpus(resolve(a.out!), {
+        speakers: a.speakers,
+        clips: a.clips,
+        seed: a.seed,
+        bias: a.biasGender ? { gender: a.biasGender as 'female' | 'male', snrDb: a.biasSnr } : undefined,
+      });
       process.stdout.write(`wrote ${n} clips to ${a.out}\n`);
     },
   )
@@ -129,7 +138,10 @@ await yargs(hideBin(process.argv))
     (y) => y.positional('out', { type: 'string', demandOption: true }).positional('shards', { type: 'string', array: true, demandOption: true }),
     async (a) => {
       try {
-        const n = mergeShards(resolve(a.out!), (a.shards as string[]).map((s) => resolve(s)));
+        const n = mergeShards(
+          resolve(a.out!),
+          (a.shards as string[]).map((s) => resolve(s)),
+        );
         const site = await report(resolve(a.out!));
         process.stdout.write(`merged ${n} job(s) into ${a.out}\nreport: ${join(site, 'index.html')}\n`);
       } catch (e) {

@@ -76,20 +76,30 @@ function accuracyOf(f: Flat, idx: Int32Array): number {
   return idx.length ? c / idx.length : 0;
 }
 function uarOf(f: Flat, idx: Int32Array): number {
-  const tp = new Float64Array(f.k), sup = new Float64Array(f.k);
+  const tp = new Float64Array(f.k),
+    sup = new Float64Array(f.k);
   for (const i of idx) {
     sup[f.y[i]]++;
     if (f.yHat[i] === f.y[i]) tp[f.y[i]]++;
   }
-  let s = 0, m = 0;
-  for (let c = 0; c < f.k; c++) if (sup[c] > 0) (s += tp[c] / sup[c]), m++;
+  let s = 0,
+    m = 0;
+  for (let c = 0; c < f.k; c++) if (sup[c] > 0) ((s += tp[c] / sup[c]), m++);
   return m ? s / m : 0;
 }
 function macroF1Of(f: Flat, idx: Int32Array): number {
-  return classification(Array.from(idx, (i) => f.y[i]), Array.from(idx, (i) => f.yHat[i]), f.k).f1_macro;
+  return classification(
+    Array.from(idx, (i) => f.y[i]),
+    Array.from(idx, (i) => f.yHat[i]),
+    f.k,
+  ).f1_macro;
 }
 function eceOf(f: Flat, idx: Int32Array, bins: number): number {
-  return equalWidthError(Array.from(idx, (i) => f.conf[i]), Array.from(idx, (i) => (f.yHat[i] === f.y[i] ? 1 : 0)), bins).ece;
+  return equalWidthError(
+    Array.from(idx, (i) => f.conf[i]),
+    Array.from(idx, (i) => (f.yHat[i] === f.y[i] ? 1 : 0)),
+    bins,
+  ).ece;
 }
 
 /**
@@ -168,7 +178,11 @@ function sliceReport(rows: PredictionRow[], f: Flat, field: string, values: stri
   const groups: SliceGroup[] = [...idx.entries()].map(([group, members]) => {
     const sub = rows.filter((_, i) => values[i] === group);
     const mi = Int32Array.from(members);
-    const local = (stat: (g: Flat, ii: Int32Array) => number) => (ii: Int32Array) => stat(f, Int32Array.from(ii, (j) => mi[j]));
+    const local = (stat: (g: Flat, ii: Int32Array) => number) => (ii: Int32Array) =>
+      stat(
+        f,
+        Int32Array.from(ii, (j) => mi[j]),
+      );
     const small = members.length < o.minSlice;
     if (small) warnings.push(`${field}=${group}: ${members.length} clips (< ${o.minSlice}); its figures are too uncertain to compare`);
     let conf = 0;
@@ -187,7 +201,12 @@ function sliceReport(rows: PredictionRow[], f: Flat, field: string, values: stri
   const frame = metricFrame(f.y, f.yHat, f.k, values);
   const eo = o.classes.map((name, c) => {
     const p = oneVsRestParity(f.y, f.yHat, c, values);
-    return { class: name, difference: p.equalized_odds_difference, tpr_difference: p.true_positive_rate_difference, fpr_difference: p.false_positive_rate_difference };
+    return {
+      class: name,
+      difference: p.equalized_odds_difference,
+      tpr_difference: p.true_positive_rate_difference,
+      fpr_difference: p.false_positive_rate_difference,
+    };
   });
   const accs = groups.map((g) => g.accuracy.estimate);
   const worst = groups.reduce((w, g) => (g.accuracy.estimate < w.accuracy.estimate ? g : w), groups[0]);
@@ -213,7 +232,10 @@ export function evaluateModel(rows: PredictionRow[], o: EvalOptions, seed = 'eva
   const fc = flatten(rows, k, true);
   const present = new Set(rows.map((r) => r.y));
   if (rows.length === 0) warnings.push('no test predictions');
-  if (present.size < k) warnings.push(`classes absent from the test data: ${o.classes.filter((_, c) => !present.has(c)).join(', ')} (UAR averages over the ${present.size} present)`);
+  if (present.size < k)
+    warnings.push(
+      `classes absent from the test data: ${o.classes.filter((_, c) => !present.has(c)).join(', ')} (UAR averages over the ${present.size} present)`,
+    );
   const never = o.classes.filter((_, c) => !f.yHat.includes(c));
   if (never.length) warnings.push(`never predicted: ${never.join(', ')}`);
   const cls = classification(f.y, f.yHat, k);
@@ -228,7 +250,14 @@ export function evaluateModel(rows: PredictionRow[], o: EvalOptions, seed = 'eva
   const confident_errors = errors
     .sort((a, b) => f.conf[b.i] - f.conf[a.i])
     .slice(0, 15)
-    .map(({ r, i }) => ({ clip: r.clip.id, corpus: r.clip.corpus, speaker: r.clip.speaker, truth: o.classes[f.y[i]], predicted: o.classes[f.yHat[i]], confidence: f.conf[i] }));
+    .map(({ r, i }) => ({
+      clip: r.clip.id,
+      corpus: r.clip.corpus,
+      speaker: r.clip.speaker,
+      truth: o.classes[f.y[i]],
+      predicted: o.classes[f.yHat[i]],
+      confidence: f.conf[i],
+    }));
   const pairs = new Map<string, { truth: string; predicted: string; count: number; sum: number }>();
   for (const { i } of errors) {
     const key = `${f.y[i]}>${f.yHat[i]}`;
@@ -267,7 +296,10 @@ export function evaluateModel(rows: PredictionRow[], o: EvalOptions, seed = 'eva
       mean_confidence_correct: cal.mean_confidence_correct,
       mean_confidence_incorrect: cal.mean_confidence_incorrect,
       confident_errors,
-      confusions: [...pairs.values()].map((p) => ({ truth: p.truth, predicted: p.predicted, count: p.count, mean_confidence: p.sum / p.count })).sort((a, b) => b.count * b.mean_confidence - a.count * a.mean_confidence).slice(0, 10),
+      confusions: [...pairs.values()]
+        .map((p) => ({ truth: p.truth, predicted: p.predicted, count: p.count, mean_confidence: p.sum / p.count }))
+        .sort((a, b) => b.count * b.mean_confidence - a.count * a.mean_confidence)
+        .slice(0, 10),
       confidence_histogram: histogram,
     },
     slices,
@@ -290,11 +322,22 @@ export function compareModels(a: string, rowsA: PredictionRow[], b: string, rows
   const k = o.classes.length;
   const mapB = new Map(rowsB.map((r) => [key(r), r]));
   const pairs = rowsA.filter((r) => mapB.has(key(r))).map((r) => [r, mapB.get(key(r))!] as const);
-  const fa = flatten(pairs.map((p) => p[0]), k);
-  const fb = flatten(pairs.map((p) => p[1]), k);
+  const fa = flatten(
+    pairs.map((p) => p[0]),
+    k,
+  );
+  const fb = flatten(
+    pairs.map((p) => p[1]),
+    k,
+  );
   const ca = Array.from(fa.yHat, (c, i) => c === fa.y[i]);
   const cb = Array.from(fb.yHat, (c, i) => c === fb.y[i]);
-  const diff = clusterBootstrap(pairs.map((p) => p[0]), (ii) => accuracyOf(fa, ii) - accuracyOf(fb, ii), o, `cmp:${a}:${b}`);
+  const diff = clusterBootstrap(
+    pairs.map((p) => p[0]),
+    (ii) => accuracyOf(fa, ii) - accuracyOf(fb, ii),
+    o,
+    `cmp:${a}:${b}`,
+  );
   const m = mcnemar(ca, cb);
   const alpha = 1 - o.confidence;
   return { a, b, paired: pairs.length, accuracy_difference: diff, mcnemar: m, significant: m.exact_pvalue < alpha && (diff.lo > 0 || diff.hi < 0) };

@@ -45,7 +45,16 @@ export function groupIndices(groups: string[]): Map<string, number[]> {
 export function metricFrame(y: ArrayLike<number>, yHat: ArrayLike<number>, k: number, groups: string[]): MetricFrame {
   const idx = groupIndices(groups);
   const overall = frameMetrics(Array.from(y), Array.from(yHat), k);
-  const per = new Map([...idx.entries()].map(([g, ii]) => [g, frameMetrics(ii.map((i) => y[i]), ii.map((i) => yHat[i]), k)]));
+  const per = new Map(
+    [...idx.entries()].map(([g, ii]) => [
+      g,
+      frameMetrics(
+        ii.map((i) => y[i]),
+        ii.map((i) => yHat[i]),
+        k,
+      ),
+    ]),
+  );
   const names = [...idx.keys()];
   const pick = <T>(f: (m: FrameMetric) => T) => Object.fromEntries(FRAME_METRICS.map((m) => [m, f(m)])) as PerMetric<T>;
   const values = (m: FrameMetric) => names.map((g) => per.get(g)![m]);
@@ -59,7 +68,16 @@ export function metricFrame(y: ArrayLike<number>, yHat: ArrayLike<number>, k: nu
     difference_between_groups: pick((m) => Math.max(...values(m)) - Math.min(...values(m))),
     difference_to_overall: pick((m) => Math.max(...values(m).map((v) => Math.abs(v - overall[m])))),
     ratio_between_groups: pick((m) => (Math.max(...values(m)) === 0 ? null : Math.min(...values(m)) / Math.max(...values(m)))),
-    ratio_to_overall: pick((m) => (overall[m] === 0 ? null : Math.min(...values(m).map((v) => { const r = v / overall[m]; return r <= 1 ? r : 1 / r; })))),
+    ratio_to_overall: pick((m) =>
+      overall[m] === 0
+        ? null
+        : Math.min(
+            ...values(m).map((v) => {
+              const r = v / overall[m];
+              return r <= 1 ? r : 1 / r;
+            }),
+          ),
+    ),
   };
 }
 
@@ -77,11 +95,19 @@ export interface Parity {
 /** Binary parity of class c against the rest (positive = c) across groups. */
 export function oneVsRestParity(y: ArrayLike<number>, yHat: ArrayLike<number>, c: number, groups: string[]): Parity {
   const idx = groupIndices(groups);
-  const sel: Record<string, number> = {}, tpr: Record<string, number> = {}, fpr: Record<string, number> = {}, count: Record<string, number> = {};
+  const sel: Record<string, number> = {},
+    tpr: Record<string, number> = {},
+    fpr: Record<string, number> = {},
+    count: Record<string, number> = {};
   for (const [g, ii] of idx) {
-    let pos = 0, neg = 0, tp = 0, fp = 0, s = 0;
+    let pos = 0,
+      neg = 0,
+      tp = 0,
+      fp = 0,
+      s = 0;
     for (const i of ii) {
-      const p = yHat[i] === c, t = y[i] === c;
+      const p = yHat[i] === c,
+        t = y[i] === c;
       if (p) s++;
       if (t) (pos++, p && tp++);
       else (neg++, p && fp++);
@@ -95,7 +121,9 @@ export function oneVsRestParity(y: ArrayLike<number>, yHat: ArrayLike<number>, c
     const v = Object.values(r);
     return { min: Math.min(...v), max: Math.max(...v) };
   };
-  const S = span(sel), T = span(tpr), F = span(fpr);
+  const S = span(sel),
+    T = span(tpr),
+    F = span(fpr);
   return {
     demographic_parity_difference: S.max - S.min,
     demographic_parity_ratio: S.max === 0 ? null : S.min / S.max,

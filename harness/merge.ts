@@ -12,7 +12,8 @@ export function mergeShards(out: string, shards: string[]): number {
   });
   const hash = plans[0].suiteHash;
   plans.forEach((p, i) => {
-    if (p.suiteHash !== hash) throw new Error(`${shards[i]} is a run of suite ${p.suite} (${p.suiteHash}), not ${plans[0].suite} (${hash}): refusing to merge different suites`);
+    if (p.suiteHash !== hash)
+      throw new Error(`${shards[i]} is a run of suite ${p.suite} (${p.suiteHash}), not ${plans[0].suite} (${hash}): refusing to merge different suites`);
   });
   const target = new RunFolder(out);
   if (existsSync(target.path('plan.json')) && readJson<{ suiteHash: string }>(target.path('plan.json')).suiteHash !== hash) {

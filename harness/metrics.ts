@@ -59,11 +59,14 @@ export function classification(y: ArrayLike<number>, yHat: ArrayLike<number>, k:
   const correct = tp.reduce((a, b) => a + b, 0);
   const present = f1.map((_, c) => c).filter((c) => support[c] > 0 || predicted[c] > 0);
   // Cohen's kappa: 1 − Σ_{t≠q} C / Σ_{t≠q} E, with E = support_t · predicted_q / n.
-  let obs = 0, exp = 0;
-  for (let t = 0; t < k; t++) for (let q = 0; q < k; q++) if (t !== q) {
-    obs += C[t][q];
-    exp += (support[t] * predicted[q]) / n;
-  }
+  let obs = 0,
+    exp = 0;
+  for (let t = 0; t < k; t++)
+    for (let q = 0; q < k; q++)
+      if (t !== q) {
+        obs += C[t][q];
+        exp += (support[t] * predicted[q]) / n;
+      }
   return {
     accuracy: n ? correct / n : 0,
     balanced_accuracy: mean(recall.filter((_, c) => support[c] > 0)),
@@ -92,7 +95,8 @@ export interface Probabilistic {
 export function probabilistic(y: ArrayLike<number>, probs: ArrayLike<number>, k: number): Probabilistic {
   const n = y.length;
   const eps = 2 ** -52;
-  let brier = 0, ll = 0;
+  let brier = 0,
+    ll = 0;
   for (let i = 0; i < n; i++) {
     let rowSum = 0;
     for (let j = 0; j < k; j++) {

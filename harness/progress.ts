@@ -28,7 +28,11 @@ export class Progress {
     const eta = this.count ? (elapsed / this.count) * (this.total - this.count) : 0;
     const width = 24;
     const filled = Math.round((width * Math.min(this.count, this.total)) / Math.max(1, this.total));
-    process.stderr.write(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.count}/${this.total} ETA ${eta.toFixed(0)} s ${detail}`.slice(0, 160).padEnd(100));
+    process.stderr.write(
+      `\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.count}/${this.total} ETA ${eta.toFixed(0)} s ${detail}`
+        .slice(0, 160)
+        .padEnd(100),
+    );
   }
 
   done(detail = ''): void {

@@ -28,7 +28,19 @@ export interface ModelResult {
   name: string;
   family: string;
   features: string;
-  jobs: { id: string; seed: number; fold: string; temperature: number; temperatureFoundBy: string; fit: JobResult['fit']; trainClips: number; trainCopies: number; valClips: number; testClips: number; seconds: number }[];
+  jobs: {
+    id: string;
+    seed: number;
+    fold: string;
+    temperature: number;
+    temperatureFoundBy: string;
+    fit: JobResult['fit'];
+    trainClips: number;
+    trainCopies: number;
+    valClips: number;
+    testClips: number;
+    seconds: number;
+  }[];
   evaluation: ModelEvaluation;
 }
 
@@ -59,8 +71,13 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
   const data = readJson<RunData>(folder.path('data.json'));
   const jobs = folder.listJson('jobs').map((f) => readJson<JobResult>(f));
   const finished = new Set(jobs.map((j) => j.id));
-  const failures = folder.listJson('failed').map((f) => readJson<JobFailure>(f)).filter((f) => !finished.has(f.id));
-  const shards = folder.listJson('shards').map((f) => readJson<{ cache: { hits: number; misses: number }; featureFailures: SkippedFile[]; seconds: number }>(f));
+  const failures = folder
+    .listJson('failed')
+    .map((f) => readJson<JobFailure>(f))
+    .filter((f) => !finished.has(f.id));
+  const shards = folder
+    .listJson('shards')
+    .map((f) => readJson<{ cache: { hits: number; misses: number }; featureFailures: SkippedFile[]; seconds: number }>(f));
   const k = data.classes.length;
   const clips = data.clips.map((c) => ({ ...c, source: { kind: 'file', path: c.path ?? c.id } }) as Clip);
   const o = evalOptions(suite, data.classes);
@@ -70,7 +87,14 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
     j.test.clips.forEach((ci, r) => {
       const probs = j.test.probs[r];
       const floored = probs.map((v) => Math.max(v, 1e-7));
-      rows.push({ clip: clips[ci], seed: j.seed, fold: j.fold, y: data.classes.indexOf(clips[ci].emotion), probs, calibrated: Array.from(applyTemperature(floored, k, j.temperature)) });
+      rows.push({
+        clip: clips[ci],
+        seed: j.seed,
+        fold: j.fold,
+        y: data.classes.indexOf(clips[ci].emotion),
+        probs,
+        calibrated: Array.from(applyTemperature(floored, k, j.temperature)),
+      });
     });
     rowsByModel.set(j.model, rows);
   }
@@ -80,7 +104,21 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
       name: m.name,
       family: m.type,
       features: m.features,
-      jobs: jobs.filter((j) => j.model === m.name).map((j) => ({ id: j.id, seed: j.seed, fold: j.fold, temperature: j.temperature, temperatureFoundBy: j.temperatureFoundBy, fit: j.fit, trainClips: j.trainClips, trainCopies: j.trainCopies, valClips: j.valClips, testClips: j.test.clips.length, seconds: j.seconds })),
+      jobs: jobs
+        .filter((j) => j.model === m.name)
+        .map((j) => ({
+          id: j.id,
+          seed: j.seed,
+          fold: j.fold,
+          temperature: j.temperature,
+          temperatureFoundBy: j.temperatureFoundBy,
+          fit: j.fit,
+          trainClips: j.trainClips,
+          trainCopies: j.trainCopies,
+          valClips: j.valClips,
+          testClips: j.test.clips.length,
+          seconds: j.seconds,
+        })),
       evaluation: evaluateModel(rowsByModel.get(m.name)!, o, `eval:${m.name}`),
     }));
   const comparisons: Comparison[] = [];
@@ -113,7 +151,16 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
   return {
     format: RESULTS_FORMAT,
     created: new Date().toISOString(),
-    suite: { name: suite.name, description: suite.description, hash: jobs[0]?.suiteHash ?? '', yaml: suite.source, protocol: suite.split.protocol, seeds: suite.seeds, title: suite.report.title, evaluation: suite.evaluation },
+    suite: {
+      name: suite.name,
+      description: suite.description,
+      hash: jobs[0]?.suiteHash ?? '',
+      yaml: suite.source,
+      protocol: suite.split.protocol,
+      seeds: suite.seeds,
+      title: suite.report.title,
+      evaluation: suite.evaluation,
+    },
     environment: { ...versions(), backend },
     data: {
       classes: data.classes,
@@ -148,7 +195,22 @@ export function writeResults(folder: RunFolder, results: Results): void {
   const jobs = folder.listJson('jobs').map((f) => readJson<JobResult>(f));
   const data = readJson<RunData>(folder.path('data.json'));
   const k = data.classes.length;
-  const header = ['model', 'seed', 'fold', 'clip', 'corpus', 'speaker', 'gender', 'age', 'intensity', 'truth', 'predicted', 'confidence', 'temperature', ...data.classes.map((c) => `p_${c}`)];
+  const header = [
+    'model',
+    'seed',
+    'fold',
+    'clip',
+    'corpus',
+    'speaker',
+    'gender',
+    'age',
+    'intensity',
+    'truth',
+    'predicted',
+    'confidence',
+    'temperature',
+    ...data.classes.map((c) => `p_${c}`),
+  ];
   const rows: unknown[][] = [];
   for (const j of jobs) {
     j.test.clips.forEach((ci, r) => {
@@ -156,7 +218,22 @@ export function writeResults(folder: RunFolder, results: Results): void {
       const p = j.test.probs[r];
       let best = 0;
       for (let q = 1; q < k; q++) if (p[q] > p[best]) best = q;
-      rows.push([j.model, j.seed, j.fold, c.id, c.corpus, c.speaker, c.gender, c.age, c.intensity, c.emotion, data.classes[best], p[best], j.temperature, ...p]);
+      rows.push([
+        j.model,
+        j.seed,
+        j.fold,
+        c.id,
+        c.corpus,
+        c.speaker,
+        c.gender,
+        c.age,
+        c.intensity,
+        c.emotion,
+        data.classes[best],
+        p[best],
+        j.temperature,
+        ...p,
+      ]);
     });
   }
   writeAtomic(folder.path('predictions.csv'), toCsv(header, rows));
@@ -164,8 +241,25 @@ export function writeResults(folder: RunFolder, results: Results): void {
     for (const s of m.evaluation.slices) {
       writeAtomic(
         folder.path('slices', `${m.name}__${s.field.replace(/\|/g, '+')}.csv`),
-        toCsv(['model', 'field', 'group', 'n', 'accuracy', 'accuracy_lo', 'accuracy_hi', 'uar', 'uar_lo', 'uar_hi', 'macro_f1', 'ece', 'mean_confidence', 'small'],
-          s.groups.map((g) => [m.name, s.field, g.group, g.n, g.accuracy.estimate, g.accuracy.lo, g.accuracy.hi, g.uar.estimate, g.uar.lo, g.uar.hi, g.macro_f1, g.ece, g.mean_confidence, g.small])),
+        toCsv(
+          ['model', 'field', 'group', 'n', 'accuracy', 'accuracy_lo', 'accuracy_hi', 'uar', 'uar_lo', 'uar_hi', 'macro_f1', 'ece', 'mean_confidence', 'small'],
+          s.groups.map((g) => [
+            m.name,
+            s.field,
+            g.group,
+            g.n,
+            g.accuracy.estimate,
+            g.accuracy.lo,
+            g.accuracy.hi,
+            g.uar.estimate,
+            g.uar.lo,
+            g.uar.hi,
+            g.macro_f1,
+            g.ece,
+            g.mean_confidence,
+            g.small,
+          ]),
+        ),
       );
     }
   }
@@ -176,7 +270,11 @@ export const hasResults = (folder: RunFolder) => existsSync(folder.path('results
 
 /** JSON Schema of results.json's top level and leaderboard (the parts other tools read). */
 export function resultsJsonSchema(): Record<string, unknown> {
-  const interval = { type: 'object', required: ['estimate', 'lo', 'hi', 'resamples'], properties: { estimate: { type: 'number' }, lo: { type: 'number' }, hi: { type: 'number' }, resamples: { type: 'integer' } } };
+  const interval = {
+    type: 'object',
+    required: ['estimate', 'lo', 'hi', 'resamples'],
+    properties: { estimate: { type: 'number' }, lo: { type: 'number' }, hi: { type: 'number' }, resamples: { type: 'integer' } },
+  };
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'serbench results',

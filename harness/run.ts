@@ -11,6 +11,7 @@ import { loadSuiteData, type SuiteData } from './data.ts';
 import { makeFolds, auditLeakage, SPEAKER_INDEPENDENT, type Fold, type LeakageAudit } from './splits.ts';
 import { extractFeatures, type FeatureSet } from '../datasets/features.ts';
 import { FeatureCache } from '../datasets/cache.ts';
+import { FeaturePool } from '../datasets/feature-pool.ts';
 import type { FeatureKind } from '../models/params.ts';
 import type { Batch, FitReport } from '../models/classifier.ts';
 import { createClassifier } from '../models/index.ts';
@@ -24,7 +25,7 @@ export interface RunOptions {
   out: string;
   /** Feature cache folder shared across runs; null disables caching. */
   cacheDir: string | null;
-  /** Parallel feature-extraction tasks (default: cores). */
+  /** Feature-extraction worker threads (default: cores; 1 = in this thread). */
   jobs?: number;
   shard?: { index: number; count: number };
   quiet?: boolean;
@@ -60,7 +61,7 @@ export interface JobFailure extends JobSpec {
 
 export function suiteHash(suite: Suite): string {
   const { source, sourcePath, report, description, ...semantic } = suite;
-  void source, sourcePath, report, description;
+  (void source, sourcePath, report, description);
   return createHash('sha256').update(JSON.stringify(semantic)).digest('hex').slice(0, 16);
 }
 
@@ -109,10 +110,30 @@ export function initRunFolder(suite: Suite, p: Prepared, folder: RunFolder): voi
   }
   mkdirSync(folder.dir, { recursive: true });
   writeAtomic(folder.path('suite.yaml'), suite.source);
-  writeJson(planFile, { suite: suite.name, suiteHash: p.hash, jobs: p.jobs, folds: Object.fromEntries([...p.foldsBySeed].map(([s, f]) => [s, f.map((x) => ({ name: x.name, train: x.train.length, val: x.val.length, test: x.test.length }))])) });
+  writeJson(planFile, {
+    suite: suite.name,
+    suiteHash: p.hash,
+    jobs: p.jobs,
+    folds: Object.fromEntries(
+      [...p.foldsBySeed].map(([s, f]) => [s, f.map((x) => ({ name: x.name, train: x.train.length, val: x.val.length, test: x.test.length }))]),
+    ),
+  });
   writeJson(folder.path('data.json'), {
     classes: p.data.classes,
-    clips: p.data.clips.map((c) => ({ id: c.id, path: c.source.kind === 'file' ? c.source.path : null, corpus: c.corpus, speaker: c.speaker, gender: c.gender, age: c.age, race: c.race, ethnicity: c.ethnicity, emotion: c.emotion, originalLabel: c.originalLabel, intensity: c.intensity, sentence: c.sentence })),
+    clips: p.data.clips.map((c) => ({
+      id: c.id,
+      path: c.source.kind === 'file' ? c.source.path : null,
+      corpus: c.corpus,
+      speaker: c.speaker,
+      gender: c.gender,
+      age: c.age,
+      race: c.race,
+      ethnicity: c.ethnicity,
+      emotion: c.emotion,
+      originalLabel: c.originalLabel,
+      intensity: c.intensity,
+      sentence: c.sentence,
+    })),
     skipped: p.data.skipped,
     labelMapping: p.data.labelMapping,
     leakage: p.audits,
@@ -123,12 +144,10 @@ export function initRunFolder(suite: Suite, p: Prepared, folder: RunFolder): voi
 class FeatureStore {
   private memo = new Map<string, FeatureSet>();
   readonly failed = new Map<number, string>();
-  readonly sourceHash = new Map<string, string>();
   constructor(
     private suite: Suite,
     private data: SuiteData,
-    readonly cache: FeatureCache,
-    private parallel: number,
+    readonly pool: FeaturePool,
   ) {}
 
   async ensure(indices: number[], copies: number, kinds: FeatureKind[], seed: number, progress: Progress): Promise<void> {
@@ -137,22 +156,16 @@ class FeatureStore {
     const todo = tasks.filter(({ i, copy }) => !this.failed.has(i) && !kinds.every((k) => this.memo.get(this.key(seed, i, copy))?.[k]));
     if (todo.length === 0) return;
     progress.start(`features (seed ${seed})`, todo.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < todo.length) {
-        const { i, copy } = todo[next++];
+    const requests = todo.map(({ i, copy }) => ({ clip: this.data.clips[i], kinds, settings: this.suite.features, copy, ops: this.suite.augment.ops, seed }));
+    await this.pool.run(requests, (t, r) => {
+      const { i, copy } = todo[t];
+      if (r.features) {
         const key = this.key(seed, i, copy);
-        try {
-          const got = await extractFeatures({ clip: this.data.clips[i], kinds, settings: this.suite.features, copy, ops: this.suite.augment.ops, seed }, this.cache, this.sourceHash);
-          this.memo.set(key, { ...this.memo.get(key), ...got });
-        } catch (e) {
-          this.failed.set(i, (e as Error).message);
-        }
-        progress.tick();
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, this.parallel) }, worker));
-    progress.done(`cache ${this.cache.hits} hits, ${this.cache.misses} misses`);
+        this.memo.set(key, { ...this.memo.get(key), ...r.features });
+      } else this.failed.set(i, r.error!);
+      progress.tick();
+    });
+    progress.done(`cache ${this.pool.hits} hits, ${this.pool.misses} misses`);
   }
 
   private key(seed: number, i: number, copy: number): string {
@@ -195,43 +208,56 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
   const p = prepareRun(suite);
   initRunFolder(suite, p, folder);
   folder.log(`run ${suite.name} (${p.hash}): ${p.data.clips.length} clips, ${p.data.skipped.length} skipped files, ${p.jobs.length} jobs`);
-  const cache = new FeatureCache(opts.cacheDir);
-  const store = new FeatureStore(suite, p.data, cache, opts.jobs ?? cpus().length);
+  const pool = new FeaturePool(opts.jobs ?? cpus().length, opts.cacheDir);
+  const store = new FeatureStore(suite, p.data, pool);
   if (suite.report.spectrograms && !existsSync(folder.path('examples.json'))) {
-    writeJson(folder.path('examples.json'), await spectrogramExamples(suite, p.data, cache));
+    writeJson(folder.path('examples.json'), await spectrogramExamples(suite, p.data, new FeatureCache(opts.cacheDir)));
   }
   const mine = shardOf(p.jobs, opts.shard);
-  const completed: string[] = [], resumed: string[] = [], failed: JobFailure[] = [];
-  const models = new Map(suite.models.map((m) => [m.name, m]));
-
-  for (const job of mine) {
-    if (existsSync(folder.jobFile(job.id))) {
-      resumed.push(job.id);
-      continue;
-    }
-    const spec = models.get(job.model)!;
-    const fold = p.foldsBySeed.get(job.seed)!.find((f) => f.name === job.fold)!;
-    try {
-      const result = await runJob(suite, p, store, spec, fold, job, progress);
-      writeJson(folder.jobFile(job.id), result);
-      completed.push(job.id);
-      folder.log(`job ${job.id} done in ${result.seconds.toFixed(1)} s`);
-    } catch (e) {
-      const failure: JobFailure = { ...job, error: (e as Error).message, at: new Date().toISOString() };
-      writeJson(folder.failureFile(job.id), failure);
-      failed.push(failure);
-      progress.message(`job ${job.id} failed: ${failure.error}`);
-    }
+  try {
+    return await runJobs();
+  } finally {
+    await pool.close();
   }
-  const clipFailures = [...store.failed.entries()].map(([i, reason]) => ({ path: p.data.clips[i].source.kind === 'file' ? (p.data.clips[i].source as { path: string }).path : p.data.clips[i].id, reason }));
-  writeJson(folder.path('shards', `${opts.shard ? `${opts.shard.index}-of-${opts.shard.count}` : 'all'}.json`), {
-    suiteHash: p.hash,
-    cache: { hits: cache.hits, misses: cache.misses, dir: opts.cacheDir },
-    featureFailures: clipFailures,
-    seconds: (performance.now() - t0) / 1000,
-  });
-  folder.log(`finished: ${completed.length} trained, ${resumed.length} resumed, ${failed.length} failed`);
-  return { folder: opts.out, completed, resumed, failed, skipped: [...p.data.skipped, ...clipFailures], cache: { hits: cache.hits, misses: cache.misses } };
+
+  async function runJobs(): Promise<RunSummary> {
+    const completed: string[] = [],
+      resumed: string[] = [],
+      failed: JobFailure[] = [];
+    const models = new Map(suite.models.map((m) => [m.name, m]));
+
+    for (const job of mine) {
+      if (existsSync(folder.jobFile(job.id))) {
+        resumed.push(job.id);
+        continue;
+      }
+      const spec = models.get(job.model)!;
+      const fold = p.foldsBySeed.get(job.seed)!.find((f) => f.name === job.fold)!;
+      try {
+        const result = await runJob(suite, p, store, spec, fold, job, progress);
+        writeJson(folder.jobFile(job.id), result);
+        completed.push(job.id);
+        folder.log(`job ${job.id} done in ${result.seconds.toFixed(1)} s`);
+      } catch (e) {
+        const failure: JobFailure = { ...job, error: (e as Error).message, at: new Date().toISOString() };
+        writeJson(folder.failureFile(job.id), failure);
+        failed.push(failure);
+        progress.message(`job ${job.id} failed: ${failure.error}`);
+      }
+    }
+    const clipFailures = [...store.failed.entries()].map(([i, reason]) => ({
+      path: p.data.clips[i].source.kind === 'file' ? (p.data.clips[i].source as { path: string }).path : p.data.clips[i].id,
+      reason,
+    }));
+    writeJson(folder.path('shards', `${opts.shard ? `${opts.shard.index}-of-${opts.shard.count}` : 'all'}.json`), {
+      suiteHash: p.hash,
+      cache: { hits: pool.hits, misses: pool.misses, dir: opts.cacheDir },
+      featureFailures: clipFailures,
+      seconds: (performance.now() - t0) / 1000,
+    });
+    folder.log(`finished: ${completed.length} trained, ${resumed.length} resumed, ${failed.length} failed`);
+    return { folder: opts.out, completed, resumed, failed, skipped: [...p.data.skipped, ...clipFailures], cache: { hits: pool.hits, misses: pool.misses } };
+  }
 }
 
 async function runJob(suite: Suite, p: Prepared, store: FeatureStore, spec: ModelSpec, fold: Fold, job: JobSpec, progress: Progress): Promise<JobResult> {
@@ -249,10 +275,14 @@ async function runJob(suite: Suite, p: Prepared, store: FeatureStore, spec: Mode
   const k = p.data.classes.length;
   const model = await createClassifier(spec, k);
   progress.start(`train ${job.id}`, 'epochs' in spec.params ? spec.params.epochs : 1);
-  const fit = await model.fit(train, val.n > 0 ? val : undefined, { seed: job.seed, onEpoch: (l) => progress.tick(`loss ${l.loss.toFixed(3)}${l.valLoss !== undefined ? ` val ${l.valLoss.toFixed(3)}` : ''}`) });
+  const fit = await model.fit(train, val.n > 0 ? val : undefined, {
+    seed: job.seed,
+    onEpoch: (l) => progress.tick(`loss ${l.loss.toFixed(3)}${l.valLoss !== undefined ? ` val ${l.valLoss.toFixed(3)}` : ''}`),
+  });
   progress.done(`${fit.seconds.toFixed(1)} s`);
   const testProbs = await model.predictProba(test);
-  let temperature = 1, foundBy = 'no validation clips: T = 1';
+  let temperature = 1,
+    foundBy = 'no validation clips: T = 1';
   if (val.n > 0 && suite.evaluation.temperature_scaling) {
     const valProbs = await model.predictProba(val);
     // Temperature is fitted on ln p: floor zeros (a tree leaf can say 0) so the log stays finite.
@@ -294,7 +324,15 @@ async function spectrogramExamples(suite: Suite, data: SuiteData, cache: Feature
       const cols = Math.ceil(w / step);
       const image: number[] = [];
       for (let r = 0; r < h; r++) for (let c = 0; c < cols; c++) image.push(+f.data[r * w + c * step].toFixed(1));
-      out.push({ corpus: clip.corpus, emotion: clip.emotion, clip: clip.id, height: h, width: cols, hopSeconds: (step * suite.features.hop_length) / suite.features.sample_rate, image });
+      out.push({
+        corpus: clip.corpus,
+        emotion: clip.emotion,
+        clip: clip.id,
+        height: h,
+        width: cols,
+        hopSeconds: (step * suite.features.hop_length) / suite.features.sample_rate,
+        image,
+      });
     } catch {
       // An unreadable example clip is listed with the feature failures of the jobs that use it.
     }

@@ -29,7 +29,12 @@ export class RunFolder {
   }
   listJson(sub: string): string[] {
     const d = this.path(sub);
-    return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.json')).sort().map((f) => join(d, f)) : [];
+    return existsSync(d)
+      ? readdirSync(d)
+          .filter((f) => f.endsWith('.json'))
+          .sort()
+          .map((f) => join(d, f))
+      : [];
   }
   log(line: string): void {
     mkdirSync(this.dir, { recursive: true });

@@ -56,10 +56,13 @@ function stratifiedTake(clips: Clip[], idx: number[], fraction: number, rng: Rng
 function speakerTake(clips: Clip[], idx: number[], fraction: number, rng: Rng): [rest: number[], taken: number[]] {
   if (fraction <= 0) return [idx, []];
   const bySpeaker = groupBy(idx, (i) => clips[i].speaker);
-  const strata = groupBy([...bySpeaker.keys()].map((_, j) => j), (j) => {
-    const c = clips[[...bySpeaker.values()][j][0]];
-    return `${c.corpus}|${c.gender ?? '?'}`;
-  });
+  const strata = groupBy(
+    [...bySpeaker.keys()].map((_, j) => j),
+    (j) => {
+      const c = clips[[...bySpeaker.values()][j][0]];
+      return `${c.corpus}|${c.gender ?? '?'}`;
+    },
+  );
   const speakers = [...bySpeaker.keys()];
   const heldOut = new Set<string>();
   for (const members of strata.values()) {
@@ -106,7 +109,12 @@ export function makeFolds(clips: Clip[], split: SplitSettings, seed: number): Fo
       }
       folds = bins.map((test, j) => {
         const t = new Set(test);
-        return trainVal(`fold-${j + 1}`, all.filter((i) => !t.has(i)), test.sort((a, b) => a - b), true);
+        return trainVal(
+          `fold-${j + 1}`,
+          all.filter((i) => !t.has(i)),
+          test.sort((a, b) => a - b),
+          true,
+        );
       });
       break;
     }
@@ -117,7 +125,12 @@ export function makeFolds(clips: Clip[], split: SplitSettings, seed: number): Fo
       if (groups.size < 2) throw new Error(`${split.protocol} needs at least two ${field}s, the data has ${groups.size}`);
       folds = [...groups.entries()].map(([name, test]) => {
         const t = new Set(test);
-        return trainVal(`without-${name}`, all.filter((i) => !t.has(i)), test, true);
+        return trainVal(
+          `without-${name}`,
+          all.filter((i) => !t.has(i)),
+          test,
+          true,
+        );
       });
       break;
     }

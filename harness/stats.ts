@@ -8,7 +8,8 @@ import { Rng } from '../datasets/random.ts';
 export function erfc(x: number): number {
   if (x < 0) return 2 - erfc(-x);
   if (x < 2) {
-    let term = x, sum = x;
+    let term = x,
+      sum = x;
     for (let n = 1; n < 200; n++) {
       term *= (-x * x) / n;
       const add = term / (2 * n + 1);
@@ -19,7 +20,9 @@ export function erfc(x: number): number {
   }
   // erfc(x) = exp(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated with modified Lentz.
   const tiny = 1e-300;
-  let f = x, C = x, D = 0;
+  let f = x,
+    C = x,
+    D = 0;
   for (let n = 1; n < 500; n++) {
     const a = n / 2;
     D = x + a * D;
@@ -65,22 +68,42 @@ function exactPValue(b: number, c: number): number {
 
 /** McNemar on paired correctness of two models over the same clips. */
 export function mcnemar(correctA: ArrayLike<boolean | number>, correctB: ArrayLike<boolean | number>): McNemar {
-  let a = 0, b = 0, c = 0, d = 0;
+  let a = 0,
+    b = 0,
+    c = 0,
+    d = 0;
   for (let i = 0; i < correctA.length; i++) {
-    const ca = !!correctA[i], cb = !!correctB[i];
+    const ca = !!correctA[i],
+      cb = !!correctB[i];
     if (ca && cb) a++;
     else if (ca) b++;
     else if (cb) c++;
     else d++;
   }
-  const table: [[number, number], [number, number]] = [[a, b], [c, d]];
+  const table: [[number, number], [number, number]] = [
+    [a, b],
+    [c, d],
+  ];
   if (b + c === 0) {
-    return { table, b, c, exact_statistic: 0, exact_pvalue: 1, chi2_cc_statistic: null, chi2_cc_pvalue: 1, chi2_statistic: null, chi2_pvalue: 1, note: 'no discordant pairs' };
+    return {
+      table,
+      b,
+      c,
+      exact_statistic: 0,
+      exact_pvalue: 1,
+      chi2_cc_statistic: null,
+      chi2_cc_pvalue: 1,
+      chi2_statistic: null,
+      chi2_pvalue: 1,
+      note: 'no discordant pairs',
+    };
   }
   const cc = (Math.abs(b - c) - 1) ** 2 / (b + c);
   const plain = (b - c) ** 2 / (b + c);
   return {
-    table, b, c,
+    table,
+    b,
+    c,
     exact_statistic: Math.min(b, c),
     exact_pvalue: exactPValue(b, c),
     chi2_cc_statistic: cc,

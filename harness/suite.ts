@@ -9,7 +9,16 @@ import { parseDocument, LineCounter, isNode, type Node as YamlNode } from 'yaml'
 import { validate, toJsonSchema, type Schema, type Path } from './schema.ts';
 import { EMOTIONS, type Emotion, type Gender } from '../datasets/types.ts';
 import { FILE_CORPORA } from '../datasets/corpora.ts';
-import { DEFAULT_PARAMS, PARAM_SCHEMAS, MODEL_TYPES, FEATURE_KINDS, ACCEPTED_FEATURES, type ModelType, type FeatureKind, type ParamsByType } from '../models/params.ts';
+import {
+  DEFAULT_PARAMS,
+  PARAM_SCHEMAS,
+  MODEL_TYPES,
+  FEATURE_KINDS,
+  ACCEPTED_FEATURES,
+  type ModelType,
+  type FeatureKind,
+  type ParamsByType,
+} from '../models/params.ts';
 
 export const CORPORA = [...FILE_CORPORA, 'synthetic'] as const;
 export const PROTOCOLS = ['stratified', 'speaker-independent', 'group-kfold', 'leave-one-corpus-out', 'leave-one-speaker-out'] as const;
@@ -19,7 +28,10 @@ export type SliceField = (typeof SLICE_FIELDS)[number];
 
 const emotion: Schema = { type: 'string', enum: EMOTIONS };
 const range = (d: string, minimum?: number): Schema => ({
-  anyOf: [{ type: 'number', minimum }, { type: 'array', items: { type: 'number', minimum }, minItems: 2, maxItems: 2 }],
+  anyOf: [
+    { type: 'number', minimum },
+    { type: 'array', items: { type: 'number', minimum }, minItems: 2, maxItems: 2 },
+  ],
   description: `${d}: a value, or [low, high] drawn uniformly per copy`,
 });
 const prob: Schema = { type: 'number', minimum: 0, maximum: 1, description: 'probability that this op is applied to a copy' };
@@ -134,7 +146,10 @@ const SUITE_SCHEMA: Schema = {
           name: { type: 'string', description: 'unique name (default: the type)' },
           type: { type: 'string', enum: MODEL_TYPES },
           features: { type: 'string', enum: FEATURE_KINDS },
-          params: { type: 'object', additionalProperties: { anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }, { type: 'array', items: { type: 'number' } }] } },
+          params: {
+            type: 'object',
+            additionalProperties: { anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }, { type: 'array', items: { type: 'number' } }] },
+          },
         },
       },
     },
@@ -271,7 +286,10 @@ export function parseSuite(text: string, file: string): Suite {
     return undefined;
   };
   if (doc.errors.length > 0) {
-    throw new SuiteError(file, doc.errors.map((e) => ({ line: e.linePos?.[0]?.line, field: '(syntax)', message: e.message.split('\n')[0] })));
+    throw new SuiteError(
+      file,
+      doc.errors.map((e) => ({ line: e.linePos?.[0]?.line, field: '(syntax)', message: e.message.split('\n')[0] })),
+    );
   }
   const raw = doc.toJS() as unknown;
   const problems: { line?: number; field: string; message: string }[] = [];
@@ -323,10 +341,26 @@ export function parseSuite(text: string, file: string): Suite {
   });
   const split = { protocol: 'stratified' as const, test_fraction: 0.2, val_fraction: 0.1, folds: 5, ...(r.split ?? {}) };
   if (split.test_fraction + split.val_fraction >= 0.95) add(['split'], 'test_fraction + val_fraction leaves no training data');
-  const features: FeatureSettings = { sample_rate: 16000, duration: 3, trim_db: 40, n_fft: 512, hop_length: 256, n_mels: 64, n_mfcc: 40, ...(r.features ?? {}) };
+  const features: FeatureSettings = {
+    sample_rate: 16000,
+    duration: 3,
+    trim_db: 40,
+    n_fft: 512,
+    hop_length: 256,
+    n_mels: 64,
+    n_mfcc: 40,
+    ...(r.features ?? {}),
+  };
   if ((features.n_fft & (features.n_fft - 1)) !== 0) add(['features', 'n_fft'], `must be a power of two, got ${features.n_fft}`);
   for (const [i, op] of ((r.augment?.ops ?? []) as AugmentOp[]).entries()) {
-    const needs: Record<string, keyof AugmentOp | undefined> = { noise: 'snr_db', time_stretch: 'rate', pitch_shift: 'semitones', gain: 'db', time_shift: 'max_seconds', spec_augment: undefined };
+    const needs: Record<string, keyof AugmentOp | undefined> = {
+      noise: 'snr_db',
+      time_stretch: 'rate',
+      pitch_shift: 'semitones',
+      gain: 'db',
+      time_shift: 'max_seconds',
+      spec_augment: undefined,
+    };
     const key = needs[op.type];
     if (key && op[key] === undefined) add(['augment', 'ops', i], `${op.type} needs ${key}`);
   }

@@ -6,7 +6,10 @@ import { encodeWavPcm16 } from '../datasets/wav.ts';
 import { toCsv } from './results.ts';
 import type { Gender } from '../datasets/types.ts';
 
-export async function writeSyntheticCorpus(out: string, o: { speakers: number; clips: number; seed: number; bias?: { gender: Gender; snrDb: number } }): Promise<number> {
+export async function writeSyntheticCorpus(
+  out: string,
+  o: { speakers: number; clips: number; seed: number; bias?: { gender: Gender; snrDb: number } },
+): Promise<number> {
   const { clips } = synthesizeCorpus({ ...DEFAULT_SYNTHETIC, speakersPerCorpus: o.speakers, clipsPerEmotion: o.clips, seed: o.seed, bias: o.bias });
   const rows: unknown[][] = [];
   for (const c of clips) {

@@ -18,7 +18,9 @@ function pkgVersion(name: string): string | null {
 
 function commit(): string | null {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return null;
   }
@@ -31,7 +33,6 @@ export function versions() {
     node: process.version,
     tfjs: pkgVersion('@tensorflow/tfjs'),
     'libsvm-js': pkgVersion('libsvm-js'),
-    'libsamplerate-js': pkgVersion('@alexanderolsen/libsamplerate-js'),
     'vega-lite': pkgVersion('vega-lite'),
     platform: `${process.platform} ${process.arch}`,
   };

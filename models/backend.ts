@@ -70,9 +70,23 @@ export function registerWasmConv2DBackpropFilter(): void {
       const conv = call('Conv2D', {
         inputs: { x: xT, filter: dyT },
         backend,
-        attrs: { strides: [1, 1], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC', dilations: [sh, sw], dimRoundingMode: undefined },
+        attrs: {
+          strides: [1, 1],
+          pad: [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ],
+          dataFormat: 'NHWC',
+          dilations: [sh, sw],
+          dimRoundingMode: undefined,
+        },
       });
-      const cropped = conv.shape[1] === kh && conv.shape[2] === kw ? conv : call('Slice', { inputs: { x: conv }, backend, attrs: { begin: [0, 0, 0, 0], size: [conv.shape[0], kh, kw, conv.shape[3]] } });
+      const cropped =
+        conv.shape[1] === kh && conv.shape[2] === kw
+          ? conv
+          : call('Slice', { inputs: { x: conv }, backend, attrs: { begin: [0, 0, 0, 0], size: [conv.shape[0], kh, kw, conv.shape[3]] } });
       const out = call('Transpose', { inputs: { x: cropped }, backend, attrs: { perm: [1, 2, 0, 3] } });
       for (const t of new Set([xT, dyT, conv, cropped])) (backend as tf.KernelBackend).disposeData(t.dataId);
       return out;

@@ -7,14 +7,18 @@ import { BatchNorm } from './layers.ts';
 
 export class Cnn extends NeuralClassifier implements Classifier {
   readonly family = 'cnn';
-  constructor(k: number, readonly params: CnnParams) {
+  constructor(
+    k: number,
+    readonly params: CnnParams,
+  ) {
     super(k, params);
   }
 
   protected build(height: number, width: number): tf.LayersModel {
     const p = this.params;
     const model = tf.sequential();
-    let h = height, w = width;
+    let h = height,
+      w = width;
     p.filters.forEach((filters, i) => {
       model.add(tf.layers.conv2d({ inputShape: i === 0 ? [height, width, 1] : undefined, filters, kernelSize: p.kernel, padding: 'same', useBias: false }));
       model.add(new BatchNorm({}));

@@ -42,7 +42,10 @@ export abstract class NeuralClassifier {
   protected scaler: Standardizer | null = null;
   protected imageShape: [number, number] = [0, 0];
 
-  constructor(readonly k: number, readonly train_: TrainSettings) {}
+  constructor(
+    readonly k: number,
+    readonly train_: TrainSettings,
+  ) {}
 
   /** Build the (uncompiled) network for [H, W, 1] inputs and k softmax outputs. */
   protected abstract build(height: number, width: number): tf.LayersModel;
@@ -73,7 +76,10 @@ export abstract class NeuralClassifier {
       this.model?.dispose();
       this.model = this.build(this.imageShape[0], this.imageShape[1]);
       // Cross-entropy on logits (the network ends in a linear layer; softmax is in predictProba).
-      this.model.compile({ optimizer: tf.train.adam(s.learning_rate), loss: (yTrue: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, logits) });
+      this.model.compile({
+        optimizer: tf.train.adam(s.learning_rate),
+        loss: (yTrue: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, logits),
+      });
       const rng = new Rng(`${this.family}:batches:${opts.seed}`);
       const order = Array.from({ length: train.n }, (_, i) => i);
       const classWeight = Object.fromEntries(Array.from(weights, (w, c) => [c, w]));
@@ -82,7 +88,13 @@ export abstract class NeuralClassifier {
         // One tfjs epoch over our own seeded shuffle, so that batches repeat exactly.
         rng.shuffle(order);
         const xb = this.tensor(train, order, xTrain);
-        const yb = tf.oneHot(tf.tensor1d(Int32Array.from(order, (i) => train.y![i]), 'int32'), this.k);
+        const yb = tf.oneHot(
+          tf.tensor1d(
+            Int32Array.from(order, (i) => train.y![i]),
+            'int32',
+          ),
+          this.k,
+        );
         const h = await this.model.fit(xb, yb, { epochs: 1, batchSize: s.batch_size, shuffle: false, classWeight, verbose: 0 });
         xb.dispose();
         yb.dispose();

@@ -59,7 +59,19 @@ export interface ParamsByType {
 
 export const DEFAULT_PARAMS: ParamsByType = {
   cnn: { filters: [16, 32, 64], kernel: 3, dense: 64, dropout: 0.3, epochs: 30, batch_size: 32, learning_rate: 0.001, patience: 5, class_weights: true },
-  vit: { patch: 8, dim: 64, depth: 2, heads: 4, mlp_dim: 128, dropout: 0.1, epochs: 30, batch_size: 32, learning_rate: 0.001, patience: 5, class_weights: true },
+  vit: {
+    patch: 8,
+    dim: 64,
+    depth: 2,
+    heads: 4,
+    mlp_dim: 128,
+    dropout: 0.1,
+    epochs: 30,
+    batch_size: 32,
+    learning_rate: 0.001,
+    patience: 5,
+    class_weights: true,
+  },
   svm: { kernel: 'rbf', C: 10, gamma: 'scale', grid: false, class_weights: false },
   tree: { criterion: 'gini', max_depth: 12, min_samples_leaf: 2, min_samples_split: 4, class_weights: false },
 };
@@ -77,7 +89,13 @@ export const PARAM_SCHEMAS: Record<ModelType, Schema> = {
   cnn: {
     type: 'object',
     properties: {
-      filters: { type: 'array', items: int(1, 'filters'), minItems: 1, maxItems: 5, description: 'filters of each conv block (conv → batch norm → relu → max-pool)' },
+      filters: {
+        type: 'array',
+        items: int(1, 'filters'),
+        minItems: 1,
+        maxItems: 5,
+        description: 'filters of each conv block (conv → batch norm → relu → max-pool)',
+      },
       kernel: int(1, 'convolution kernel size', 7),
       dense: int(1, 'units of the dense layer before the output'),
       ...training,

@@ -79,7 +79,9 @@ export class DecisionTree implements Classifier {
       const nodeImp = impurity(counts, wn);
       if (depth >= this.params.max_depth || size < this.params.min_samples_split || size < 2 * this.params.min_samples_leaf || nodeImp <= 1e-12) return id;
 
-      let bestGain = 1e-12, bestF = -1, bestThr = 0;
+      let bestGain = 1e-12,
+        bestF = -1,
+        bestThr = 0;
       rng.shuffle(featureOrder); // ties between features are broken at random, as scikit-learn does
       const minLeaf = this.params.min_samples_leaf;
       for (const f of featureOrder) {
@@ -120,7 +122,8 @@ export class DecisionTree implements Classifier {
       }
       for (let f = 0; f < d; f++) {
         const base = f * n;
-        let a = start, b = 0;
+        let a = start,
+          b = 0;
         for (let p = start; p < end; p++) {
           const i = order[base + p];
           if (goesLeft[i]) order[base + a++] = i;
@@ -139,7 +142,11 @@ export class DecisionTree implements Classifier {
     const total = importances.reduce((a, b) => a + b, 0);
     this.featureImportances = importances.map((v) => (total > 0 ? v / total : 0));
     const leaves = nodes.feature.filter((f) => f < 0).length;
-    return { seconds: (performance.now() - t0) / 1000, parameters: nodes.feature.length, notes: [`${nodes.feature.length} nodes, ${leaves} leaves, depth ≤ ${this.params.max_depth}`] };
+    return {
+      seconds: (performance.now() - t0) / 1000,
+      parameters: nodes.feature.length,
+      notes: [`${nodes.feature.length} nodes, ${leaves} leaves, depth ≤ ${this.params.max_depth}`],
+    };
   }
 
   async predictProba(b: Batch): Promise<Float32Array> {

@@ -72,11 +72,14 @@ class MultiHeadSelfAttention extends tf.layers.Layer {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
     return tf.tidy(() => {
       const [b, t, d] = x.shape;
-      const h = this.heads, dh = d / h;
+      const h = this.heads,
+        dh = d / h;
       const project = (name: 'q' | 'k' | 'v' | 'o', v: tf.Tensor3D) =>
         tf.add(tf.matMul(v.reshape([b * t, d]), this.w[name].kernel.read() as tf.Tensor2D), this.w[name].bias.read()).reshape([b, t, d]) as tf.Tensor3D;
       const split = (v: tf.Tensor3D) => v.reshape([b, t, h, dh]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
-      const q = split(project('q', x)), k = split(project('k', x)), v = split(project('v', x));
+      const q = split(project('q', x)),
+        k = split(project('k', x)),
+        v = split(project('v', x));
       const attention = tf.softmax(tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)));
       const context = tf.matMul(attention, v).transpose([0, 2, 1, 3]).reshape([b, t, d]) as tf.Tensor3D;
       return project('o', context);
@@ -104,7 +107,10 @@ for (const c of [ClassToken, PositionEmbedding, MultiHeadSelfAttention, TakeClas
 
 export class VisionTransformer extends NeuralClassifier implements Classifier {
   readonly family = 'vit';
-  constructor(k: number, readonly params: VitParams) {
+  constructor(
+    k: number,
+    readonly params: VitParams,
+  ) {
     super(k, params);
   }
 
@@ -112,7 +118,9 @@ export class VisionTransformer extends NeuralClassifier implements Classifier {
     const p = this.params;
     if (height < p.patch || width < p.patch) throw new Error(`vit: patch ${p.patch} is larger than the ${height}×${width} input`);
     const input = tf.input({ shape: [height, width, 1] });
-    const patches = tf.layers.conv2d({ filters: p.dim, kernelSize: p.patch, strides: p.patch, padding: 'valid', name: 'patch_embedding' }).apply(input) as tf.SymbolicTensor;
+    const patches = tf.layers
+      .conv2d({ filters: p.dim, kernelSize: p.patch, strides: p.patch, padding: 'valid', name: 'patch_embedding' })
+      .apply(input) as tf.SymbolicTensor;
     const [, ph, pw] = patches.shape as number[];
     let x = tf.layers.reshape({ targetShape: [ph * pw, p.dim] }).apply(patches) as tf.SymbolicTensor;
     x = new ClassToken({ name: 'class_token' }).apply(x) as tf.SymbolicTensor;

@@ -40,7 +40,10 @@ export function confusionHeatmap(classes: string[], matrix: number[][]): TopLeve
     },
     layer: [
       { mark: 'rect', encoding: { color: { field: 'share', type: 'quantitative', scale: { scheme: 'blues', domain: [0, 1] }, title: 'share of row' } } },
-      { mark: { type: 'text', fontSize: 10 }, encoding: { text: { field: 'count', type: 'quantitative' }, color: { condition: { test: 'datum.share > 0.5', value: 'white' }, value: 'black' } } },
+      {
+        mark: { type: 'text', fontSize: 10 },
+        encoding: { text: { field: 'count', type: 'quantitative' }, color: { condition: { test: 'datum.share > 0.5', value: 'white' }, value: 'black' } },
+      },
     ],
   } as TopLevelSpec;
 }
@@ -89,15 +92,28 @@ export function trainingCurves(history: { job: string; epoch: number; loss: numb
   } as TopLevelSpec;
 }
 
-export function reliabilityDiagram(before: { confidence: number | null; accuracy: number | null; count: number }[], after: { confidence: number | null; accuracy: number | null; count: number }[]): TopLevelSpec {
-  const pts = (bins: typeof before, label: string) => bins.filter((b) => b.count > 0).map((b) => ({ confidence: b.confidence, accuracy: b.accuracy, count: b.count, version: label }));
+export function reliabilityDiagram(
+  before: { confidence: number | null; accuracy: number | null; count: number }[],
+  after: { confidence: number | null; accuracy: number | null; count: number }[],
+): TopLevelSpec {
+  const pts = (bins: typeof before, label: string) =>
+    bins.filter((b) => b.count > 0).map((b) => ({ confidence: b.confidence, accuracy: b.accuracy, count: b.count, version: label }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: 'Reliability diagram (15 equal-width bins)',
     width: 260,
     height: 260,
     layer: [
-      { data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] }, mark: { type: 'line', color: '#9ca3af', strokeDash: [4, 4] }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } } },
+      {
+        data: {
+          values: [
+            { x: 0, y: 0 },
+            { x: 1, y: 1 },
+          ],
+        },
+        mark: { type: 'line', color: '#9ca3af', strokeDash: [4, 4] },
+        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+      },
       {
         data: { values: [...pts(before, 'before temperature scaling'), ...pts(after, 'after temperature scaling')] },
         mark: { type: 'line', point: true },
@@ -132,7 +148,12 @@ export function confidenceHistogram(hist: { lo: number; hi: number; correct: num
   } as TopLevelSpec;
 }
 
-export function sliceDotPlot(field: string, groups: { group: string; n: number; estimate: number; lo: number; hi: number; small: boolean }[], overall: number, metric = 'accuracy'): TopLevelSpec {
+export function sliceDotPlot(
+  field: string,
+  groups: { group: string; n: number; estimate: number; lo: number; hi: number; small: boolean }[],
+  overall: number,
+  metric = 'accuracy',
+): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `${metric} by ${field} (95% bootstrap intervals)`,
@@ -140,9 +161,27 @@ export function sliceDotPlot(field: string, groups: { group: string; n: number; 
     width: 320,
     height: { step: 18 },
     layer: [
-      { mark: 'rule', encoding: { y: { field: 'label', type: 'nominal', sort: null, title: null }, x: { field: 'lo', type: 'quantitative', scale: { domain: [0, 1] }, title: metric }, x2: { field: 'hi' } } },
-      { mark: { type: 'point', filled: true, size: 60 }, encoding: { y: { field: 'label', type: 'nominal', sort: null }, x: { field: 'estimate', type: 'quantitative' }, color: { field: 'size', type: 'nominal', scale: { domain: ['ok', 'small slice'], range: ['#1d4ed8', '#f59e0b'] }, title: null } } },
-      { data: { values: [{ overall }] }, mark: { type: 'rule', strokeDash: [4, 4], color: '#6b7280' }, encoding: { x: { field: 'overall', type: 'quantitative' } } },
+      {
+        mark: 'rule',
+        encoding: {
+          y: { field: 'label', type: 'nominal', sort: null, title: null },
+          x: { field: 'lo', type: 'quantitative', scale: { domain: [0, 1] }, title: metric },
+          x2: { field: 'hi' },
+        },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 60 },
+        encoding: {
+          y: { field: 'label', type: 'nominal', sort: null },
+          x: { field: 'estimate', type: 'quantitative' },
+          color: { field: 'size', type: 'nominal', scale: { domain: ['ok', 'small slice'], range: ['#1d4ed8', '#f59e0b'] }, title: null },
+        },
+      },
+      {
+        data: { values: [{ overall }] },
+        mark: { type: 'rule', strokeDash: [4, 4], color: '#6b7280' },
+        encoding: { x: { field: 'overall', type: 'quantitative' } },
+      },
     ],
   } as TopLevelSpec;
 }
@@ -155,8 +194,22 @@ export function leaderboardChart(rows: { model: string; uar: number; uar_lo: num
     width: 360,
     height: { step: 22 },
     layer: [
-      { mark: 'rule', encoding: { y: { field: 'model', type: 'nominal', sort: null, title: null }, x: { field: 'uar_lo', type: 'quantitative', scale: { domain: [0, 1] }, title: 'UAR' }, x2: { field: 'uar_hi' } } },
-      { mark: { type: 'point', filled: true, size: 80 }, encoding: { y: { field: 'model', type: 'nominal', sort: null }, x: { field: 'uar', type: 'quantitative' }, color: { field: 'status', type: 'nominal', title: null, scale: { range: ['#1d4ed8', '#9ca3af'] } } } },
+      {
+        mark: 'rule',
+        encoding: {
+          y: { field: 'model', type: 'nominal', sort: null, title: null },
+          x: { field: 'uar_lo', type: 'quantitative', scale: { domain: [0, 1] }, title: 'UAR' },
+          x2: { field: 'uar_hi' },
+        },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 80 },
+        encoding: {
+          y: { field: 'model', type: 'nominal', sort: null },
+          x: { field: 'uar', type: 'quantitative' },
+          color: { field: 'status', type: 'nominal', title: null, scale: { range: ['#1d4ed8', '#9ca3af'] } },
+        },
+      },
     ],
   } as TopLevelSpec;
 }

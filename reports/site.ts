@@ -53,9 +53,16 @@ function calibrationNotes(r: Results): string[] {
     const e = m.evaluation;
     const c = e.calibration;
     const over = c.mean_confidence - e.classification.accuracy;
-    const direction = over > 0.02 ? `overconfident (mean confidence ${(100 * c.mean_confidence).toFixed(0)}% against ${(100 * e.classification.accuracy).toFixed(0)}% accuracy)` : over < -0.02 ? `underconfident (mean confidence ${(100 * c.mean_confidence).toFixed(0)}% against ${(100 * e.classification.accuracy).toFixed(0)}% accuracy)` : 'about as confident as it is accurate';
+    const direction =
+      over > 0.02
+        ? `overconfident (mean confidence ${(100 * c.mean_confidence).toFixed(0)}% against ${(100 * e.classification.accuracy).toFixed(0)}% accuracy)`
+        : over < -0.02
+          ? `underconfident (mean confidence ${(100 * c.mean_confidence).toFixed(0)}% against ${(100 * e.classification.accuracy).toFixed(0)}% accuracy)`
+          : 'about as confident as it is accurate';
     const top = e.overconfidence.confusions[0];
-    const confusion = top ? `; its most confident confusion is ${top.truth} taken for ${top.predicted} (${top.count}×, mean confidence ${top.mean_confidence.toFixed(2)})` : '';
+    const confusion = top
+      ? `; its most confident confusion is ${top.truth} taken for ${top.predicted} (${top.count}×, mean confidence ${top.mean_confidence.toFixed(2)})`
+      : '';
     return `${m.name} is ${direction}: ECE ${c.ece.toFixed(3)}, ${e.calibrated.calibration.ece.toFixed(3)} after temperature scaling${confusion}.`;
   });
 }
@@ -65,7 +72,8 @@ function fairnessNote(r: Results): string {
   for (const m of r.models) {
     for (const s of m.evaluation.slices) {
       if (s.groups.length < 2) continue;
-      if (!worst || s.accuracy_gap > worst.gap) worst = { model: m.name, field: s.field, gap: s.accuracy_gap, group: s.worst_group, beyond: s.gap_beyond_noise };
+      if (!worst || s.accuracy_gap > worst.gap)
+        worst = { model: m.name, field: s.field, gap: s.accuracy_gap, group: s.worst_group, beyond: s.gap_beyond_noise };
     }
   }
   if (!worst) return 'No slice has two or more groups.';
@@ -77,7 +85,9 @@ async function modelCharts(r: Results, m: ModelResult) {
   const history = m.jobs.flatMap((j) => (j.fit.history ?? []).map((h) => ({ job: j.id, ...h })));
   return {
     confusion: await charts.renderSvg(charts.confusionHeatmap(r.data.classes, e.classification.confusion_matrix)),
-    perClass: await charts.renderSvg(charts.perClassBars(r.data.classes, e.classification.precision_per_class, e.classification.recall_per_class, e.classification.f1_per_class)),
+    perClass: await charts.renderSvg(
+      charts.perClassBars(r.data.classes, e.classification.precision_per_class, e.classification.recall_per_class, e.classification.f1_per_class),
+    ),
     reliability: await charts.renderSvg(charts.reliabilityDiagram(e.calibration.bins, e.calibrated.calibration.bins)),
     confidence: await charts.renderSvg(charts.confidenceHistogram(e.overconfidence.confidence_histogram)),
     curves: history.length ? await charts.renderSvg(charts.trainingCurves(history)) : null,
@@ -90,7 +100,8 @@ export async function buildSite(results: Results, runDir: string, examples: Spec
   mkdirSync(join(outDir, 'models'), { recursive: true });
   mkdirSync(join(outDir, 'data'), { recursive: true });
   copyFileSync(join(here, 'style.css'), join(outDir, 'style.css'));
-  for (const f of ['results.json', 'predictions.csv', 'results.schema.json']) if (existsSync(join(runDir, f))) copyFileSync(join(runDir, f), join(outDir, 'data', f));
+  for (const f of ['results.json', 'predictions.csv', 'results.schema.json'])
+    if (existsSync(join(runDir, f))) copyFileSync(join(runDir, f), join(outDir, 'data', f));
   if (existsSync(join(runDir, 'slices'))) cpSync(join(runDir, 'slices'), join(outDir, 'data', 'slices'), { recursive: true });
 
   const models = results.models.map((m) => ({ name: m.name, file: modelFile(m.name) }));
@@ -100,24 +111,39 @@ export async function buildSite(results: Results, runDir: string, examples: Spec
 
   const leaderboard = results.leaderboard.map((l) => {
     const m = results.models.find((x) => x.name === l.model)!;
-    return { ...l, file: modelFile(l.model), family: m.family, features: m.features, accuracy_lo: m.evaluation.headline.accuracy.lo, accuracy_hi: m.evaluation.headline.accuracy.hi, f1: m.evaluation.headline.macro_f1.estimate, ece_after: m.evaluation.calibrated.calibration.ece };
+    return {
+      ...l,
+      file: modelFile(l.model),
+      family: m.family,
+      features: m.features,
+      accuracy_lo: m.evaluation.headline.accuracy.lo,
+      accuracy_hi: m.evaluation.headline.accuracy.hi,
+      f1: m.evaluation.headline.macro_f1.estimate,
+      ece_after: m.evaluation.calibrated.calibration.ece,
+    };
   });
   const leakageWarning = results.data.leakage.some((l) => !l.speakerIndependent)
     ? 'Some test speakers were also heard in training: these numbers are speaker-dependent and overstate how the models do on new voices.'
     : '';
-  page('index.html', '', 'overview', 'Overview', template('overview')({
-    suite: results.suite,
-    summary: summaryParagraph(results),
-    leaderboard,
-    comparisons: results.comparisons,
-    calibrationNotes: calibrationNotes(results),
-    fairnessNote: fairnessNote(results),
-    leakage: results.data.leakage,
-    leakageWarning,
-    failures: results.failures,
-    confidencePct: Math.round(100 * results.suite.evaluation.confidence),
-    charts: { leaderboard: results.leaderboard.length ? await charts.renderSvg(charts.leaderboardChart(results.leaderboard)) : '' },
-  }));
+  page(
+    'index.html',
+    '',
+    'overview',
+    'Overview',
+    template('overview')({
+      suite: results.suite,
+      summary: summaryParagraph(results),
+      leaderboard,
+      comparisons: results.comparisons,
+      calibrationNotes: calibrationNotes(results),
+      fairnessNote: fairnessNote(results),
+      leakage: results.data.leakage,
+      leakageWarning,
+      failures: results.failures,
+      confidencePct: Math.round(100 * results.suite.evaluation.confidence),
+      charts: { leaderboard: results.leaderboard.length ? await charts.renderSvg(charts.leaderboardChart(results.leaderboard)) : '' },
+    }),
+  );
 
   for (const m of results.models) {
     page(join('models', modelFile(m.name)), '../', modelFile(m.name), m.name, template('model')({ m, e: m.evaluation, charts: await modelCharts(results, m) }));
@@ -132,17 +158,40 @@ export async function buildSite(results: Results, runDir: string, examples: Spec
     }
     fairnessModels.push({ name: m.name, slices });
   }
-  page('fairness.html', '', 'fairness', 'Fairness', template('fairness')({ models: fairnessModels, confidencePct: Math.round(100 * results.suite.evaluation.confidence), minSlice: results.suite.evaluation.min_slice }));
+  page(
+    'fairness.html',
+    '',
+    'fairness',
+    'Fairness',
+    template('fairness')({
+      models: fairnessModels,
+      confidencePct: Math.round(100 * results.suite.evaluation.confidence),
+      minSlice: results.suite.evaluation.min_slice,
+    }),
+  );
 
   const exampleSvgs = [];
   for (const ex of examples) {
-    exampleSvgs.push({ svg: await charts.renderSvg(charts.spectrogramImage(`${ex.corpus} · ${ex.emotion}`, Float32Array.from(ex.image), ex.height, ex.width, ex.hopSeconds)) });
+    exampleSvgs.push({
+      svg: await charts.renderSvg(charts.spectrogramImage(`${ex.corpus} · ${ex.emotion}`, Float32Array.from(ex.image), ex.height, ex.width, ex.hopSeconds)),
+    });
   }
-  page('data.html', '', 'data', 'Data', template('data')({ data: results.data, examples: exampleSvgs, charts: { counts: await charts.renderSvg(charts.dataCounts(results.data.counts, results.data.classes)) } }));
+  page(
+    'data.html',
+    '',
+    'data',
+    'Data',
+    template('data')({
+      data: results.data,
+      examples: exampleSvgs,
+      charts: { counts: await charts.renderSvg(charts.dataCounts(results.data.counts, results.data.classes)) },
+    }),
+  );
 
-  const versionRows = Object.entries(results.environment).filter(([k]) => k !== 'backend').map(([name, value]) => ({ name, value: value ?? '—' }));
+  const versionRows = Object.entries(results.environment)
+    .filter(([k]) => k !== 'backend')
+    .map(([name, value]) => ({ name, value: value ?? '—' }));
   const jobs = results.models.flatMap((m) => m.jobs.map((j) => ({ ...j, model: m.name })));
   page('provenance.html', '', 'provenance', 'Provenance', template('provenance')({ ...results, versionRows, jobs }));
   return outDir;
 }
-

@@ -19,7 +19,12 @@ describe('datasets scan of shared/corpora-sample (exact counts from the real fil
   const by = Object.fromEntries(scans.map((s) => [s.corpus, s]));
   it('finds the four corpora and 384 clips, nothing skipped', () => {
     expect(scans.map((s) => s.corpus).sort()).toEqual(['crema-d', 'ravdess', 'savee', 'tess']);
-    expect(scans.map((s) => [s.corpus, s.clips])).toEqual([['crema-d', 30], ['ravdess', 130], ['savee', 84], ['tess', 140]]);
+    expect(scans.map((s) => [s.corpus, s.clips])).toEqual([
+      ['crema-d', 30],
+      ['ravdess', 130],
+      ['savee', 84],
+      ['tess', 140],
+    ]);
     expect(scans.flatMap((s) => s.skipped)).toEqual([]);
   });
   it('RAVDESS: 8 actors, odd male / even female, two extra clips of actor 01', () => {
@@ -49,12 +54,26 @@ describe('loader metadata', () => {
   it('RAVDESS fields: intensity, statement, original code', () => {
     const { clips } = loadCorpus('ravdess', join(CORPORA_SAMPLE, 'ravdess'));
     const c = clips.find((x) => x.id === 'ravdess/03-01-05-02-01-01-04')!;
-    expect(c).toMatchObject({ speaker: 'ravdess-04', gender: 'female', emotion: 'angry', originalLabel: '05', intensity: 'strong', sentence: 'Kids are talking by the door' });
+    expect(c).toMatchObject({
+      speaker: 'ravdess-04',
+      gender: 'female',
+      emotion: 'angry',
+      originalLabel: '05',
+      intensity: 'strong',
+      sentence: 'Kids are talking by the door',
+    });
     expect(count(clips, (x) => x.intensity)).toEqual({ normal: 74, strong: 56 });
   });
   it('CREMA-D demographics: age, race, ethnicity from the CSV', () => {
     const { clips } = loadCorpus('crema-d', join(CORPORA_SAMPLE, 'crema-d'));
-    expect(clips.find((c) => c.speaker === 'crema-d-1001')).toMatchObject({ gender: 'male', age: 51, race: 'Caucasian', ethnicity: 'Not Hispanic', intensity: 'unspecified', sentence: "Don't forget a jacket" });
+    expect(clips.find((c) => c.speaker === 'crema-d-1001')).toMatchObject({
+      gender: 'male',
+      age: 51,
+      race: 'Caucasian',
+      ethnicity: 'Not Hispanic',
+      intensity: 'unspecified',
+      sentence: "Don't forget a jacket",
+    });
     const ages = clips.map((c) => c.age!);
     expect([Math.min(...ages), Math.max(...ages)]).toEqual([21, 61]);
   });
@@ -105,6 +124,11 @@ describe('bad input: each named with its reason, the rest still loads', () => {
     writeFileSync(join(d, 'Actor_01', '01-01-01-01-01-01-01.wav'), wav);
     writeFileSync(join(d, 'Actor_01', '03-01-09-01-01-01-01.wav'), wav);
     const { skipped } = loadCorpus('ravdess', d);
-    expect(skipped.map((s) => s.reason)).toEqual(['modality 01 is not audio-only (03)', 'unknown RAVDESS emotion code 09', 'song, not speech (vocal channel 02)', 'no usable ravdess clips in this folder']);
+    expect(skipped.map((s) => s.reason)).toEqual([
+      'modality 01 is not audio-only (03)',
+      'unknown RAVDESS emotion code 09',
+      'song, not speech (vocal channel 02)',
+      'no usable ravdess clips in this folder',
+    ]);
   });
 });

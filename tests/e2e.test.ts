@@ -46,7 +46,17 @@ describe('a run from YAML to report folder', () => {
     const testClips = results.models[0].evaluation.n;
     expect(csv.length).toBe(1 + 3 * testClips);
     expect(csv[0]).toBe('model,seed,fold,clip,corpus,speaker,gender,age,intensity,truth,predicted,confidence,temperature,p_neutral,p_happy,p_sad,p_angry');
-    for (const page of ['index.html', 'fairness.html', 'data.html', 'provenance.html', 'models/svm.html', 'models/tree.html', 'models/cnn.html', 'style.css', 'data/results.json']) {
+    for (const page of [
+      'index.html',
+      'fairness.html',
+      'data.html',
+      'provenance.html',
+      'models/svm.html',
+      'models/tree.html',
+      'models/cnn.html',
+      'style.css',
+      'data/results.json',
+    ]) {
       expect(existsSync(join(out, 'site', page)), page).toBe(true);
     }
     expect(readdirSync(join(out, 'slices'))).toContain('svm__corpus+gender.csv');
@@ -85,17 +95,31 @@ describe('a clip that fails to decode mid-run is skipped and listed; the run goe
     for (const f of tess) copyFileSync(join(CORPORA_SAMPLE, 'tess', f), join(data, f));
     // A float WAV whose header is fine (so the loader accepts it) but whose samples are NaN.
     const head = Buffer.alloc(44);
-    head.write('RIFF', 0, 'latin1'); head.writeUInt32LE(36 + 16, 4); head.write('WAVEfmt ', 8, 'latin1');
-    head.writeUInt32LE(16, 16); head.writeUInt16LE(3, 20); head.writeUInt16LE(1, 22); head.writeUInt32LE(16000, 24); head.writeUInt32LE(64000, 28); head.writeUInt16LE(4, 32); head.writeUInt16LE(32, 34);
-    head.write('data', 36, 'latin1'); head.writeUInt32LE(16, 40);
+    head.write('RIFF', 0, 'latin1');
+    head.writeUInt32LE(36 + 16, 4);
+    head.write('WAVEfmt ', 8, 'latin1');
+    head.writeUInt32LE(16, 16);
+    head.writeUInt16LE(3, 20);
+    head.writeUInt16LE(1, 22);
+    head.writeUInt32LE(16000, 24);
+    head.writeUInt32LE(64000, 28);
+    head.writeUInt16LE(4, 32);
+    head.writeUInt16LE(32, 34);
+    head.write('data', 36, 'latin1');
+    head.writeUInt32LE(16, 40);
     const nan = Buffer.alloc(16);
     for (let i = 0; i < 4; i++) nan.writeFloatLE(NaN, i * 4);
     writeFileSync(join(data, 'OAF_zzz_angry.wav'), Buffer.concat([head, nan]));
     const out = mkdtempSync(join(tmpdir(), 'serbench-run-'));
-    const suite = parseSuite(`name: bad-clip\ndatasets: [{corpus: tess, path: "${data}"}]\nlabels: {set: [angry, sad]}\nsplit: {protocol: stratified, test_fraction: 0.3}\nfeatures: {duration: 1.5, n_mels: 32, n_mfcc: 13}\nmodels: [{type: tree}]\nevaluation: {bootstrap: 50}\n`, join(out, 's.yaml'));
+    const suite = parseSuite(
+      `name: bad-clip\ndatasets: [{corpus: tess, path: "${data}"}]\nlabels: {set: [angry, sad]}\nsplit: {protocol: stratified, test_fraction: 0.3}\nfeatures: {duration: 1.5, n_mels: 32, n_mfcc: 13}\nmodels: [{type: tree}]\nevaluation: {bootstrap: 50}\n`,
+      join(out, 's.yaml'),
+    );
     const summary = await runSuite(suite, { out, cacheDir: null, quiet: true });
     expect(summary.failed).toEqual([]);
-    expect(summary.skipped).toEqual([{ path: join(data, 'OAF_zzz_angry.wav'), reason: `${join(data, 'OAF_zzz_angry.wav')}: non-finite sample (NaN or infinity) at frame 0` }]);
+    expect(summary.skipped).toEqual([
+      { path: join(data, 'OAF_zzz_angry.wav'), reason: `${join(data, 'OAF_zzz_angry.wav')}: non-finite sample (NaN or infinity) at frame 0` },
+    ]);
     await report(out);
     const results: Results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(results.data.skipped.map((s) => s.path)).toContain(join(data, 'OAF_zzz_angry.wav'));

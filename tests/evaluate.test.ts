@@ -5,9 +5,33 @@ import { classification } from '../harness/metrics.ts';
 import { mcnemar } from '../harness/stats.ts';
 import type { Clip } from '../datasets/types.ts';
 
-const o: EvalOptions = { classes: ['neutral', 'happy', 'sad'], bootstrap: 200, confidence: 0.95, eceBins: 15, slices: ['corpus', 'gender', 'age_band'], intersections: [['corpus', 'gender']], minSlice: 5 };
-const clip = (i: number, extra: Partial<Clip> = {}): Clip => ({ id: `c${i}`, source: { kind: 'file', path: `c${i}.wav` }, corpus: i % 2 ? 'a' : 'b', speaker: `s${i % 3}`, gender: i % 2 ? 'female' : 'male', emotion: 'neutral', originalLabel: 'n', ...extra });
-const row = (i: number, y: number, probs: number[], extra: Partial<Clip> = {}): PredictionRow => ({ clip: clip(i, extra), seed: 1, fold: 'f', y, probs, calibrated: probs });
+const o: EvalOptions = {
+  classes: ['neutral', 'happy', 'sad'],
+  bootstrap: 200,
+  confidence: 0.95,
+  eceBins: 15,
+  slices: ['corpus', 'gender', 'age_band'],
+  intersections: [['corpus', 'gender']],
+  minSlice: 5,
+};
+const clip = (i: number, extra: Partial<Clip> = {}): Clip => ({
+  id: `c${i}`,
+  source: { kind: 'file', path: `c${i}.wav` },
+  corpus: i % 2 ? 'a' : 'b',
+  speaker: `s${i % 3}`,
+  gender: i % 2 ? 'female' : 'male',
+  emotion: 'neutral',
+  originalLabel: 'n',
+  ...extra,
+});
+const row = (i: number, y: number, probs: number[], extra: Partial<Clip> = {}): PredictionRow => ({
+  clip: clip(i, extra),
+  seed: 1,
+  fold: 'f',
+  y,
+  probs,
+  calibrated: probs,
+});
 
 /** Every number in a structure is finite (NaN would show up in JSON as null and in the report as "—"). */
 function noNaN(v: unknown, path = ''): void {
@@ -58,7 +82,8 @@ describe('comparison and intervals', () => {
       return row(i, y, p);
     });
   it('a better model is significantly better; a model equals itself', () => {
-    const good = many((i) => i % 10 === 0), bad = many((i) => i % 3 === 0);
+    const good = many((i) => i % 10 === 0),
+      bad = many((i) => i % 3 === 0);
     const c = compareModels('good', good, 'bad', bad, o);
     expect(c.paired).toBe(300);
     expect(c.accuracy_difference.estimate).toBeCloseTo(0.9 - 2 / 3, 12);
@@ -67,7 +92,10 @@ describe('comparison and intervals', () => {
     expect(compareModels('good', good, 'same', good, o).significant).toBe(false);
   });
   it('bootstrap intervals contain the estimate and narrow with more clips', () => {
-    const e = evaluateModel(many((i) => i % 4 === 0), o);
+    const e = evaluateModel(
+      many((i) => i % 4 === 0),
+      o,
+    );
     const a = e.headline.accuracy;
     expect(a.lo).toBeLessThanOrEqual(a.estimate);
     expect(a.hi).toBeGreaterThanOrEqual(a.estimate);
@@ -77,7 +105,8 @@ describe('comparison and intervals', () => {
   it('with several seeds, intervals resample clips, not rows', () => {
     const rows = many((i) => i % 4 === 0);
     const twice = [...rows, ...rows.map((r) => ({ ...r, seed: 2 }))];
-    const one = evaluateModel(rows, o).headline.accuracy, two = evaluateModel(twice, o).headline.accuracy;
+    const one = evaluateModel(rows, o).headline.accuracy,
+      two = evaluateModel(twice, o).headline.accuracy;
     // Repeating the same clips under a second seed is not new evidence: the width stays about the same.
     expect((two.hi - two.lo) / (one.hi - one.lo)).toBeGreaterThan(0.8);
   });

@@ -11,7 +11,14 @@ import type { Clip } from '../datasets/types.ts';
 import type { FeatureSettings } from '../harness/suite.ts';
 
 const settings: FeatureSettings = { sample_rate: 16000, duration: 1.5, trim_db: 40, n_fft: 512, hop_length: 256, n_mels: 40, n_mfcc: 20 };
-const fileClip = (path: string): Clip => ({ id: `t/${path}`, source: { kind: 'file', path }, corpus: 't', speaker: 's', emotion: 'neutral', originalLabel: 'n' });
+const fileClip = (path: string): Clip => ({
+  id: `t/${path}`,
+  source: { kind: 'file', path },
+  corpus: 't',
+  speaker: 's',
+  emotion: 'neutral',
+  originalLabel: 'n',
+});
 const dir = mkdtempSync(join(tmpdir(), 'serbench-feat-'));
 const write = (name: string, x: Float32Array, sr = 16000) => {
   const p = join(dir, name);
@@ -22,7 +29,11 @@ const allFinite = (a: Float32Array) => a.every((v) => Number.isFinite(v));
 
 describe('features', () => {
   it('have the stated shapes: log-mel and MFCC images, a summary vector', async () => {
-    const clip = write('tone.wav', Float32Array.from({ length: 44100 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * i) / 44100)), 44100);
+    const clip = write(
+      'tone.wav',
+      Float32Array.from({ length: 44100 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * i) / 44100)),
+      44100,
+    );
     const f = await extractFeatures({ clip, kinds: ['logmel', 'mfcc', 'summary'], settings, copy: 0, ops: [], seed: 0 }, new FeatureCache(null));
     expect(f.logmel!.shape).toEqual(imageShape(settings, 'logmel'));
     expect(f.logmel!.shape).toEqual([40, 94]);
@@ -33,8 +44,15 @@ describe('features', () => {
   });
 
   it('silent clips and clips shorter than one frame give defined, finite features', async () => {
-    for (const [name, x] of [['silence.wav', new Float32Array(16000)], ['short.wav', Float32Array.from({ length: 100 }, (_, i) => Math.sin(i))], ['one.wav', new Float32Array([0.5])]] as const) {
-      const f = await extractFeatures({ clip: write(name, x), kinds: ['logmel', 'mfcc', 'summary'], settings, copy: 0, ops: [], seed: 0 }, new FeatureCache(null));
+    for (const [name, x] of [
+      ['silence.wav', new Float32Array(16000)],
+      ['short.wav', Float32Array.from({ length: 100 }, (_, i) => Math.sin(i))],
+      ['one.wav', new Float32Array([0.5])],
+    ] as const) {
+      const f = await extractFeatures(
+        { clip: write(name, x), kinds: ['logmel', 'mfcc', 'summary'], settings, copy: 0, ops: [], seed: 0 },
+        new FeatureCache(null),
+      );
       for (const k of ['logmel', 'mfcc', 'summary'] as const) expect(allFinite(f[k]!.data), `${name} ${k}`).toBe(true);
     }
   });
@@ -42,7 +60,8 @@ describe('features', () => {
   it('the cache skips the work on a second run and returns identical features', async () => {
     const cache = new FeatureCache(mkdtempSync(join(tmpdir(), 'serbench-cache-')));
     const clips = synthesizeCorpus({ ...DEFAULT_SYNTHETIC, speakersPerCorpus: 2, clipsPerEmotion: 1, emotions: ['sad', 'angry'] }).clips;
-    const run = async () => Promise.all(clips.map((clip) => extractFeatures({ clip, kinds: ['logmel', 'summary'], settings, copy: 0, ops: [], seed: 0 }, cache)));
+    const run = async () =>
+      Promise.all(clips.map((clip) => extractFeatures({ clip, kinds: ['logmel', 'summary'], settings, copy: 0, ops: [], seed: 0 }, cache)));
     const first = await run();
     expect([cache.hits, cache.misses]).toEqual([0, 2 * clips.length]);
     const second = await run();
@@ -52,7 +71,8 @@ describe('features', () => {
 
   it('a second cache reader sees complete entries only (writes are atomic renames)', async () => {
     const dirA = mkdtempSync(join(tmpdir(), 'serbench-cache-'));
-    const a = new FeatureCache(dirA), b = new FeatureCache(dirA);
+    const a = new FeatureCache(dirA),
+      b = new FeatureCache(dirA);
     const key = FeatureCache.key({ x: 1 });
     a.put(key, { shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) });
     expect(b.get(key)).toEqual({ shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) });
@@ -60,8 +80,14 @@ describe('features', () => {
 
   it('augmentation is deterministic per seed and copy, and copy 0 is never augmented', async () => {
     const [clip] = synthesizeCorpus({ ...DEFAULT_SYNTHETIC, speakersPerCorpus: 2, clipsPerEmotion: 1, emotions: ['happy'] }).clips;
-    const ops = [{ type: 'noise' as const, snr_db: [5, 10] as [number, number] }, { type: 'time_stretch' as const, rate: [0.8, 1.2] as [number, number] }, { type: 'pitch_shift' as const, semitones: 2 }, { type: 'spec_augment' as const }];
-    const get = (copy: number, seed: number) => extractFeatures({ clip, kinds: ['logmel'], settings, copy, ops, seed }, new FeatureCache(null)).then((f) => Array.from(f.logmel!.data));
+    const ops = [
+      { type: 'noise' as const, snr_db: [5, 10] as [number, number] },
+      { type: 'time_stretch' as const, rate: [0.8, 1.2] as [number, number] },
+      { type: 'pitch_shift' as const, semitones: 2 },
+      { type: 'spec_augment' as const },
+    ];
+    const get = (copy: number, seed: number) =>
+      extractFeatures({ clip, kinds: ['logmel'], settings, copy, ops, seed }, new FeatureCache(null)).then((f) => Array.from(f.logmel!.data));
     const plain = await extractFeatures({ clip, kinds: ['logmel'], settings, copy: 0, ops: [], seed: 0 }, new FeatureCache(null));
     expect(await get(0, 1)).toEqual(Array.from(plain.logmel!.data));
     expect(await get(1, 1)).toEqual(await get(1, 1));
@@ -73,7 +99,7 @@ describe('features', () => {
 describe('audio front end', () => {
   it('resampling keeps a tone at its frequency and the expected length', async () => {
     const x = Float32Array.from({ length: 48000 }, (_, i) => Math.sin((2 * Math.PI * 1000 * i) / 48000));
-    const y = await resample(x, 48000, 16000);
+    const y = resample(x, 48000, 16000);
     expect(y.length).toBe(16000);
     // Compare with the exact 1 kHz sine at 16 kHz, away from the edges.
     let err = 0;
@@ -92,7 +118,12 @@ describe('audio front end', () => {
   });
   it('the synthetic generator is deterministic and the bias option records a group worse', () => {
     const base = synthesizeCorpus({ ...DEFAULT_SYNTHETIC, speakersPerCorpus: 2, clipsPerEmotion: 1 });
-    const biased = synthesizeCorpus({ ...DEFAULT_SYNTHETIC, speakersPerCorpus: 2, clipsPerEmotion: 1, bias: { corpus: 'synth-studio', gender: 'male', snrDb: 0 } });
+    const biased = synthesizeCorpus({
+      ...DEFAULT_SYNTHETIC,
+      speakersPerCorpus: 2,
+      clipsPerEmotion: 1,
+      bias: { corpus: 'synth-studio', gender: 'male', snrDb: 0 },
+    });
     const spec = (c: Clip) => (c.source as { spec: any }).spec;
     expect(Array.from(renderUtterance(spec(base.clips[0])))).toEqual(Array.from(renderUtterance(spec(base.clips[0]))));
     const male = biased.clips.filter((c) => c.corpus === 'synth-studio' && c.gender === 'male');

@@ -4,8 +4,20 @@ import { join } from 'node:path';
 import { LIBROSA_REF } from './paths.ts';
 import { decodeWavFile } from '../datasets/wav.ts';
 import {
-  stft, melSpectrogram, powerToDb, mfccFromMel, zeroCrossingRate, rms, spectralCentroid, chromaStft,
-  spectrogram, melFilterBank, melFrequencies, timeStretch, at, type Matrix,
+  stft,
+  melSpectrogram,
+  powerToDb,
+  mfccFromMel,
+  zeroCrossingRate,
+  rms,
+  spectralCentroid,
+  chromaStft,
+  spectrogram,
+  melFilterBank,
+  melFrequencies,
+  timeStretch,
+  at,
+  type Matrix,
 } from '../datasets/spectral.ts';
 
 const index = JSON.parse(readFileSync(join(LIBROSA_REF, 'index.json'), 'utf8'));
@@ -21,11 +33,12 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
 }
 const row = (m: Matrix, t: number) => Array.from(m.data.subarray(t * m.bins, (t + 1) * m.bins));
 const colSums = (m: Matrix) => Array.from({ length: m.frames }, (_, t) => row(m, t).reduce((a, b) => a + b, 0));
-const meanOverTime = (m: Matrix) => Array.from({ length: m.bins }, (_, k) => {
-  let s = 0;
-  for (let t = 0; t < m.frames; t++) s += at(m, t, k);
-  return s / m.frames;
-});
+const meanOverTime = (m: Matrix) =>
+  Array.from({ length: m.bins }, (_, k) => {
+    let s = 0;
+    for (let t = 0; t < m.frames; t++) s += at(m, t, k);
+    return s / m.frames;
+  });
 
 describe.each(cases)('librosa reference $id', ({ wav, json }) => {
   const ref = JSON.parse(readFileSync(join(LIBROSA_REF, json), 'utf8'));
@@ -35,8 +48,9 @@ describe.each(cases)('librosa reference $id', ({ wav, json }) => {
     expect(sr).toBe(ref.load.sr);
     expect(y.length).toBe(ref.load.length);
     expectClose(y.subarray(0, 8), ref.load.first8, 0, 'first8');
-    let sum = 0, sq = 0;
-    for (const v of y) (sum += v), (sq += v * v);
+    let sum = 0,
+      sq = 0;
+    for (const v of y) ((sum += v), (sq += v * v));
     expect(sum).toBeCloseTo(ref.load.sum, 9);
     expect(Math.abs(sq - ref.load.sum_sq)).toBeLessThan(1e-9 * Math.max(1, ref.load.sum_sq));
     expect(maxAbs(y)).toBe(ref.load.max_abs);

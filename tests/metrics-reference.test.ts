@@ -60,11 +60,20 @@ describe.each(ref.cases as any[])('metrics reference $id', (c) => {
     const R = E.calibration;
     near(cal.ece, R.ece_15, 1e-12, 'ece');
     near(cal.mce, R.mce_15, 1e-12, 'mce');
-    near(cal.bins.map(({ count, accuracy, confidence, gap }) => ({ count, accuracy, confidence, gap })), R.ece_15_bins.map(({ count, accuracy, confidence, gap }: any) => ({ count, accuracy, confidence, gap })), 1e-12, 'bins');
+    near(
+      cal.bins.map(({ count, accuracy, confidence, gap }) => ({ count, accuracy, confidence, gap })),
+      R.ece_15_bins.map(({ count, accuracy, confidence, gap }: any) => ({ count, accuracy, confidence, gap })),
+      1e-12,
+      'bins',
+    );
     near(cal.ece_equal_mass, R.ece_equal_mass_15, 1e-12, 'ece_equal_mass');
     near(cal.mce_equal_mass, R.mce_equal_mass_15, 1e-12, 'mce_equal_mass');
     const conf = Array.from(yHat, (j, i) => probs[i * k + j]);
-    const mass = equalMassError(conf, Array.from(yHat, (j, i) => (j === y[i] ? 1 : 0)), 15);
+    const mass = equalMassError(
+      conf,
+      Array.from(yHat, (j, i) => (j === y[i] ? 1 : 0)),
+      15,
+    );
     expect(mass.ranges).toEqual(R.ece_equal_mass_15_bins.map((b: any) => b.sorted_index_range ?? null).map((r: any, i: number) => r ?? mass.ranges[i]));
     near(cal.classwise_ece, R.classwise_ece_15, 1e-12, 'classwise');
     near(cal.classwise_ece_per_class, R.classwise_ece_15_per_class, 1e-12, 'classwise per class');
@@ -91,7 +100,12 @@ describe.each(ref.cases as any[])('metrics reference $id', (c) => {
   it('fairness metric frames (fairlearn MetricFrame)', () => {
     for (const [feature, R] of Object.entries(E.fairness.metric_frames as Record<string, any>)) {
       const groups = feature.includes('|')
-        ? y.map((_, i) => feature.split('|').map((f) => c.inputs.groups[f][i]).join('|'))
+        ? y.map((_, i) =>
+            feature
+              .split('|')
+              .map((f) => c.inputs.groups[f][i])
+              .join('|'),
+          )
         : c.inputs.groups[feature];
       near(metricFrame(y, yHat, k, groups), R, 1e-12, feature);
     }
@@ -108,7 +122,10 @@ describe.each(ref.cases as any[])('metrics reference $id', (c) => {
 
   it.runIf(E.mcnemar)('McNemar', () => {
     const yb: number[] = c.inputs.y_pred_b;
-    const m = mcnemar(Array.from(yHat, (p, i) => p === y[i]), yb.map((p, i) => p === y[i]));
+    const m = mcnemar(
+      Array.from(yHat, (p, i) => p === y[i]),
+      yb.map((p, i) => p === y[i]),
+    );
     const R = E.mcnemar;
     expect(m.table).toEqual(R.table);
     expect(m.exact_statistic).toBe(R.exact_statistic);

@@ -35,8 +35,18 @@ beforeAll(async () => {
 const specs: ModelSpec[] = [
   { name: 'tree', type: 'tree', features: 'summary', params: { ...DEFAULT_PARAMS.tree, max_depth: 6 } },
   { name: 'svm', type: 'svm', features: 'summary', params: { ...DEFAULT_PARAMS.svm } },
-  { name: 'cnn', type: 'cnn', features: 'logmel', params: { ...DEFAULT_PARAMS.cnn, filters: [8, 16], dense: 32, epochs: 20, patience: 20, learning_rate: 0.003 } },
-  { name: 'vit', type: 'vit', features: 'logmel', params: { ...DEFAULT_PARAMS.vit, patch: 8, dim: 32, depth: 1, heads: 2, mlp_dim: 64, epochs: 12, patience: 12, learning_rate: 0.002 } },
+  {
+    name: 'cnn',
+    type: 'cnn',
+    features: 'logmel',
+    params: { ...DEFAULT_PARAMS.cnn, filters: [8, 16], dense: 32, epochs: 20, patience: 20, learning_rate: 0.003 },
+  },
+  {
+    name: 'vit',
+    type: 'vit',
+    features: 'logmel',
+    params: { ...DEFAULT_PARAMS.vit, patch: 8, dim: 32, depth: 1, heads: 2, mlp_dim: 64, epochs: 12, patience: 12, learning_rate: 0.002 },
+  },
 ];
 
 const accuracy = (p: Float32Array, y: Int32Array, k: number) => {
@@ -84,14 +94,26 @@ describe('tensor backend', () => {
     await import('@tensorflow/tfjs-backend-wasm');
     registerWasmConv2DBackpropFilter();
     const before = tf.getBackend();
-    const cases: [[number, number, number, number], [number, number, number, number], number, 'same' | 'valid'][] = [[[2, 12, 10, 3], [3, 3, 3, 4], 1, 'same'], [[2, 17, 13, 3], [5, 3, 3, 4], 2, 'same'], [[1, 9, 9, 2], [3, 3, 2, 2], 2, 'valid'], [[2, 16, 16, 1], [8, 8, 1, 6], 8, 'valid']];
+    const cases: [[number, number, number, number], [number, number, number, number], number, 'same' | 'valid'][] = [
+      [[2, 12, 10, 3], [3, 3, 3, 4], 1, 'same'],
+      [[2, 17, 13, 3], [5, 3, 3, 4], 2, 'same'],
+      [[1, 9, 9, 2], [3, 3, 2, 2], 2, 'valid'],
+      [[2, 16, 16, 1], [8, 8, 1, 6], 8, 'valid'],
+    ];
     for (const [xs, fs, stride, pad] of cases) {
       const grads: Record<string, Float32Array> = {};
       for (const name of ['cpu', 'wasm']) {
         await tf.setBackend(name);
         const x = tf.randomNormal(xs, 0, 1, 'float32', 1) as tf.Tensor4D;
         const f = tf.randomNormal(fs, 0, 1, 'float32', 2) as tf.Tensor4D;
-        grads[name] = tf.grad((w) => tf.conv2d(x, w as tf.Tensor4D, stride, pad).square().sum())(f).dataSync() as Float32Array;
+        grads[name] = tf
+          .grad((w) =>
+            tf
+              .conv2d(x, w as tf.Tensor4D, stride, pad)
+              .square()
+              .sum(),
+          )(f)
+          .dataSync() as Float32Array;
       }
       const scale = Math.max(...Array.from(grads.cpu, Math.abs));
       const diff = Math.max(...Array.from(grads.cpu, (v, i) => Math.abs(v - grads.wasm[i])));

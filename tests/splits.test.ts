@@ -15,7 +15,10 @@ const covers = (clips: Clip[], f: { train: number[]; val: number[]; test: number
   expect(all).toEqual(clips.map((_, i) => i)); // every clip exactly once
 };
 
-describe.each([['synthetic', synth], ['real corpora', real]] as const)('split protocols on %s', (_, clips) => {
+describe.each([
+  ['synthetic', synth],
+  ['real corpora', real],
+] as const)('split protocols on %s', (_, clips) => {
   it('stratified: each class within ±1 of the exact test and validation shares', () => {
     const [f] = makeFolds(clips, split('stratified'), 3);
     covers(clips, f);

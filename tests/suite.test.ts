@@ -34,7 +34,21 @@ describe('suite validation', () => {
   });
 
   it('reports the YAML line and field of each problem', () => {
-    const yaml = ['name: bad', 'datasets:', '  - corpus: synthetic', '  - corpus: ravdess', 'split:', '  protocol: random-ish', 'models:', '  - type: cnn', '    params: { epochs: -3, nonsense: 1 }', '  - type: tree', '    features: logmel', 'colour: blue', ''].join('\n');
+    const yaml = [
+      'name: bad',
+      'datasets:',
+      '  - corpus: synthetic',
+      '  - corpus: ravdess',
+      'split:',
+      '  protocol: random-ish',
+      'models:',
+      '  - type: cnn',
+      '    params: { epochs: -3, nonsense: 1 }',
+      '  - type: tree',
+      '    features: logmel',
+      'colour: blue',
+      '',
+    ].join('\n');
     const p = problems(yaml);
     const byField = Object.fromEntries(p.map((x) => [x.field, x]));
     expect(byField['split.protocol']).toMatchObject({ line: 6, message: expect.stringMatching(/"random-ish" is not one of stratified, speaker-independent/) });
@@ -50,20 +64,45 @@ describe('suite validation', () => {
 
   it('expands ${VAR:-default} in paths and says when a variable is missing', () => {
     process.env.SERBENCH_TEST_DIR = CORPORA_SAMPLE;
-    expect(parseSuite('name: x\ndatasets: [{corpus: tess, path: "${SERBENCH_TEST_DIR}/tess"}]\nmodels: [{type: svm}]\n', 'x.yaml').datasets[0].path).toBe(join(CORPORA_SAMPLE, 'tess'));
-    expect(problems('name: x\ndatasets: [{corpus: tess, path: "${SERBENCH_NOT_SET_ANYWHERE}/tess"}]\nmodels: [{type: svm}]\n')[0].message).toMatch(/SERBENCH_NOT_SET_ANYWHERE is not set/);
+    expect(parseSuite('name: x\ndatasets: [{corpus: tess, path: "${SERBENCH_TEST_DIR}/tess"}]\nmodels: [{type: svm}]\n', 'x.yaml').datasets[0].path).toBe(
+      join(CORPORA_SAMPLE, 'tess'),
+    );
+    expect(problems('name: x\ndatasets: [{corpus: tess, path: "${SERBENCH_NOT_SET_ANYWHERE}/tess"}]\nmodels: [{type: svm}]\n')[0].message).toMatch(
+      /SERBENCH_NOT_SET_ANYWHERE is not set/,
+    );
   });
 
   it('a path that does not exist, YAML syntax errors and duplicate names', () => {
-    expect(problems('name: x\ndatasets: [{corpus: tess, path: /no/such/dir}]\nmodels: [{type: svm}]\n')[0]).toMatchObject({ line: 2, field: 'datasets[0].path', message: 'folder /no/such/dir does not exist' });
+    expect(problems('name: x\ndatasets: [{corpus: tess, path: /no/such/dir}]\nmodels: [{type: svm}]\n')[0]).toMatchObject({
+      line: 2,
+      field: 'datasets[0].path',
+      message: 'folder /no/such/dir does not exist',
+    });
     expect(problems('name: x\ndatasets: [{corpus: synthetic}\nmodels: x\n')[0]).toMatchObject({ field: '(syntax)' });
-    expect(problems('name: x\ndatasets: [{corpus: synthetic}]\nmodels: [{type: svm}, {type: svm}]\n')[0]).toMatchObject({ field: 'models[1].name', message: 'duplicate model name "svm" (give each a name)' });
-    expect(problems('name: x\ndatasets: [{corpus: synthetic}]\nmodels: [{type: vit, params: {dim: 30, heads: 4}}]\n')[0]).toMatchObject({ field: 'models[0].params.heads' });
+    expect(problems('name: x\ndatasets: [{corpus: synthetic}]\nmodels: [{type: svm}, {type: svm}]\n')[0]).toMatchObject({
+      field: 'models[1].name',
+      message: 'duplicate model name "svm" (give each a name)',
+    });
+    expect(problems('name: x\ndatasets: [{corpus: synthetic}]\nmodels: [{type: vit, params: {dim: 30, heads: 4}}]\n')[0]).toMatchObject({
+      field: 'models[0].params.heads',
+    });
   });
 
   it('the JSON Schema describes every top-level field', () => {
     const s = suiteJsonSchema() as { properties: Record<string, unknown>; required: string[] };
-    expect(Object.keys(s.properties)).toEqual(['name', 'description', 'seeds', 'datasets', 'labels', 'split', 'augment', 'features', 'models', 'evaluation', 'report']);
+    expect(Object.keys(s.properties)).toEqual([
+      'name',
+      'description',
+      'seeds',
+      'datasets',
+      'labels',
+      'split',
+      'augment',
+      'features',
+      'models',
+      'evaluation',
+      'report',
+    ]);
     expect(s.required).toEqual(['name', 'datasets', 'models']);
   });
 

@@ -28,7 +28,13 @@ describe('CART tree against scikit-learn 1.2.1 on a fixed dataset', () => {
   it.each(ref.cases as any[])('$criterion, max_depth $max_depth, min_samples_leaf $min_samples_leaf: mean accuracy over 5 seeds within a point', async (c) => {
     const accs: number[] = [];
     for (let seed = 0; seed < 5; seed++) {
-      const t = new DecisionTree(ref.k, { criterion: c.criterion, max_depth: c.max_depth, min_samples_leaf: c.min_samples_leaf, min_samples_split: 2, class_weights: false });
+      const t = new DecisionTree(ref.k, {
+        criterion: c.criterion,
+        max_depth: c.max_depth,
+        min_samples_leaf: c.min_samples_leaf,
+        min_samples_split: 2,
+        class_weights: false,
+      });
       await t.fit(train, undefined, { seed });
       accs.push(await accuracy(t));
     }

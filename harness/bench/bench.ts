@@ -1,0 +1,110 @@
+/**
+ * `npm run bench`: feature extraction and model training speeds on this machine, written as
+ * JSON to bench-results/. Sections: features, models (default both): `npm run bench -- models`.
+ */
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { FeaturePool } from '../../datasets/feature-pool.ts';
+import { loadCorpus } from '../../datasets/corpora.ts';
+import type { FeatureSettings } from '../suite.ts';
+import type { FeatureKind } from '../../models/params.ts';
+import { DEFAULT_PARAMS } from '../../models/params.ts';
+import { createClassifier } from '../../models/index.ts';
+import { tensorBackend } from '../../models/backend.ts';
+import type { Batch } from '../../models/classifier.ts';
+import { Rng } from '../../datasets/random.ts';
+import { versions } from '../versions.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const shared = resolve(root, '../shared/corpora-sample');
+const sections = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const want = (s: string) => sections.length === 0 || sections.includes(s);
+const out: Record<string, unknown> = { created: new Date().toISOString(), machine: { cores: cpus().length, cpu: cpus()[0]?.model }, versions: versions() };
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+async function featureBench() {
+  // RAVDESS clips: 48 kHz, about 3.5 s; every one decoded, resampled to 16 kHz and featurized.
+  const { clips } = loadCorpus('ravdess', join(shared, 'ravdess'));
+  const settings: FeatureSettings = { sample_rate: 16000, duration: 3, trim_db: 40, n_fft: 512, hop_length: 256, n_mels: 64, n_mfcc: 40 };
+  const seconds = clips.reduce((a, c) => a + statSync((c.source as { path: string }).path).size / (48000 * 2), 0) / clips.length;
+  const result: Record<string, unknown> = { clips: clips.length, mean_clip_seconds: +seconds.toFixed(2), settings };
+  for (const kind of ['logmel', 'summary'] as FeatureKind[]) {
+    for (const workers of [1, cpus().length]) {
+      const pool = new FeaturePool(workers, null);
+      const requests = clips.map((clip) => ({ clip, kinds: [kind], settings, copy: 0, ops: [], seed: 0 }));
+      await pool.run(requests.slice(0, workers), () => {}); // start-up (worker spawn, wasm compile) is not throughput
+      const t0 = performance.now();
+      await pool.run(requests, (_, r) => {
+        if (r.error) throw new Error(r.error);
+      });
+      const s = (performance.now() - t0) / 1000;
+      await pool.close();
+      result[`${kind}_workers_${workers}_clips_per_second`] = +(clips.length / s).toFixed(1);
+      log(`features ${kind}, ${workers} worker(s): ${(clips.length / s).toFixed(1)} clips/s`);
+    }
+  }
+  const py = spawnSync(
+    '/usr/bin/python3',
+    [join(here, 'librosa_like.py'), '16000', '512', '256', '64', ...clips.map((c) => (c.source as { path: string }).path)],
+    { encoding: 'utf8' },
+  );
+  if (py.status === 0) {
+    result.numpy_librosa_equivalent_logmel = JSON.parse(py.stdout);
+    log(`numpy/scipy stand-in for librosa load+melspectrogram: ${JSON.parse(py.stdout).clips_per_second.toFixed(1)} clips/s`);
+  } else {
+    result.numpy_librosa_equivalent_logmel = {
+      skipped: `python3 with numpy and scipy not available: ${(py.stderr || String(py.error)).split('\n').slice(-2).join(' ')}`,
+    };
+  }
+  out.features = result;
+}
+
+function randomBatch(n: number, shape: number[], k: number, seed: number): Batch {
+  const rng = new Rng(seed);
+  const d = shape.reduce((a, b) => a * b, 1);
+  const y = Int32Array.from({ length: n }, () => rng.int(k));
+  const x = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) x[i * d + j] = rng.normal() + (j % 7 === y[i] % 7 ? 0.8 : 0);
+  return { n, sampleShape: shape, x, y };
+}
+
+async function modelBench() {
+  const k = 8;
+  const result: Record<string, unknown> = { backend: await tensorBackend() };
+  const images = randomBatch(256, [64, 128], k, 1);
+  for (const type of ['cnn', 'vit'] as const) {
+    const params = { ...DEFAULT_PARAMS[type], epochs: 2, patience: 10, batch_size: 32 };
+    const m = await createClassifier({ name: type, type, features: 'logmel', params } as never, k);
+    const t0 = performance.now();
+    const fit = await m.fit(images, undefined, { seed: 0 });
+    const s = (performance.now() - t0) / 1000;
+    result[`${type}_train_samples_per_second`] = +((images.n * (fit.epochs ?? 1)) / s).toFixed(1);
+    result[`${type}_parameters`] = fit.parameters;
+    log(`${type} (default params) on 64×128, batch 32: ${((images.n * (fit.epochs ?? 1)) / s).toFixed(1)} samples/s`);
+  }
+  for (const n of [2000, 12000]) {
+    const table = randomBatch(n, [180], k, 2);
+    for (const type of ['tree', 'svm'] as const) {
+      const m = await createClassifier({ name: type, type, features: 'summary', params: { ...DEFAULT_PARAMS[type] } } as never, k);
+      const t0 = performance.now();
+      await m.fit(table, undefined, { seed: 0 });
+      const s = (performance.now() - t0) / 1000;
+      result[`${type}_fit_seconds_${n}x180`] = +s.toFixed(2);
+      log(`${type} fit on ${n}×180 (8 classes): ${s.toFixed(2)} s`);
+    }
+  }
+  out.models = result;
+}
+
+if (want('features')) await featureBench();
+if (want('models')) await modelBench();
+const dir = join(root, 'bench-results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `bench-${(out.created as string).replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify(out, null, 1) + '\n');
+process.stdout.write(JSON.stringify(out, null, 1) + '\n');
+log(`written to ${file}`);
