@@ -119,8 +119,14 @@ describe.each(ref.cases as any[])('metrics reference $id', (c) => {
       }
     });
   });
+});
 
-  it.runIf(E.mcnemar)('McNemar', () => {
+describe.each((ref.cases as any[]).filter((c) => c.expected.mcnemar))('McNemar reference $id', (c) => {
+  const k: number = c.k;
+  const y: number[] = c.inputs.y_true;
+  const yHat = argmaxRows(Float32Array.from(c.inputs.probs.flat() as number[]), k);
+  const E = c.expected;
+  it('McNemar', () => {
     const yb: number[] = c.inputs.y_pred_b;
     const m = mcnemar(
       Array.from(yHat, (p, i) => p === y[i]),
