@@ -1,11 +1,12 @@
 /** The serbench command line (yargs). */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { cpus } from 'node:os';
 import { loadSuite, suiteJsonSchema, SuiteError } from './suite.ts';
 import { runSuite } from './run.ts';
 import { report } from './report.ts';
+import { buildComparison, buildCollection } from '../reports/collection.ts';
 import { scanDatasets, formatScan } from './scan.ts';
 import { writeSyntheticCorpus } from './synth-command.ts';
 import { mergeShards } from './merge.ts';
@@ -127,6 +128,45 @@ await yargs(hideBin(process.argv))
       try {
         const site = await report(resolve(a.run!), a.out ? resolve(a.out) : undefined);
         process.stdout.write(`report: ${join(site, 'index.html')}\n`);
+      } catch (e) {
+        fail((e as Error).message);
+      }
+    },
+  )
+  .command(
+    'compare <runA> <runB>',
+    'write a page comparing two runs (paired tests where they share test clips)',
+    (y) =>
+      y
+        .positional('runA', { type: 'string', demandOption: true })
+        .positional('runB', { type: 'string', demandOption: true })
+        .option('out', { type: 'string', describe: 'folder (default compare-<A>-vs-<B>)' }),
+    async (a) => {
+      try {
+        const out = resolve(a.out ?? `compare-${basename(a.runA!)}-vs-${basename(a.runB!)}`);
+        await buildComparison(resolve(a.runA!), resolve(a.runB!), out);
+        process.stdout.write(`comparison: ${join(out, 'index.html')}\n`);
+      } catch (e) {
+        fail((e as Error).message);
+      }
+    },
+  )
+  .command(
+    'site <runs..>',
+    'build one static site over many runs, for publishing',
+    (y) =>
+      y
+        .positional('runs', { type: 'string', array: true, demandOption: true })
+        .option('out', { type: 'string', default: 'site', describe: 'site folder' })
+        .option('title', { type: 'string', default: 'serbench runs' }),
+    (a) => {
+      try {
+        const out = buildCollection(
+          (a.runs as string[]).map((r) => resolve(r)),
+          resolve(a.out),
+          a.title,
+        );
+        process.stdout.write(`site: ${join(out, 'index.html')}\n`);
       } catch (e) {
         fail((e as Error).message);
       }

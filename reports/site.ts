@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Results, ModelResult } from '../harness/results.ts';
 import * as charts from './charts.ts';
+import { versions } from '../harness/versions.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const hb = Handlebars.create();
@@ -22,7 +23,8 @@ hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 hb.registerHelper('join', (a: unknown) => (Array.isArray(a) ? a.join(', ') : ''));
 hb.registerHelper('first', (a: unknown) => (Array.isArray(a) ? a[0] : undefined));
 
-const template = (name: string) => hb.compile(readFileSync(join(here, 'templates', `${name}.hbs`), 'utf8'), { strict: false });
+/** A template of reports/templates with the report's helpers (pct, num, …). */
+export const template = (name: string) => hb.compile(readFileSync(join(here, 'templates', `${name}.hbs`), 'utf8'), { strict: false });
 const layout = template('layout');
 
 export const modelFile = (name: string) => `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.html`;
@@ -92,6 +94,11 @@ async function modelCharts(r: Results, m: ModelResult) {
     confidence: await charts.renderSvg(charts.confidenceHistogram(e.overconfidence.confidence_histogram)),
     curves: history.length ? await charts.renderSvg(charts.trainingCurves(history)) : null,
   };
+}
+
+/** A page in the site's layout without a run's navigation (comparison and collection pages). */
+export function renderPage(o: { title: string; suiteTitle: string; root: string; body: string }): string {
+  return layout({ ...o, models: [], versions: versions(), created: new Date().toISOString(), page: '', standalone: true });
 }
 
 /** Build the site for one run folder into <run>/site (or `outDir`). */

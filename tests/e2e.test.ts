@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { parseSuite } from '../harness/suite.ts';
 import { runSuite } from '../harness/run.ts';
 import { report } from '../harness/report.ts';
+import { buildComparison, buildCollection } from '../reports/collection.ts';
+import { cpSync } from 'node:fs';
 import { CORPORA_SAMPLE } from './paths.ts';
 import type { Results } from '../harness/results.ts';
 
@@ -81,6 +83,20 @@ describe('a run from YAML to report folder', () => {
     expect(summary.resumed.length).toBe(3);
     expect(readFileSync(join(out, 'jobs', 's1_random_cnn.json'), 'utf8')).toBe(before);
   }, 60_000);
+
+  it('compares two runs (paired when they share test clips) and builds one site over several', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'serbench-copy-'));
+    cpSync(out, copy, { recursive: true });
+    const cmp = await buildComparison(out, copy, mkdtempSync(join(tmpdir(), 'serbench-cmp-')));
+    const html = readFileSync(join(cmp, 'index.html'), 'utf8');
+    expect(html).toContain('the differences below are paired');
+    expect(html).toContain('accuracy B − A (paired)');
+    const site = buildCollection([out, copy], mkdtempSync(join(tmpdir(), 'serbench-site-')), 'Two runs');
+    const index = readFileSync(join(site, 'index.html'), 'utf8');
+    expect(index).toContain('Two runs');
+    for (const d of readdirSync(site).filter((f) => !f.includes('.'))) expect(existsSync(join(site, d, 'index.html'))).toBe(true);
+    expect(readdirSync(site).filter((f) => !f.includes('.')).length).toBe(2);
+  });
 
   it('refuses to reuse a run folder for a different suite', async () => {
     const other = parseSuite(SYNTH_SUITE.replace('max_depth: 6', 'max_depth: 5'), join(out, 'suite.yaml'));

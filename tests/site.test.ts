@@ -26,7 +26,8 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium), as .ci/run does`);
   // Real audio plus a file whose name is markup: it is skipped, and the Data page must show its name as text.
   const data = mkdtempSync(join(tmpdir(), 'serbench-site-data-'));
-  for (const f of readdirSync(join(CORPORA_SAMPLE, 'tess')).filter((f) => /^OAF_.*_(angry|sad|happy)\.wav$/.test(f))) copyFileSync(join(CORPORA_SAMPLE, 'tess', f), join(data, f));
+  for (const f of readdirSync(join(CORPORA_SAMPLE, 'tess')).filter((f) => /^OAF_.*_(angry|sad|happy)\.wav$/.test(f)))
+    copyFileSync(join(CORPORA_SAMPLE, 'tess', f), join(data, f));
   copyFileSync(join(CORPORA_SAMPLE, 'tess', 'OAF_back_angry.wav'), join(data, `OAF_${HOSTILE.replace(/\//g, '∕')}_angry.wav`));
   const out = mkdtempSync(join(tmpdir(), 'serbench-site-'));
   const yaml = `
@@ -52,7 +53,15 @@ report: { title: ${JSON.stringify(`Site test ${HOSTILE}`)} }
   site = await report(out);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   mkdirSync(shots, { recursive: true });
 }, 300_000);
