@@ -254,8 +254,10 @@ export function loadCorpus(corpus: FileCorpus, dir: string, opts: LoaderOptions 
       skipped.push({ path, reason: meta });
       continue;
     }
+    let duration: number;
     try {
-      probeWav(path);
+      const info = probeWav(path);
+      duration = info.frames / info.sampleRate;
     } catch (e) {
       skipped.push({ path, reason: e instanceof WavError ? e.message.slice(path.length + 2) : String(e) });
       continue;
@@ -266,7 +268,7 @@ export function loadCorpus(corpus: FileCorpus, dir: string, opts: LoaderOptions 
       continue;
     }
     ids.add(id);
-    clips.push({ id, source: { kind: 'file', path }, corpus, ...meta });
+    clips.push({ id, source: { kind: 'file', path }, corpus, ...meta, duration });
   }
   if (clips.length === 0) {
     skipped.push({ path: dir, reason: `no usable ${corpus} clips in this folder` });

@@ -122,6 +122,7 @@ export function synthesizeCorpus(opts: SyntheticOptions): LoadResult {
             emotion,
             originalLabel: emotion,
             sentence: `utterance ${k + 1}`,
+            duration: spec.duration,
           });
         }
       }

@@ -22,6 +22,8 @@ export interface Clip {
   originalLabel: string;
   intensity?: string;
   sentence?: string;
+  /** Seconds of audio at the source's own rate. */
+  duration?: number;
 }
 
 /** A file a loader looked at and did not use, with the reason. */

@@ -58,6 +58,18 @@ export interface Results {
     labelMapping: LabelMappingRow[];
     leakage: (LeakageAudit & { seed: number })[];
     counts: { corpus: string; emotion: string; gender: string; clips: number }[];
+    /** Per corpus: speakers and clip durations in seconds. */
+    corpora_summary: {
+      corpus: string;
+      clips: number;
+      speakers: number;
+      female: number;
+      male: number;
+      min_s: number;
+      median_s: number;
+      max_s: number;
+      hours: number;
+    }[];
   };
   models: ModelResult[];
   comparisons: Comparison[];
@@ -170,6 +182,7 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
       skipped: [...data.skipped, ...shards.flatMap((s) => s.featureFailures)],
       labelMapping: data.labelMapping,
       leakage: data.leakage,
+      corpora_summary: corporaSummary(data.clips),
       counts: [...count.entries()].map(([key, clips]) => {
         const [corpus, emotion, gender] = key.split('\u0000');
         return { corpus, emotion, gender, clips };
@@ -182,6 +195,27 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
     cache: shards.reduce((a, s) => ({ hits: a.hits + s.cache.hits, misses: a.misses + s.cache.misses }), { hits: 0, misses: 0 }),
     seconds: { features_and_training: shards.reduce((a, s) => a + s.seconds, 0) },
   };
+}
+
+function corporaSummary(clips: RunData['clips']): Results['data']['corpora_summary'] {
+  const byCorpus = new Map<string, RunData['clips']>();
+  for (const c of clips) byCorpus.set(c.corpus, [...(byCorpus.get(c.corpus) ?? []), c]);
+  return [...byCorpus.entries()].map(([corpus, cs]) => {
+    const d = cs.map((c) => c.duration ?? 0).sort((a, b) => a - b);
+    const speakers = new Map(cs.map((c) => [c.speaker, c.gender]));
+    const round = (x: number) => Math.round(x * 100) / 100;
+    return {
+      corpus,
+      clips: cs.length,
+      speakers: speakers.size,
+      female: [...speakers.values()].filter((g) => g === 'female').length,
+      male: [...speakers.values()].filter((g) => g === 'male').length,
+      min_s: round(d[0]),
+      median_s: round(d[Math.floor(d.length / 2)]),
+      max_s: round(d[d.length - 1]),
+      hours: round(d.reduce((a, b) => a + b, 0) / 3600),
+    };
+  });
 }
 
 const csvCell = (v: unknown) => {

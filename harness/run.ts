@@ -133,6 +133,7 @@ export function initRunFolder(suite: Suite, p: Prepared, folder: RunFolder): voi
       originalLabel: c.originalLabel,
       intensity: c.intensity,
       sentence: c.sentence,
+      duration: c.duration,
     })),
     skipped: p.data.skipped,
     labelMapping: p.data.labelMapping,

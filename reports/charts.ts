@@ -35,8 +35,8 @@ export function confusionHeatmap(classes: string[], matrix: number[][]): TopLeve
     width: 28 * classes.length,
     height: 28 * classes.length,
     encoding: {
-      x: { field: 'predicted', type: 'nominal', sort: classes, title: 'predicted' },
-      y: { field: 'truth', type: 'nominal', sort: classes, title: 'true' },
+      x: { field: 'predicted', type: 'nominal', sort: classes, title: 'predicted', axis: { grid: false } },
+      y: { field: 'truth', type: 'nominal', sort: classes, title: 'true', axis: { grid: false } },
     },
     layer: [
       { mark: 'rect', encoding: { color: { field: 'share', type: 'quantitative', scale: { scheme: 'blues', domain: [0, 1] }, title: 'share of row' } } },
@@ -244,8 +244,8 @@ export function spectrogramImage(title: string, image: Float32Array, height: num
     height: 90,
     mark: { type: 'rect' },
     encoding: {
-      x: { field: 't', type: 'ordinal', axis: { title: 'seconds', labelExpr: "datum.index % 24 === 0 ? datum.label : ''", labelAngle: 0 } },
-      y: { field: 'band', type: 'ordinal', sort: 'descending', axis: null },
+      x: { field: 't', type: 'ordinal', scale: { paddingInner: 0, paddingOuter: 0 }, axis: { title: 'seconds', grid: false, ticks: false, labelExpr: "datum.index % 24 === 0 ? datum.label : ''", labelAngle: 0 } },
+      y: { field: 'band', type: 'ordinal', sort: 'descending', scale: { paddingInner: 0, paddingOuter: 0 }, axis: null },
       color: { field: 'db', type: 'quantitative', scale: { scheme: 'magma' }, legend: null },
     },
   } as TopLevelSpec;

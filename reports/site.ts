@@ -183,6 +183,16 @@ export async function buildSite(results: Results, runDir: string, examples: Spec
       svg: await charts.renderSvg(charts.spectrogramImage(`${ex.corpus} · ${ex.emotion}`, Float32Array.from(ex.image), ex.height, ex.width, ex.hopSeconds)),
     });
   }
+  // Clips per corpus and gender (rows) and class (columns).
+  const pivotRows = new Map<string, { corpus: string; gender: string; counts: number[]; total: number }>();
+  for (const c of results.data.counts) {
+    const key = `${c.corpus}|${c.gender}`;
+    const row = pivotRows.get(key) ?? { corpus: c.corpus, gender: c.gender, counts: results.data.classes.map(() => 0), total: 0 };
+    row.counts[results.data.classes.indexOf(c.emotion)] += c.clips;
+    row.total += c.clips;
+    pivotRows.set(key, row);
+  }
+  const pivot = [...pivotRows.values()].sort((a, b) => a.corpus.localeCompare(b.corpus) || a.gender.localeCompare(b.gender));
   page(
     'data.html',
     '',
@@ -190,6 +200,7 @@ export async function buildSite(results: Results, runDir: string, examples: Spec
     'Data',
     template('data')({
       data: results.data,
+      pivot,
       examples: exampleSvgs,
       charts: { counts: await charts.renderSvg(charts.dataCounts(results.data.counts, results.data.classes)) },
     }),
