@@ -37,8 +37,8 @@ await yargs(hideBin(process.argv))
         .positional('suite', { type: 'string', demandOption: true, describe: 'suite YAML file' })
         .option('out', { type: 'string', describe: 'run folder (default runs/<suite name>)' })
         .option('jobs', { type: 'number', default: cpus().length, describe: 'clips read in parallel during feature extraction' })
-        .option('cache', { type: 'string', default: '.cache/features', describe: 'feature cache folder, shared across runs' })
-        .option('no-cache', { type: 'boolean', default: false, describe: 'do not read or write the feature cache' })
+        // yargs reads --no-cache as cache = false.
+        .option('cache', { type: 'string', default: '.cache/features', describe: 'feature cache folder, shared across runs (--no-cache: none)' })
         .option('shard', { type: 'string', describe: 'run only shard i of n of the jobs (i/n, 0-based); combine with `serbench merge`' })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' }),
     async (a) => {
@@ -47,7 +47,13 @@ await yargs(hideBin(process.argv))
       const shard = parseShard(a.shard);
       let summary;
       try {
-        summary = await runSuite(suite, { out, cacheDir: a.noCache ? null : resolve(a.cache), jobs: a.jobs, shard, quiet: a.quiet });
+        summary = await runSuite(suite, {
+          out,
+          cacheDir: (a.cache as string | boolean) === false ? null : resolve(a.cache),
+          jobs: a.jobs,
+          shard,
+          quiet: a.quiet,
+        });
       } catch (e) {
         fail((e as Error).message);
       }

@@ -1,0 +1,100 @@
+/**
+ * Kill a real run with SIGKILL part-way, run the same command again, and get the results an
+ * uninterrupted run gives; run it as two shards and merge them, and get them again.
+ */
+import { describe, it, expect } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'bin', 'serbench.js');
+const SUITE = `
+name: resume
+seeds: [1, 2]
+datasets: [{ corpus: synthetic, synthetic: { speakers_per_corpus: 4, clips_per_emotion: 3, conditions: 2 } }]
+labels: { set: [happy, sad, angry] }
+split: { protocol: group-kfold, folds: 2, val_fraction: 0.2 }
+augment: { copies: 1, ops: [{ type: noise, snr_db: [10, 20] }] }
+features: { duration: 1.5, n_mels: 24, n_mfcc: 13, hop_length: 512 }
+models:
+  - { name: cnn, type: cnn, params: { filters: [8], dense: 16, epochs: 4, patience: 4 } }
+  - { name: svm, type: svm }
+  - { name: tree, type: tree }
+evaluation: { bootstrap: 100 }
+`;
+
+const run = (suite: string, out: string) => spawnSync(process.execPath, [cli, 'run', suite, '--out', out, '--no-cache', '--quiet'], { encoding: 'utf8' });
+
+/** What must not change between runs: everything but clocks and cache counters. */
+function stable(resultsFile: string): unknown {
+  return JSON.parse(readFileSync(resultsFile, 'utf8'), (key, value) =>
+    ['created', 'seconds', 'history', 'features_and_training', 'cache'].includes(key) ? undefined : value,
+  );
+}
+
+describe('resume after SIGKILL', () => {
+  it('finishes the rest and gives the results of an uninterrupted run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serbench-resume-'));
+    const suite = join(dir, 'suite.yaml');
+    writeFileSync(suite, SUITE);
+    const whole = join(dir, 'whole');
+    expect(run(suite, whole).status).toBe(0);
+
+    const killed = join(dir, 'killed');
+    const child = spawn(process.execPath, [cli, 'run', suite, '--out', killed, '--no-cache', '--quiet'], { stdio: 'ignore' });
+    // Kill once the first job is written: the next one is then mid-flight.
+    await new Promise<void>((resolve, reject) => {
+      const t0 = Date.now();
+      const poll = setInterval(() => {
+        const jobs = existsSync(join(killed, 'jobs')) ? readdirSync(join(killed, 'jobs')).filter((f) => f.endsWith('.json')) : [];
+        if (jobs.length >= 1) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+          resolve();
+        } else if (Date.now() - t0 > 120_000) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+          reject(new Error('no job finished within 2 minutes'));
+        }
+      }, 50);
+    });
+    await new Promise((r) => child.once('exit', r));
+    const done = readdirSync(join(killed, 'jobs')).filter((f) => f.endsWith('.json'));
+    expect(done.length).toBeLessThan(12); // 2 seeds × 2 folds × 3 models, interrupted
+    expect(existsSync(join(killed, 'results.json'))).toBe(false);
+    // No half-written file survives a kill: every file in jobs/ parses.
+    for (const f of readdirSync(join(killed, 'jobs'))) expect(() => JSON.parse(readFileSync(join(killed, 'jobs', f), 'utf8')), f).not.toThrow();
+
+    const again = run(suite, killed);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(new RegExp(`${12 - done.length} job\\(s\\) trained, ${done.length} already done, 0 failed`));
+    expect(stable(join(killed, 'results.json'))).toEqual(stable(join(whole, 'results.json')));
+    expect(readFileSync(join(killed, 'predictions.csv'), 'utf8')).toBe(readFileSync(join(whole, 'predictions.csv'), 'utf8'));
+
+    // Shards: two halves run apart and merged give the same results too.
+    for (const i of [0, 1]) {
+      const r = spawnSync(process.execPath, [cli, 'run', suite, '--out', join(dir, `part${i}`), '--no-cache', '--quiet', '--shard', `${i}/2`], {
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/6 job\(s\) trained/);
+    }
+    const merged = spawnSync(process.execPath, [cli, 'merge', join(dir, 'merged'), join(dir, 'part0'), join(dir, 'part1')], { encoding: 'utf8' });
+    expect(merged.status, merged.stderr).toBe(0);
+    expect(stable(join(dir, 'merged', 'results.json'))).toEqual(stable(join(whole, 'results.json')));
+
+    // A shard of another suite is refused.
+    writeFileSync(join(dir, 'other.yaml'), SUITE.replace('name: resume', 'name: other').replace('seeds: [1, 2]', 'seeds: [3]'));
+    expect(
+      spawnSync(process.execPath, [cli, 'run', join(dir, 'other.yaml'), '--out', join(dir, 'other'), '--no-cache', '--quiet', '--shard', '0/4'], {
+        encoding: 'utf8',
+      }).status,
+    ).toBe(0);
+    const refused = spawnSync(process.execPath, [cli, 'merge', join(dir, 'mixed'), join(dir, 'part0'), join(dir, 'other')], { encoding: 'utf8' });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/refusing to merge different suites/);
+  }, 600_000);
+});
