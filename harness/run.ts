@@ -207,7 +207,13 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
   const folder = new RunFolder(opts.out);
   const progress = new Progress(opts.quiet ?? false, (l) => folder.log(l));
   const p = prepareRun(suite);
-  initRunFolder(suite, p, folder);
+  try {
+    initRunFolder(suite, p, folder);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (!err.code) throw e;
+    throw new Error(`cannot write the run folder ${opts.out}: ${err.code} (${err.message.split(':')[0]}); choose another --out`);
+  }
   folder.log(`run ${suite.name} (${p.hash}): ${p.data.clips.length} clips, ${p.data.skipped.length} skipped files, ${p.jobs.length} jobs`);
   const pool = new FeaturePool(opts.jobs ?? cpus().length, opts.cacheDir);
   const store = new FeatureStore(suite, p.data, pool);
@@ -241,7 +247,12 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
         folder.log(`job ${job.id} done in ${result.seconds.toFixed(1)} s`);
       } catch (e) {
         const failure: JobFailure = { ...job, error: (e as Error).message, at: new Date().toISOString() };
-        writeJson(folder.failureFile(job.id), failure);
+        try {
+          writeJson(folder.failureFile(job.id), failure);
+        } catch (w) {
+          // A full disk or a folder that became unwritable: say so, and go on with the other jobs.
+          progress.message(`cannot record the failure of ${job.id}: ${(w as Error).message}`);
+        }
         failed.push(failure);
         progress.message(`job ${job.id} failed: ${failure.error}`);
       }

@@ -99,7 +99,8 @@ export abstract class NeuralClassifier {
         xb.dispose();
         yb.dispose();
         const log: EpochLog = { epoch, loss: h.history.loss[0] as number };
-        if (!Number.isFinite(log.loss)) throw new DivergedError(`${this.family}: training diverged (loss ${log.loss}) at epoch ${epoch}`);
+        if (!Number.isFinite(log.loss))
+          throw new DivergedError(`${this.family}: training diverged: loss ${log.loss} at epoch ${epoch} (learning rate ${s.learning_rate} too high?)`);
         if (xVal) {
           const logits = await this.logits(val!, xVal);
           const yv = val!.y!;
@@ -128,6 +129,8 @@ export abstract class NeuralClassifier {
       }
       this.model.setWeights(best.weights);
       best.weights.forEach((w) => w.dispose());
+      const finite = tf.tidy(() => this.model!.getWeights().every((w) => tf.all(tf.isFinite(w)).dataSync()[0] === 1));
+      if (!finite) throw new DivergedError(`${this.family}: training diverged: weights became NaN or infinite (learning rate ${s.learning_rate} too high?)`);
     });
     return {
       seconds: (performance.now() - t0) / 1000,
@@ -156,6 +159,12 @@ export abstract class NeuralClassifier {
     if (!this.model || !this.scaler) throw new Error(`${this.family}: predictProba before fit`);
     await tensorBackend();
     const logits = await this.logits(b, this.scaler.transform(b.x));
+    if (!(await logits.data()).every(Number.isFinite)) {
+      logits.dispose();
+      throw new DivergedError(
+        `${this.family}: the network outputs NaN or infinite logits: training diverged (learning rate ${this.train_.learning_rate} too high?)`,
+      );
+    }
     const p = tf.tidy(() => tf.softmax(logits));
     const out = Float32Array.from(await p.data());
     logits.dispose();

@@ -142,3 +142,32 @@ describe('a clip that fails to decode mid-run is skipped and listed; the run goe
     expect(readFileSync(join(out, 'site', 'data.html'), 'utf8')).toContain('OAF_zzz_angry.wav');
   }, 120_000);
 });
+
+describe('faults: a diverging model and an unwritable output folder', () => {
+  it('a model whose training diverges fails alone, with the reason, and the report lists it', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'serbench-nan-'));
+    const suite = parseSuite(
+      `name: diverge\ndatasets: [{corpus: synthetic, synthetic: {speakers_per_corpus: 2, clips_per_emotion: 2, conditions: 1}}]\nlabels: {set: [happy, sad]}\nfeatures: {duration: 1, n_mels: 16, hop_length: 512}\nmodels: [{name: wild, type: cnn, params: {filters: [4], dense: 8, epochs: 3, learning_rate: 1e12}}, {type: tree}]\nevaluation: {bootstrap: 50}\n`,
+      join(out, 's.yaml'),
+    );
+    const summary = await runSuite(suite, { out, cacheDir: null, quiet: true });
+    expect(summary.completed).toEqual(['s0_random_tree']);
+    expect(summary.failed.map((f) => [f.id, f.error])).toEqual([
+      ['s0_random_wild', expect.stringMatching(/cnn: .*diverged.*learning rate 1000000000000 too high/)],
+    ]);
+    await report(out);
+    const results: Results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.failures.map((f) => f.id)).toEqual(['s0_random_wild']);
+    expect(results.models.map((m) => m.name)).toEqual(['tree']);
+    expect(readFileSync(join(out, 'site', 'index.html'), 'utf8')).toMatch(/Failed jobs[\s\S]*s0_random_wild/);
+  }, 120_000);
+
+  it('an output folder that cannot be created is named in the error before any work', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'serbench-file-')), 'not-a-folder');
+    writeFileSync(file, 'x');
+    const suite = parseSuite(`name: x\ndatasets: [{corpus: synthetic}]\nmodels: [{type: tree}]\n`, join(tmpdir(), 's.yaml'));
+    await expect(runSuite(suite, { out: join(file, 'run'), cacheDir: null, quiet: true })).rejects.toThrow(
+      new RegExp(`cannot write the run folder ${join(file, 'run')}`),
+    );
+  });
+});
