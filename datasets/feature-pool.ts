@@ -17,7 +17,8 @@ export interface PoolResult {
 export class FeaturePool {
   private workers: Worker[] = [];
   private local: FeatureCache;
-  private readonly sourceHash = new Map<string, string>();
+  /** Content hash of every source read so far: lets a cached feature be found without reading the source. */
+  readonly sourceHash = new Map<string, string>();
   hits = 0;
   misses = 0;
 

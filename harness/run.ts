@@ -4,12 +4,12 @@
  * results and the report site. Finished jobs are skipped when the same command runs again.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { Suite, ModelSpec } from './suite.ts';
 import { loadSuiteData, type SuiteData } from './data.ts';
 import { makeFolds, auditLeakage, SPEAKER_INDEPENDENT, type Fold, type LeakageAudit } from './splits.ts';
-import { extractFeatures, type FeatureSet } from '../datasets/features.ts';
+import { extractFeatures, type ExtractRequest } from '../datasets/features.ts';
 import { FeatureCache } from '../datasets/cache.ts';
 import { FeaturePool } from '../datasets/feature-pool.ts';
 import type { FeatureKind } from '../models/params.ts';
@@ -141,55 +141,65 @@ export function initRunFolder(suite: Suite, p: Prepared, folder: RunFolder): voi
   });
 }
 
-/** Features of the clips a job needs, memoized per (seed, clip, copy) and read through the cache. */
+/**
+ * Features of the clips a job needs. Extraction (on the worker pool) writes them to the disk
+ * cache; a job's batch is read back from there. Nothing is kept in memory between jobs, so
+ * memory holds one job's batch, not the whole corpus's features.
+ */
 class FeatureStore {
-  private memo = new Map<string, FeatureSet>();
+  private ready = new Set<string>();
   readonly failed = new Map<number, string>();
+  private reader: FeatureCache;
   constructor(
     private suite: Suite,
     private data: SuiteData,
     readonly pool: FeaturePool,
-  ) {}
+  ) {
+    this.reader = new FeatureCache(pool.cacheDir);
+  }
+
+  private request(i: number, copy: number, kinds: FeatureKind[], seed: number): ExtractRequest {
+    return { clip: this.data.clips[i], kinds, settings: this.suite.features, copy, ops: this.suite.augment.ops, seed };
+  }
+
+  private key(seed: number, i: number, copy: number, kind: FeatureKind): string {
+    // Unaugmented features do not depend on the seed: share them across seeds.
+    return copy === 0 ? `${i}:0:${kind}` : `${seed}:${i}:${copy}:${kind}`;
+  }
 
   async ensure(indices: number[], copies: number, kinds: FeatureKind[], seed: number, progress: Progress): Promise<void> {
-    const tasks: { i: number; copy: number }[] = [];
-    for (const i of indices) for (let c = 0; c <= copies; c++) tasks.push({ i, copy: c });
-    const todo = tasks.filter(({ i, copy }) => !this.failed.has(i) && !kinds.every((k) => this.memo.get(this.key(seed, i, copy))?.[k]));
+    const todo: { i: number; copy: number }[] = [];
+    for (const i of indices)
+      for (let c = 0; c <= copies; c++) if (!this.failed.has(i) && !kinds.every((k) => this.ready.has(this.key(seed, i, c, k)))) todo.push({ i, copy: c });
     if (todo.length === 0) return;
     progress.start(`features (seed ${seed})`, todo.length);
-    const requests = todo.map(({ i, copy }) => ({ clip: this.data.clips[i], kinds, settings: this.suite.features, copy, ops: this.suite.augment.ops, seed }));
-    await this.pool.run(requests, (t, r) => {
-      const { i, copy } = todo[t];
-      if (r.features) {
-        const key = this.key(seed, i, copy);
-        this.memo.set(key, { ...this.memo.get(key), ...r.features });
-      } else this.failed.set(i, r.error!);
-      progress.tick();
-    });
+    await this.pool.run(
+      todo.map(({ i, copy }) => this.request(i, copy, kinds, seed)),
+      (t, r) => {
+        const { i, copy } = todo[t];
+        if (r.features) for (const k of kinds) this.ready.add(this.key(seed, i, copy, k));
+        else this.failed.set(i, r.error!);
+        progress.tick();
+      },
+    );
     progress.done(`cache ${this.pool.hits} hits, ${this.pool.misses} misses`);
   }
 
-  private key(seed: number, i: number, copy: number): string {
-    // Unaugmented features do not depend on the seed: share them across seeds.
-    return copy === 0 ? `${i}:0` : `${seed}:${i}:${copy}`;
-  }
-
-  batch(indices: number[], copies: number, kind: FeatureKind, seed: number, labels: Int32Array): Batch & { clips: number[] } {
-    const rows: { f: Float32Array; y: number; clip: number }[] = [];
-    let shape: number[] | null = null;
-    for (const i of indices) {
-      if (this.failed.has(i)) continue;
-      for (let c = 0; c <= copies; c++) {
-        const fs = this.memo.get(this.key(seed, i, c))?.[kind];
-        if (!fs) continue;
-        shape ??= fs.shape;
-        rows.push({ f: fs.data, y: labels[i], clip: i });
+  /** Read a job's split back from the cache (ensure() must have run for it). */
+  async batch(indices: number[], copies: number, kind: FeatureKind, seed: number, labels: Int32Array): Promise<Batch & { clips: number[] }> {
+    const items: { i: number; c: number }[] = [];
+    for (const i of indices) if (!this.failed.has(i)) for (let c = 0; c <= copies; c++) if (this.ready.has(this.key(seed, i, c, kind))) items.push({ i, c });
+    let x = new Float32Array(0);
+    let shape: number[] = [0];
+    for (const [j, { i, c }] of items.entries()) {
+      const f = (await extractFeatures(this.request(i, c, [kind], seed), this.reader, this.pool.sourceHash))[kind]!;
+      if (j === 0) {
+        shape = f.shape;
+        x = new Float32Array(items.length * f.data.length);
       }
+      x.set(f.data, j * f.data.length);
     }
-    const d = shape ? shape.reduce((a, b) => a * b, 1) : 0;
-    const x = new Float32Array(rows.length * d);
-    rows.forEach((r, j) => x.set(r.f, j * d));
-    return { n: rows.length, sampleShape: shape ?? [0], x, y: Int32Array.from(rows, (r) => r.y), clips: rows.map((r) => r.clip) };
+    return { n: items.length, sampleShape: shape, x, y: Int32Array.from(items, ({ i }) => labels[i]), clips: items.map(({ i }) => i) };
   }
 }
 
@@ -215,7 +225,9 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
     throw new Error(`cannot write the run folder ${opts.out}: ${err.code} (${err.message.split(':')[0]}); choose another --out`);
   }
   folder.log(`run ${suite.name} (${p.hash}): ${p.data.clips.length} clips, ${p.data.skipped.length} skipped files, ${p.jobs.length} jobs`);
-  const pool = new FeaturePool(opts.jobs ?? cpus().length, opts.cacheDir);
+  // Without a shared cache, features still go to disk (inside the run folder) for the run's own use.
+  const cacheDir = opts.cacheDir ?? folder.path('.features');
+  const pool = new FeaturePool(opts.jobs ?? cpus().length, cacheDir);
   const store = new FeatureStore(suite, p.data, pool);
   if (suite.report.spectrograms && !existsSync(folder.path('examples.json'))) {
     writeJson(folder.path('examples.json'), await spectrogramExamples(suite, p.data, new FeatureCache(opts.cacheDir)));
@@ -225,6 +237,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
     return await runJobs();
   } finally {
     await pool.close();
+    if (!opts.cacheDir) rmSync(cacheDir, { recursive: true, force: true });
   }
 
   async function runJobs(): Promise<RunSummary> {
@@ -279,9 +292,9 @@ async function runJob(suite: Suite, p: Prepared, store: FeatureStore, spec: Mode
   // Augmentation after splitting, on training clips only.
   await store.ensure(fold.train, copies, kinds, job.seed, progress);
   await store.ensure([...fold.val, ...fold.test], 0, kinds, job.seed, progress);
-  const train = store.batch(fold.train, copies, spec.features, job.seed, p.data.labels);
-  const val = store.batch(fold.val, 0, spec.features, job.seed, p.data.labels);
-  const test = store.batch(fold.test, 0, spec.features, job.seed, p.data.labels);
+  const train = await store.batch(fold.train, copies, spec.features, job.seed, p.data.labels);
+  const val = await store.batch(fold.val, 0, spec.features, job.seed, p.data.labels);
+  const test = await store.batch(fold.test, 0, spec.features, job.seed, p.data.labels);
   if (train.n === 0) throw new Error('no training clips could be read');
   if (test.n === 0) throw new Error('no test clips could be read');
   const k = p.data.classes.length;

@@ -84,21 +84,28 @@ export abstract class NeuralClassifier {
       const order = Array.from({ length: train.n }, (_, i) => i);
       const classWeight = Object.fromEntries(Array.from(weights, (w, c) => [c, w]));
       let waited = 0;
+      const chunk = s.batch_size * Math.max(1, Math.floor(2048 / s.batch_size));
       for (let epoch = 1; epoch <= s.epochs; epoch++) {
         // One tfjs epoch over our own seeded shuffle, so that batches repeat exactly.
         rng.shuffle(order);
-        const xb = this.tensor(train, order, xTrain);
-        const yb = tf.oneHot(
-          tf.tensor1d(
-            Int32Array.from(order, (i) => train.y![i]),
-            'int32',
-          ),
-          this.k,
-        );
-        const h = await this.model.fit(xb, yb, { epochs: 1, batchSize: s.batch_size, shuffle: false, classWeight, verbose: 0 });
-        xb.dispose();
-        yb.dispose();
-        const log: EpochLog = { epoch, loss: h.history.loss[0] as number };
+        // Fed in chunks of whole batches: the same batches in the same order as one epoch-sized
+        // fit, without a tensor of the whole training set.
+        let lossSum = 0;
+        for (let start = 0; start < order.length; start += chunk) {
+          const part = order.slice(start, start + chunk);
+          const xb = this.tensor(train, part, xTrain);
+          const yb = tf.oneHot(
+            tf.tensor1d(
+              Int32Array.from(part, (i) => train.y![i]),
+              'int32',
+            ),
+            this.k,
+          );
+          const h = await this.model.fit(xb, yb, { epochs: 1, batchSize: s.batch_size, shuffle: false, classWeight, verbose: 0 });
+          tf.dispose([xb, yb]);
+          lossSum += (h.history.loss[0] as number) * part.length;
+        }
+        const log: EpochLog = { epoch, loss: lossSum / order.length };
         if (!Number.isFinite(log.loss))
           throw new DivergedError(`${this.family}: training diverged: loss ${log.loss} at epoch ${epoch} (learning rate ${s.learning_rate} too high?)`);
         if (xVal) {
