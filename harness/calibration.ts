@@ -129,6 +129,12 @@ export function calibration(y: ArrayLike<number>, probs: ArrayLike<number>, k: n
 // ---------------------------------------------------------------- temperature scaling
 export const T_BOUNDS: [number, number] = [0.05, 20];
 
+/**
+ * Temperature scaling works on ln p: a model may say 0 (a tree leaf), so probabilities are
+ * floored at 1e-7 before it — far below any confidence a report shows.
+ */
+export const floorProbabilities = (p: ArrayLike<number>): number[] => Array.from(p, (v) => Math.max(v, 1e-7));
+
 /** softmax(ln p / T) per row. */
 export function applyTemperature(probs: ArrayLike<number>, k: number, T: number): Float64Array {
   const n = probs.length / k;

@@ -7,8 +7,8 @@ import type { Clip } from '../datasets/types.ts';
 import type { Suite } from './suite.ts';
 import type { JobResult, JobFailure } from './run.ts';
 import { RunFolder, readJson, writeJson, writeAtomic } from './runfolder.ts';
-import { evaluateModel, compareModels, evalOptions, sliceValue, type ModelEvaluation, type Comparison, type PredictionRow } from './evaluate.ts';
-import { applyTemperature } from './calibration.ts';
+import { evaluateModel, compareModels, evalOptions, type ModelEvaluation, type Comparison, type PredictionRow } from './evaluate.ts';
+import { applyTemperature, floorProbabilities } from './calibration.ts';
 import type { LabelMappingRow } from './data.ts';
 import type { LeakageAudit } from './splits.ts';
 import type { SkippedFile } from '../datasets/types.ts';
@@ -79,6 +79,29 @@ export interface Results {
   seconds: { features_and_training: number };
 }
 
+/** Per-model test predictions of a run's finished jobs, with each job's temperature applied. */
+export function predictionRows(data: RunData, jobs: JobResult[]): Map<string, PredictionRow[]> {
+  const k = data.classes.length;
+  const clips = data.clips.map((c) => ({ ...c, source: { kind: 'file', path: c.path ?? c.id } }) as Clip);
+  const rowsByModel = new Map<string, PredictionRow[]>();
+  for (const j of jobs) {
+    const rows = rowsByModel.get(j.model) ?? [];
+    j.test.clips.forEach((ci, r) => {
+      const probs = j.test.probs[r];
+      rows.push({
+        clip: clips[ci],
+        seed: j.seed,
+        fold: j.fold,
+        y: data.classes.indexOf(clips[ci].emotion),
+        probs,
+        calibrated: Array.from(applyTemperature(floorProbabilities(probs), k, j.temperature)),
+      });
+    });
+    rowsByModel.set(j.model, rows);
+  }
+  return rowsByModel;
+}
+
 export function collectResults(suite: Suite, folder: RunFolder): Results {
   const data = readJson<RunData>(folder.path('data.json'));
   const jobs = folder.listJson('jobs').map((f) => readJson<JobResult>(f));
@@ -90,26 +113,8 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
   const shards = folder
     .listJson('shards')
     .map((f) => readJson<{ cache: { hits: number; misses: number }; featureFailures: SkippedFile[]; seconds: number }>(f));
-  const k = data.classes.length;
-  const clips = data.clips.map((c) => ({ ...c, source: { kind: 'file', path: c.path ?? c.id } }) as Clip);
   const o = evalOptions(suite, data.classes);
-  const rowsByModel = new Map<string, PredictionRow[]>();
-  for (const j of jobs) {
-    const rows = rowsByModel.get(j.model) ?? [];
-    j.test.clips.forEach((ci, r) => {
-      const probs = j.test.probs[r];
-      const floored = probs.map((v) => Math.max(v, 1e-7));
-      rows.push({
-        clip: clips[ci],
-        seed: j.seed,
-        fold: j.fold,
-        y: data.classes.indexOf(clips[ci].emotion),
-        probs,
-        calibrated: Array.from(applyTemperature(floored, k, j.temperature)),
-      });
-    });
-    rowsByModel.set(j.model, rows);
-  }
+  const rowsByModel = predictionRows(data, jobs);
   const models: ModelResult[] = suite.models
     .filter((m) => rowsByModel.has(m.name))
     .map((m) => ({

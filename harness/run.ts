@@ -15,7 +15,7 @@ import { FeaturePool } from '../datasets/feature-pool.ts';
 import type { FeatureKind } from '../models/params.ts';
 import type { Batch, FitReport } from '../models/classifier.ts';
 import { createClassifier } from '../models/index.ts';
-import { fitTemperature, applyTemperature } from './calibration.ts';
+import { fitTemperature, floorProbabilities } from './calibration.ts';
 import { RunFolder, writeJson, readJson, writeAtomic } from './runfolder.ts';
 import { Progress } from './progress.ts';
 import type { SkippedFile } from '../datasets/types.ts';
@@ -279,6 +279,8 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
       cache: { hits: pool.hits, misses: pool.misses, dir: opts.cacheDir },
       featureFailures: clipFailures,
       seconds: (performance.now() - t0) / 1000,
+      // The process's peak resident memory so far (worker threads included), for the scale benchmark.
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     });
     folder.log(`finished: ${completed.length} trained, ${resumed.length} resumed, ${failed.length} failed`);
     return { folder: opts.out, completed, resumed, failed, skipped: [...p.data.skipped, ...clipFailures], cache: { hits: pool.hits, misses: pool.misses } };
@@ -310,9 +312,7 @@ async function runJob(suite: Suite, p: Prepared, store: FeatureStore, spec: Mode
     foundBy = 'no validation clips: T = 1';
   if (val.n > 0 && suite.evaluation.temperature_scaling) {
     const valProbs = await model.predictProba(val);
-    // Temperature is fitted on ln p: floor zeros (a tree leaf can say 0) so the log stays finite.
-    const floored = Float64Array.from(valProbs, (v) => Math.max(v, 1e-7));
-    const t = fitTemperature(val.y!, floored, k);
+    const t = fitTemperature(val.y!, floorProbabilities(valProbs), k);
     temperature = t.temperature;
     foundBy = t.found_by;
   }

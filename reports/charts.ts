@@ -244,7 +244,12 @@ export function spectrogramImage(title: string, image: Float32Array, height: num
     height: 90,
     mark: { type: 'rect' },
     encoding: {
-      x: { field: 't', type: 'ordinal', scale: { paddingInner: 0, paddingOuter: 0 }, axis: { title: 'seconds', grid: false, ticks: false, labelExpr: "datum.index % 24 === 0 ? datum.label : ''", labelAngle: 0 } },
+      x: {
+        field: 't',
+        type: 'ordinal',
+        scale: { paddingInner: 0, paddingOuter: 0 },
+        axis: { title: 'seconds', grid: false, ticks: false, labelExpr: "datum.index % 24 === 0 ? datum.label : ''", labelAngle: 0 },
+      },
       y: { field: 'band', type: 'ordinal', sort: 'descending', scale: { paddingInner: 0, paddingOuter: 0 }, axis: null },
       color: { field: 'db', type: 'quantitative', scale: { scheme: 'magma' }, legend: null },
     },

@@ -9,11 +9,9 @@ import type { Results } from '../harness/results.ts';
 import type { PredictionRow } from '../harness/evaluate.ts';
 import { compareModels, evalOptions } from '../harness/evaluate.ts';
 import { parseSuite } from '../harness/suite.ts';
-import { applyTemperature } from '../harness/calibration.ts';
-import type { Clip } from '../datasets/types.ts';
 import type { JobResult } from '../harness/run.ts';
 import { RunFolder, readJson } from '../harness/runfolder.ts';
-import type { RunData } from '../harness/results.ts';
+import { predictionRows, type RunData } from '../harness/results.ts';
 import { renderSvg } from './charts.ts';
 import { renderPage, template } from './site.ts';
 
@@ -28,33 +26,10 @@ function loadResults(run: string): Results {
 /** Per-model prediction rows of a run (for paired comparisons). */
 function rowsOf(run: string): Map<string, PredictionRow[]> {
   const folder = new RunFolder(run);
-  const data = readJson<RunData>(folder.path('data.json'));
-  const k = data.classes.length;
-  const clips = data.clips.map((c) => ({ ...c, source: { kind: 'file', path: c.path ?? c.id } }) as Clip);
-  const out = new Map<string, PredictionRow[]>();
-  for (const f of folder.listJson('jobs')) {
-    const j = readJson<JobResult>(f);
-    const rows = out.get(j.model) ?? [];
-    j.test.clips.forEach((ci, r) => {
-      const probs = j.test.probs[r];
-      rows.push({
-        clip: clips[ci],
-        seed: j.seed,
-        fold: j.fold,
-        y: data.classes.indexOf(clips[ci].emotion),
-        probs,
-        calibrated: Array.from(
-          applyTemperature(
-            probs.map((v) => Math.max(v, 1e-7)),
-            k,
-            j.temperature,
-          ),
-        ),
-      });
-    });
-    out.set(j.model, rows);
-  }
-  return out;
+  return predictionRows(
+    readJson<RunData>(folder.path('data.json')),
+    folder.listJson('jobs').map((f) => readJson<JobResult>(f)),
+  );
 }
 
 const summary = (r: Results) => ({ title: r.suite.title, suite: r.suite.name, protocol: r.suite.protocol, clips: r.data.clips, created: r.created });

@@ -100,8 +100,49 @@ async function modelBench() {
   out.models = result;
 }
 
+/**
+ * The 12,000-clip suite end to end in a child process (so its peak memory is its own), and a
+ * quarter-size version of it for comparison: peak RSS should not grow with the clip count.
+ */
+async function scaleBench() {
+  const { parseSuite } = await import('../suite.ts');
+  const { readFileSync, writeFileSync: write, mkdtempSync, readFileSync: read } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const text = readFileSync(join(root, 'suites', 'scale-12k.yaml'), 'utf8');
+  const result: Record<string, unknown> = {};
+  for (const [label, clipsPerEmotion] of [
+    ['quarter', 5],
+    ['full', 20],
+  ] as const) {
+    const dir = mkdtempSync(join(tmpdir(), 'serbench-scale-'));
+    const suiteFile = join(dir, 'suite.yaml');
+    write(suiteFile, text.replace('clips_per_emotion: 20', `clips_per_emotion: ${clipsPerEmotion}`));
+    const clips = parseSuite(read(suiteFile, 'utf8'), suiteFile).datasets[0].synthetic!;
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'serbench.js'), 'run', suiteFile, '--out', join(dir, 'run'), '--no-cache', '--quiet'], {
+      encoding: 'utf8',
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    if (r.status !== 0) throw new Error(`scale run failed: ${r.stderr}`);
+    const rss = JSON.parse(read(join(dir, 'run', 'shards', 'all.json'), 'utf8')).peak_rss_mb as number;
+    const stages = read(join(dir, 'run', 'run.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.slice(25));
+    result[label] = {
+      clips: 2 * (clips.speakers_per_corpus ?? 0) * 7 * clipsPerEmotion,
+      wall_seconds: +seconds.toFixed(1),
+      peak_rss_mb: +rss.toFixed(0),
+      stages,
+    };
+    log(`scale ${label}: ${seconds.toFixed(0)} s, peak RSS ${rss.toFixed(0)} MB`);
+  }
+  out.scale = result;
+}
+
 if (want('features')) await featureBench();
 if (want('models')) await modelBench();
+if (sections.includes('scale')) await scaleBench(); // minutes: only when asked for
 const dir = join(root, 'bench-results');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, `bench-${(out.created as string).replace(/[:.]/g, '-')}.json`);
