@@ -306,6 +306,7 @@ async function runJob(suite: Suite, p: Prepared, store: FeatureStore, spec: Mode
     seed: job.seed,
     onEpoch: (l) => progress.tick(`loss ${l.loss.toFixed(3)}${l.valLoss !== undefined ? ` val ${l.valLoss.toFixed(3)}` : ''}`),
   });
+  if (fit.epochs === undefined) progress.tick(); // one step for models without epochs
   progress.done(`${fit.seconds.toFixed(1)} s`);
   const testProbs = await model.predictProba(test);
   let temperature = 1,
