@@ -1,5 +1,6 @@
 /** Rebuild results.json, predictions.csv, slice tables and the site from a run folder. */
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseSuite } from './suite.ts';
 import { collectResults, writeResults } from './results.ts';
 import { RunFolder, readJson } from './runfolder.ts';
@@ -8,7 +9,12 @@ import { buildSite, type SpectrogramExample } from '../reports/site.ts';
 export async function report(runDir: string, siteDir?: string): Promise<string> {
   const folder = new RunFolder(runDir);
   if (!existsSync(folder.path('suite.yaml'))) throw new Error(`${runDir}: not a serbench run folder (no suite.yaml)`);
-  const suite = parseSuite(readFileSync(folder.path('suite.yaml'), 'utf8'), folder.path('suite.yaml'));
+  // The suite as the run read it: paths relative to the original file, data not required.
+  const plan = readJson<{ suitePath?: string }>(folder.path('plan.json'));
+  const suite = parseSuite(readFileSync(folder.path('suite.yaml'), 'utf8'), folder.path('suite.yaml'), {
+    baseDir: plan.suitePath ? dirname(plan.suitePath) : undefined,
+    checkPaths: false,
+  });
   const results = collectResults(suite, folder);
   writeResults(folder, results);
   const examples = existsSync(folder.path('examples.json')) ? readJson<SpectrogramExample[]>(folder.path('examples.json')) : [];

@@ -112,6 +112,7 @@ export function initRunFolder(suite: Suite, p: Prepared, folder: RunFolder): voi
   writeAtomic(folder.path('suite.yaml'), suite.source);
   writeJson(planFile, {
     suite: suite.name,
+    suitePath: suite.sourcePath,
     suiteHash: p.hash,
     jobs: p.jobs,
     folds: Object.fromEntries(

@@ -273,7 +273,15 @@ export function loadSuite(file: string): Suite {
   return parseSuite(text, file);
 }
 
-export function parseSuite(text: string, file: string): Suite {
+export interface ParseOptions {
+  /** Folder that relative dataset paths are resolved against (default: the suite file's). */
+  baseDir?: string;
+  /** Check that dataset folders exist (off when re-reading a finished run's suite). */
+  checkPaths?: boolean;
+}
+
+export function parseSuite(text: string, file: string, options: ParseOptions = {}): Suite {
+  const checkPaths = options.checkPaths ?? true;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const lineOf = (path: Path): number | undefined => {
@@ -298,7 +306,7 @@ export function parseSuite(text: string, file: string): Suite {
   if (problems.length) throw new SuiteError(file, problems);
 
   const r = raw as Record<string, any>;
-  const base = dirname(resolve(file));
+  const base = options.baseDir ?? dirname(resolve(file));
   /** ${VAR} and ${VAR:-default} in paths, so one suite serves every machine's data folder. */
   const expand = (path: string, at: Path) =>
     path.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, def?: string) => {
@@ -315,14 +323,14 @@ export function parseSuite(text: string, file: string): Suite {
       if (!d.path) add(['datasets', i, 'path'], `is required for corpus ${d.corpus}`);
       else {
         spec.path = resolve(base, expand(d.path, ['datasets', i, 'path']));
-        if (!existsSync(spec.path) || !statSync(spec.path).isDirectory()) add(['datasets', i, 'path'], `folder ${spec.path} does not exist`);
+        if (checkPaths && (!existsSync(spec.path) || !statSync(spec.path).isDirectory())) add(['datasets', i, 'path'], `folder ${spec.path} does not exist`);
       }
       if (d.synthetic) add(['datasets', i, 'synthetic'], 'only for corpus: synthetic');
     }
     if (d.demographics) {
       spec.demographics = resolve(base, expand(d.demographics, ['datasets', i, 'demographics']));
       if (d.corpus !== 'crema-d') add(['datasets', i, 'demographics'], 'only for corpus: crema-d');
-      else if (!existsSync(spec.demographics)) add(['datasets', i, 'demographics'], `file ${spec.demographics} does not exist`);
+      else if (checkPaths && !existsSync(spec.demographics)) add(['datasets', i, 'demographics'], `file ${spec.demographics} does not exist`);
     }
     return spec;
   });

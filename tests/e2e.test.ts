@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, copyFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, copyFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSuite } from '../harness/suite.ts';
+import { parseSuite, loadSuite } from '../harness/suite.ts';
 import { runSuite } from '../harness/run.ts';
 import { report } from '../harness/report.ts';
 import { buildComparison, buildCollection } from '../reports/collection.ts';
@@ -170,4 +170,23 @@ describe('faults: a diverging model and an unwritable output folder', () => {
       new RegExp(`cannot write the run folder ${join(file, 'run')}`),
     );
   });
+});
+
+describe('a suite with relative dataset paths', () => {
+  it('rebuilds its report from the run folder, which lives elsewhere', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'serbench-rel-'));
+    const data = join(home, 'data', 'savee');
+    mkdirSync(data, { recursive: true });
+    for (const f of readdirSync(join(CORPORA_SAMPLE, 'savee')).filter((f) => /^(DC|JE)_(a|sa)0[12]\.wav$/.test(f)))
+      copyFileSync(join(CORPORA_SAMPLE, 'savee', f), join(data, f));
+    mkdirSync(join(home, 'suites'));
+    const suiteFile = join(home, 'suites', 'rel.yaml');
+    writeFileSync(
+      suiteFile,
+      'name: rel\ndatasets: [{corpus: savee, path: ../data/savee}]\nlabels: {set: [angry, sad]}\nsplit: {protocol: stratified, test_fraction: 0.5, val_fraction: 0}\nfeatures: {duration: 1.5, n_mels: 16, n_mfcc: 8}\nmodels: [{type: tree}]\nevaluation: {bootstrap: 20}\n',
+    );
+    const out = join(mkdtempSync(join(tmpdir(), 'serbench-out-')), 'run');
+    await runSuite(loadSuite(suiteFile), { out, cacheDir: null, quiet: true });
+    await expect(report(out)).resolves.toBe(join(out, 'site'));
+  }, 60_000);
 });
