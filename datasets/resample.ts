@@ -73,13 +73,15 @@ export function resamplePoly(x: ArrayLike<number>, from: number, to: number): Fl
   }
   const h = designFilter(up, down);
   const half = (h.length - 1) / 2;
+  // One monomorphic typed array for the inner loop, whatever the caller passed.
+  const xs = x instanceof Float64Array ? x : Float64Array.from(x);
   for (let n = 0; n < nOut; n++) {
     // out[n] = Σ_i h[half + n·down − i·up] · x[i] over the taps inside the filter.
     const c = n * down + half;
     const iLo = Math.max(0, Math.ceil((c - 2 * half) / up));
     const iHi = Math.min(nIn - 1, Math.floor(c / up));
     let s = 0;
-    for (let i = iLo, k = c - iLo * up; i <= iHi; i++, k -= up) s += h[k] * x[i];
+    for (let i = iLo, k = c - iLo * up; i <= iHi; i++, k -= up) s += h[k] * xs[i];
     out[n] = s;
   }
   return out;

@@ -4,6 +4,10 @@
  * IEEE float as is, channels averaged in float32.
  */
 import { openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
+
+/** Typed-array views read in the machine's byte order; WAV is little-endian. */
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 export class WavError extends Error {
   constructor(
@@ -121,7 +125,13 @@ export function decodeWavBuffer(buf: Buffer, path: string): DecodedAudio {
   const read = sampleReader(buf, format);
   const bps = bytesPerSample(format);
   const step = bps * channels;
-  if (channels === 1) {
+  if (channels === 1 && format === 'pcm16' && LITTLE_ENDIAN) {
+    // The common case, read through a typed view (a copy when the data is not 2-byte aligned).
+    const bytes = buf.subarray(dataOffset, dataOffset + frames * 2);
+    const aligned = bytes.byteOffset % 2 === 0 ? bytes : Buffer.from(bytes);
+    const pcm = new Int16Array(aligned.buffer, aligned.byteOffset, frames);
+    for (let i = 0; i < frames; i++) out[i] = pcm[i] / 32768;
+  } else if (channels === 1) {
     for (let i = 0; i < frames; i++) out[i] = read(dataOffset + i * step);
   } else {
     // numpy mean over channels of float32 data: float32 sum, then divide.
