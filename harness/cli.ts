@@ -36,7 +36,11 @@ await yargs(hideBin(process.argv))
       y
         .positional('suite', { type: 'string', demandOption: true, describe: 'suite YAML file' })
         .option('out', { type: 'string', describe: 'run folder (default runs/<suite name>)' })
-        .option('jobs', { type: 'number', default: cpus().length, describe: 'clips read in parallel during feature extraction' })
+        .option('jobs', {
+          type: 'number',
+          default: cpus().length,
+          describe: 'parallel workers: job processes (each job trains on one core), or feature threads for a single job',
+        })
         // yargs reads --no-cache as cache = false.
         .option('cache', { type: 'string', default: '.cache/features', describe: 'feature cache folder, shared across runs (--no-cache: none)' })
         .option('shard', { type: 'string', describe: 'run only shard i of n of the jobs (i/n, 0-based); combine with `serbench merge`' })
@@ -51,6 +55,7 @@ await yargs(hideBin(process.argv))
           out,
           cacheDir: (a.cache as string | boolean) === false ? null : resolve(a.cache),
           jobs: a.jobs,
+          processes: a.jobs,
           shard,
           quiet: a.quiet,
         });

@@ -27,6 +27,8 @@ export interface RunOptions {
   cacheDir: string | null;
   /** Feature-extraction worker threads (default: cores; 1 = in this thread). */
   jobs?: number;
+  /** Job worker processes running the plan in parallel (default 1: in this process). */
+  processes?: number;
   shard?: { index: number; count: number };
   quiet?: boolean;
 }
@@ -234,11 +236,27 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
     writeJson(folder.path('examples.json'), await spectrogramExamples(suite, p.data, new FeatureCache(opts.cacheDir)));
   }
   const mine = shardOf(p.jobs, opts.shard);
+  const processes = Math.min(opts.processes ?? 1, mine.filter((j) => !existsSync(folder.jobFile(j.id))).length);
   try {
-    return await runJobs();
+    return processes > 1 ? await runInProcesses(processes) : await runJobs();
   } finally {
     await pool.close();
     if (!opts.cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+  }
+
+  /** Each process runs one shard of the plan into this folder; their summaries are merged. */
+  async function runInProcesses(n: number): Promise<RunSummary> {
+    const { runShardsInProcesses } = await import('./job-process.ts');
+    const parts = await runShardsInProcesses(suite.source, suite.sourcePath, { ...opts, cacheDir }, n);
+    const skipped = new Map([...p.data.skipped, ...parts.flatMap((x) => x.skipped)].map((x) => [x.path, x]));
+    return {
+      folder: opts.out,
+      completed: parts.flatMap((x) => x.completed),
+      resumed: parts.flatMap((x) => x.resumed),
+      failed: parts.flatMap((x) => x.failed),
+      skipped: [...skipped.values()],
+      cache: { hits: parts.reduce((a, x) => a + x.cache.hits, 0), misses: parts.reduce((a, x) => a + x.cache.misses, 0) },
+    };
   }
 
   async function runJobs(): Promise<RunSummary> {
