@@ -236,6 +236,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
     writeJson(folder.path('examples.json'), await spectrogramExamples(suite, p.data, new FeatureCache(opts.cacheDir)));
   }
   const mine = shardOf(p.jobs, opts.shard);
+  const models = new Map(suite.models.map((m) => [m.name, m]));
   const processes = Math.min(opts.processes ?? 1, mine.filter((j) => !existsSync(folder.jobFile(j.id))).length);
   try {
     return processes > 1 ? await runInProcesses(processes) : await runJobs();
@@ -246,6 +247,14 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
 
   /** Each process runs one shard of the plan into this folder; their summaries are merged. */
   async function runInProcesses(n: number): Promise<RunSummary> {
+    // Extract every pending job's features first, on all cores, so that the job processes
+    // only read the cache instead of computing the same clips side by side.
+    for (const job of mine.filter((j) => !existsSync(folder.jobFile(j.id)))) {
+      const fold = p.foldsBySeed.get(job.seed)!.find((f) => f.name === job.fold)!;
+      const kinds = [models.get(job.model)!.features];
+      await store.ensure(fold.train, suite.augment.copies, kinds, job.seed, progress);
+      await store.ensure([...fold.val, ...fold.test], 0, kinds, job.seed, progress);
+    }
     const { runShardsInProcesses } = await import('./job-process.ts');
     const parts = await runShardsInProcesses(suite.source, suite.sourcePath, { ...opts, cacheDir }, n);
     const skipped = new Map([...p.data.skipped, ...parts.flatMap((x) => x.skipped)].map((x) => [x.path, x]));
@@ -263,7 +272,6 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
     const completed: string[] = [],
       resumed: string[] = [],
       failed: JobFailure[] = [];
-    const models = new Map(suite.models.map((m) => [m.name, m]));
 
     for (const job of mine) {
       if (existsSync(folder.jobFile(job.id))) {

@@ -7,15 +7,8 @@ import { tf, tensorBackend } from './backend.ts';
 import type { Batch, EpochLog, FitOptions, FitReport, SerializedModel } from './classifier.ts';
 import { balancedWeights, checkProbabilities, sampleSize } from './classifier.ts';
 import { Standardizer } from './standardize.ts';
+import type { TrainingParams } from './params.ts';
 import { Rng } from '../datasets/random.ts';
-
-export interface TrainSettings {
-  epochs: number;
-  batch_size: number;
-  learning_rate: number;
-  patience: number;
-  class_weights: boolean;
-}
 
 /**
  * tfjs draws dropout masks and initial weights from Math.random when no seed is given (a fixed
@@ -44,7 +37,7 @@ export abstract class NeuralClassifier {
 
   constructor(
     readonly k: number,
-    readonly train_: TrainSettings,
+    readonly training: TrainingParams,
   ) {}
 
   /** Build the (uncompiled) network for [H, W, 1] inputs and k softmax outputs. */
@@ -66,7 +59,7 @@ export abstract class NeuralClassifier {
     this.scaler = Standardizer.fit(train.x, train.n, d);
     const xTrain = this.scaler.transform(train.x);
     const xVal = val && val.n > 0 ? this.scaler.transform(val.x) : null;
-    const s = this.train_;
+    const s = this.training;
     const weights = s.class_weights ? balancedWeights(train.y!, this.k) : new Float64Array(this.k).fill(1);
     const history: EpochLog[] = [];
     const notes: string[] = [];
@@ -169,7 +162,7 @@ export abstract class NeuralClassifier {
     if (!(await logits.data()).every(Number.isFinite)) {
       logits.dispose();
       throw new DivergedError(
-        `${this.family}: the network outputs NaN or infinite logits: training diverged (learning rate ${this.train_.learning_rate} too high?)`,
+        `${this.family}: the network outputs NaN or infinite logits: training diverged (learning rate ${this.training.learning_rate} too high?)`,
       );
     }
     const p = tf.tidy(() => tf.softmax(logits));
@@ -185,7 +178,7 @@ export abstract class NeuralClassifier {
     return {
       family: this.family,
       k: this.k,
-      settings: this.train_,
+      settings: this.training,
       imageShape: this.imageShape,
       scaler: this.scaler!.toJSON(),
       topology: artifacts!.modelTopology,

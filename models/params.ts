@@ -11,10 +11,8 @@ export type ModelType = (typeof MODEL_TYPES)[number];
 const int = (minimum: number, description: string, maximum?: number): Schema => ({ type: 'number', integer: true, minimum, maximum, description });
 const num = (minimum: number, description: string, maximum?: number): Schema => ({ type: 'number', minimum, maximum, description });
 
-export interface CnnParams {
-  filters: number[];
-  kernel: number;
-  dense: number;
+/** What the two networks' training loop reads (models/neural.ts). */
+export interface TrainingParams {
   dropout: number;
   epochs: number;
   batch_size: number;
@@ -22,18 +20,17 @@ export interface CnnParams {
   patience: number;
   class_weights: boolean;
 }
-export interface VitParams {
+export interface CnnParams extends TrainingParams {
+  filters: number[];
+  kernel: number;
+  dense: number;
+}
+export interface VitParams extends TrainingParams {
   patch: number;
   dim: number;
   depth: number;
   heads: number;
   mlp_dim: number;
-  dropout: number;
-  epochs: number;
-  batch_size: number;
-  learning_rate: number;
-  patience: number;
-  class_weights: boolean;
 }
 export interface SvmParams {
   kernel: 'rbf' | 'linear';

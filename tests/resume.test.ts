@@ -44,7 +44,9 @@ describe('resume after SIGKILL', () => {
     expect(run(suite, whole).status).toBe(0);
 
     const killed = join(dir, 'killed');
-    const child = spawn(process.execPath, [cli, 'run', suite, '--out', killed, '--no-cache', '--quiet'], { stdio: 'ignore' });
+    // Its own process group, killed whole as Ctrl-C or a cluster scheduler would: the run and its job workers.
+    const child = spawn(process.execPath, [cli, 'run', suite, '--out', killed, '--no-cache', '--quiet'], { stdio: 'ignore', detached: true });
+    const killRun = () => process.kill(-child.pid!, 'SIGKILL');
     // Kill once the first job is written: the next one is then mid-flight.
     await new Promise<void>((resolve, reject) => {
       const t0 = Date.now();
@@ -52,11 +54,11 @@ describe('resume after SIGKILL', () => {
         const jobs = existsSync(join(killed, 'jobs')) ? readdirSync(join(killed, 'jobs')).filter((f) => f.endsWith('.json')) : [];
         if (jobs.length >= 1) {
           clearInterval(poll);
-          child.kill('SIGKILL');
+          killRun();
           resolve();
         } else if (Date.now() - t0 > 120_000) {
           clearInterval(poll);
-          child.kill('SIGKILL');
+          killRun();
           reject(new Error('no job finished within 2 minutes'));
         }
       }, 50);
