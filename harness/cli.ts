@@ -46,22 +46,17 @@ await yargs(hideBin(process.argv))
         .option('shard', { type: 'string', describe: 'run only shard i of n of the jobs (i/n, 0-based); combine with `serbench merge`' })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' }),
     async (a) => {
-      const suite = loadSuiteOrExit(a.suite!);
+      const suite = loadSuite(a.suite!);
       const out = resolve(a.out ?? join('runs', suite.name.replace(/[^A-Za-z0-9_.-]/g, '_')));
       const shard = parseShard(a.shard);
-      let summary;
-      try {
-        summary = await runSuite(suite, {
-          out,
-          cacheDir: (a.cache as string | boolean) === false ? null : resolve(a.cache),
-          jobs: a.jobs,
-          processes: a.jobs,
-          shard,
-          quiet: a.quiet,
-        });
-      } catch (e) {
-        fail((e as Error).message);
-      }
+      const summary = await runSuite(suite, {
+        out,
+        cacheDir: (a.cache as string | boolean) === false ? null : resolve(a.cache),
+        jobs: a.jobs,
+        processes: a.jobs,
+        shard,
+        quiet: a.quiet,
+      });
       for (const s of summary.skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
       process.stderr.write(
         `${summary.completed.length} job(s) trained, ${summary.resumed.length} already done, ${summary.failed.length} failed; feature cache ${summary.cache.hits} hits / ${summary.cache.misses} misses\n`,
@@ -79,8 +74,8 @@ await yargs(hideBin(process.argv))
     'validate <suite>',
     'check a suite file and print what it would run',
     (y) => y.positional('suite', { type: 'string', demandOption: true }),
-    (a) => {
-      const s = loadSuiteOrExit(a.suite!);
+    async (a) => {
+      const s = loadSuite(a.suite!);
       process.stdout.write(
         `${a.suite}: valid suite "${s.name}": ${s.datasets.length} dataset(s), ${s.split.protocol} split, ${s.seeds.length} seed(s), models ${s.models.map((m) => `${m.name} (${m.type} on ${m.features})`).join(', ')}\n`,
       );
@@ -96,13 +91,9 @@ await yargs(hideBin(process.argv))
             .positional('dir', { type: 'string', demandOption: true, describe: 'a corpus folder, or a folder holding ravdess/, tess/, crema-d/, savee/' })
             .option('corpus', { type: 'string', choices: ['ravdess', 'tess', 'crema-d', 'savee'], describe: 'read <dir> as this corpus' })
             .option('json', { type: 'boolean', default: false }),
-        (a) => {
-          try {
-            const scan = scanDatasets(a.dir!, a.corpus as never);
-            process.stdout.write(a.json ? JSON.stringify(scan, null, 1) + '\n' : formatScan(scan));
-          } catch (e) {
-            fail((e as Error).message);
-          }
+        async (a) => {
+          const scan = scanDatasets(a.dir!, a.corpus as never);
+          process.stdout.write(a.json ? JSON.stringify(scan, null, 1) + '\n' : formatScan(scan));
         },
       )
       .demandCommand(1),
@@ -128,7 +119,7 @@ await yargs(hideBin(process.argv))
       process.stdout.write(`wrote ${n} clips to ${a.out}\n`);
     },
   )
-  .command('schema', 'print the JSON Schema of the suite format', {}, () => {
+  .command('schema', 'print the JSON Schema of the suite format', {}, async () => {
     process.stdout.write(JSON.stringify(suiteJsonSchema(), null, 2) + '\n');
   })
   .command(
@@ -136,12 +127,8 @@ await yargs(hideBin(process.argv))
     'rebuild results and the report site of a run folder',
     (y) => y.positional('run', { type: 'string', demandOption: true }).option('out', { type: 'string', describe: 'site folder (default <run>/site)' }),
     async (a) => {
-      try {
-        const site = await report(resolve(a.run!), a.out ? resolve(a.out) : undefined);
-        process.stdout.write(`report: ${join(site, 'index.html')}\n`);
-      } catch (e) {
-        fail((e as Error).message);
-      }
+      const site = await report(resolve(a.run!), a.out ? resolve(a.out) : undefined);
+      process.stdout.write(`report: ${join(site, 'index.html')}\n`);
     },
   )
   .command(
@@ -153,13 +140,9 @@ await yargs(hideBin(process.argv))
         .positional('runB', { type: 'string', demandOption: true })
         .option('out', { type: 'string', describe: 'folder (default compare-<A>-vs-<B>)' }),
     async (a) => {
-      try {
-        const out = resolve(a.out ?? `compare-${basename(a.runA!)}-vs-${basename(a.runB!)}`);
-        await buildComparison(resolve(a.runA!), resolve(a.runB!), out);
-        process.stdout.write(`comparison: ${join(out, 'index.html')}\n`);
-      } catch (e) {
-        fail((e as Error).message);
-      }
+      const out = resolve(a.out ?? `compare-${basename(a.runA!)}-vs-${basename(a.runB!)}`);
+      await buildComparison(resolve(a.runA!), resolve(a.runB!), out);
+      process.stdout.write(`comparison: ${join(out, 'index.html')}\n`);
     },
   )
   .command(
@@ -170,17 +153,13 @@ await yargs(hideBin(process.argv))
         .positional('runs', { type: 'string', array: true, demandOption: true })
         .option('out', { type: 'string', default: 'site', describe: 'site folder' })
         .option('title', { type: 'string', default: 'serbench runs' }),
-    (a) => {
-      try {
-        const out = buildCollection(
-          (a.runs as string[]).map((r) => resolve(r)),
-          resolve(a.out),
-          a.title,
-        );
-        process.stdout.write(`site: ${join(out, 'index.html')}\n`);
-      } catch (e) {
-        fail((e as Error).message);
-      }
+    async (a) => {
+      const out = buildCollection(
+        (a.runs as string[]).map((r) => resolve(r)),
+        resolve(a.out),
+        a.title,
+      );
+      process.stdout.write(`site: ${join(out, 'index.html')}\n`);
     },
   )
   .command(
@@ -188,31 +167,25 @@ await yargs(hideBin(process.argv))
     'combine shard run folders of one suite into one run and build its report',
     (y) => y.positional('out', { type: 'string', demandOption: true }).positional('shards', { type: 'string', array: true, demandOption: true }),
     async (a) => {
-      try {
-        const n = mergeShards(
-          resolve(a.out!),
-          (a.shards as string[]).map((s) => resolve(s)),
-        );
-        const site = await report(resolve(a.out!));
-        process.stdout.write(`merged ${n} job(s) into ${a.out}\nreport: ${join(site, 'index.html')}\n`);
-      } catch (e) {
-        fail((e as Error).message);
-      }
+      const n = mergeShards(
+        resolve(a.out!),
+        (a.shards as string[]).map((s) => resolve(s)),
+      );
+      const site = await report(resolve(a.out!));
+      process.stdout.write(`merged ${n} job(s) into ${a.out}\nreport: ${join(site, 'index.html')}\n`);
     },
   )
   .demandCommand(1, 'name a command (serbench --help lists them)')
   .strict()
   .help()
-  .parseAsync();
-
-function loadSuiteOrExit(path: string) {
-  try {
-    return loadSuite(path);
-  } catch (e) {
-    if (e instanceof SuiteError) {
-      process.stderr.write(`${e.message}\n`);
+  // Handlers are async so that their errors reach this one place: an invalid suite lists its problems (exit 2),
+  // a usage mistake says what is wrong (exit 2), anything else is one line (exit 1).
+  .fail((message, error) => {
+    if (error instanceof SuiteError) {
+      process.stderr.write(`${error.message}\n`);
       process.exit(EXIT_INVALID);
     }
-    throw e;
-  }
-}
+    if (error) fail(error.message);
+    fail(`${message} (serbench --help lists the commands and options)`, EXIT_INVALID);
+  })
+  .parseAsync();
