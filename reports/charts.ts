@@ -152,11 +152,12 @@ export function sliceDotPlot(
   field: string,
   groups: { group: string; n: number; estimate: number; lo: number; hi: number; small: boolean }[],
   overall: number,
+  confidencePct: number,
   metric = 'accuracy',
 ): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `${metric} by ${field} (95% bootstrap intervals)`,
+    title: `${metric} by ${field} (${confidencePct}% bootstrap intervals)`,
     data: { values: groups.map((g) => ({ ...g, label: `${g.group} (n=${g.n})`, size: g.small ? 'small slice' : 'ok' })) },
     width: 320,
     height: { step: 18 },
@@ -186,10 +187,13 @@ export function sliceDotPlot(
   } as TopLevelSpec;
 }
 
-export function leaderboardChart(rows: { model: string; uar: number; uar_lo: number; uar_hi: number; tied_with_best: boolean }[]): TopLevelSpec {
+export function leaderboardChart(
+  rows: { model: string; uar: number; uar_lo: number; uar_hi: number; tied_with_best: boolean }[],
+  confidencePct: number,
+): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Unweighted average recall (95% bootstrap intervals)',
+    title: `Unweighted average recall (${confidencePct}% bootstrap intervals)`,
     data: { values: rows.map((r) => ({ ...r, status: r.tied_with_best ? 'not significantly worse than the best' : 'significantly worse than the best' })) },
     width: 360,
     height: { step: 22 },

@@ -70,7 +70,7 @@ export async function buildComparison(runA: string, runB: string, outDir: string
   });
   const chart = await renderSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'UAR by model and run (95% bootstrap intervals)',
+    title: `UAR by model and run (${Math.round(100 * suite.evaluation.confidence)}% bootstrap intervals)`,
     data: {
       values: rows.flatMap((r) => [...(r.a ? [{ model: r.model, run: 'A', ...r.a.uar }] : []), ...(r.b ? [{ model: r.model, run: 'B', ...r.b.uar }] : [])]),
     },

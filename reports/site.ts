@@ -45,7 +45,7 @@ function summaryParagraph(r: Results): string {
   const data = `${r.data.clips} clips of ${r.data.corpora.join(', ')} (${r.data.speakers} speakers, ${r.data.classes.length} classes)`;
   const protocol = `split by the ${r.suite.protocol} protocol over ${r.suite.seeds.length} seed(s)`;
   if (!best) return `${data}, ${protocol}. No model finished.`;
-  const models = `${r.models.length} model(s) trained; the best UAR is ${(100 * best.uar).toFixed(1)}% (${best.model}, 95% interval ${(100 * best.uar_lo).toFixed(1)}–${(100 * best.uar_hi).toFixed(1)}%)`;
+  const models = `${r.models.length} model(s) trained; the best UAR is ${(100 * best.uar).toFixed(1)}% (${best.model}, ${Math.round(100 * r.suite.evaluation.confidence)}% interval ${(100 * best.uar_lo).toFixed(1)}–${(100 * best.uar_hi).toFixed(1)}%)`;
   const tie = tied.length > 1 ? `, and ${tied.filter((t) => t !== best.model).join(', ')} ${tied.length > 2 ? 'are' : 'is'} not significantly worse` : '';
   return `${data}, ${protocol}. ${models}${tie}.`;
 }
@@ -69,17 +69,32 @@ function calibrationNotes(r: Results): string[] {
   });
 }
 
+/**
+ * The gap a reviewer should read first: the largest gap beyond noise if any; else the largest
+ * between groups big enough to compare; else the largest of all, said to be from small groups.
+ */
 function fairnessNote(r: Results): string {
-  let worst: { model: string; field: string; gap: number; group: string; beyond: boolean } | null = null;
-  for (const m of r.models) {
-    for (const s of m.evaluation.slices) {
-      if (s.groups.length < 2) continue;
-      if (!worst || s.accuracy_gap > worst.gap)
-        worst = { model: m.name, field: s.field, gap: s.accuracy_gap, group: s.worst_group, beyond: s.gap_beyond_noise };
-    }
-  }
-  if (!worst) return 'No slice has two or more groups.';
-  return `The largest accuracy gap is ${(100 * worst.gap).toFixed(1)} points across ${worst.field} for ${worst.model}; the worst group is ${worst.group}. ${worst.beyond ? 'The best and worst groups’ 95% intervals do not overlap: this gap is larger than noise.' : 'The groups’ 95% intervals overlap: this gap may be noise.'}`;
+  const pct = Math.round(100 * r.suite.evaluation.confidence);
+  const gaps = r.models.flatMap((m) =>
+    m.evaluation.slices
+      .filter((s) => s.groups.length > 1)
+      .map((s) => ({
+        model: m.name,
+        field: s.field,
+        gap: s.accuracy_gap,
+        group: s.worst_group,
+        beyond: s.gap_beyond_noise,
+        small: s.groups.some((g) => g.small),
+      })),
+  );
+  if (gaps.length === 0) return 'No slice has two or more groups.';
+  const largest = (xs: typeof gaps) => xs.reduce((a, b) => (b.gap > a.gap ? b : a), xs[0]);
+  const beyond = gaps.filter((g) => g.beyond);
+  const solid = gaps.filter((g) => !g.small);
+  const w = beyond.length ? largest(beyond) : solid.length ? largest(solid) : largest(gaps);
+  const head = `The largest accuracy gap ${beyond.length ? 'beyond noise ' : ''}is ${(100 * w.gap).toFixed(1)} points across ${w.field} for ${w.model}; the worst group is ${w.group}.`;
+  if (w.beyond) return `${head} The best and worst groups' ${pct}% intervals do not overlap: this gap is larger than noise.`;
+  return `${head} The groups' ${pct}% intervals overlap: this gap may be noise.${w.small ? ` Some groups are smaller than ${r.suite.evaluation.min_slice} clips.` : ''} No slice shows a gap beyond noise.`;
 }
 
 async function modelCharts(r: Results, m: ModelResult) {
@@ -148,7 +163,11 @@ export async function buildSite(results: Results, runDir: string, examples: Spec
       leakageWarning,
       failures: results.failures,
       confidencePct: Math.round(100 * results.suite.evaluation.confidence),
-      charts: { leaderboard: results.leaderboard.length ? await charts.renderSvg(charts.leaderboardChart(results.leaderboard)) : '' },
+      charts: {
+        leaderboard: results.leaderboard.length
+          ? await charts.renderSvg(charts.leaderboardChart(results.leaderboard, Math.round(100 * results.suite.evaluation.confidence)))
+          : '',
+      },
     }),
   );
 
@@ -161,7 +180,12 @@ export async function buildSite(results: Results, runDir: string, examples: Spec
     const slices = [];
     for (const s of m.evaluation.slices) {
       const groups = s.groups.map((g) => ({ group: g.group, n: g.n, estimate: g.accuracy.estimate, lo: g.accuracy.lo, hi: g.accuracy.hi, small: g.small }));
-      slices.push({ ...s, chart: await charts.renderSvg(charts.sliceDotPlot(s.field, groups, m.evaluation.headline.accuracy.estimate)) });
+      slices.push({
+        ...s,
+        chart: await charts.renderSvg(
+          charts.sliceDotPlot(s.field, groups, m.evaluation.headline.accuracy.estimate, Math.round(100 * results.suite.evaluation.confidence)),
+        ),
+      });
     }
     fairnessModels.push({ name: m.name, slices });
   }
