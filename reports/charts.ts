@@ -11,7 +11,7 @@ const config = {
   font: FONT,
   view: { stroke: null },
   axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#e5e7eb' },
-  legend: { labelFontSize: 11, titleFontSize: 12 },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320 },
   title: { fontSize: 13, anchor: 'start' as const },
 };
 

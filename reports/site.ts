@@ -55,12 +55,17 @@ function calibrationNotes(r: Results): string[] {
     const e = m.evaluation;
     const c = e.calibration;
     const over = c.mean_confidence - e.classification.accuracy;
+    const against = `mean confidence ${(100 * c.mean_confidence).toFixed(0)}% against ${(100 * e.classification.accuracy).toFixed(0)}% accuracy`;
+    // The sign of confidence − accuracy says over or under; ECE says how far off the bins are,
+    // which can be large even when the averages agree (too sure in some bins, too unsure in others).
     const direction =
       over > 0.02
-        ? `overconfident (mean confidence ${(100 * c.mean_confidence).toFixed(0)}% against ${(100 * e.classification.accuracy).toFixed(0)}% accuracy)`
+        ? `overconfident (${against})`
         : over < -0.02
-          ? `underconfident (mean confidence ${(100 * c.mean_confidence).toFixed(0)}% against ${(100 * e.classification.accuracy).toFixed(0)}% accuracy)`
-          : 'about as confident as it is accurate';
+          ? `underconfident (${against})`
+          : c.ece < 0.05
+            ? `well calibrated on average and per bin (${against})`
+            : `right on average (${against}) but off within confidence bins`;
     const top = e.overconfidence.confusions[0];
     const confusion = top
       ? `; its most confident confusion is ${top.truth} taken for ${top.predicted} (${top.count}×, mean confidence ${top.mean_confidence.toFixed(2)})`
