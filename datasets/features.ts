@@ -11,7 +11,7 @@ import { melSpectrogram, powerToDb, mfccFromMel, spectrogram, chromaStft, zeroCr
 import { FeatureCache, type CachedArray } from './cache.ts';
 import { Rng } from './random.ts';
 
-export const FEATURE_VERSION = 4;
+export const FEATURE_VERSION = 5;
 
 /** A clip's features: images are stored band-major (H = bands, W = frames). */
 export type FeatureSet = Partial<Record<FeatureKind, CachedArray>>;
