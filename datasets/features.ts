@@ -89,6 +89,8 @@ export async function extractFeatures(req: ExtractRequest, cache: FeatureCache, 
   const { clip, settings: s, copy } = req;
   const rng = new Rng(`augment:${req.seed}:${clip.id}:${copy}`);
   const plan: AppliedOp[] = copy > 0 ? planCopy(req.ops, rng) : [];
+  const maskPlan = plan.find((p) => p.type === 'spec_augment');
+  const maskOp = maskPlan && req.ops.find((o) => o.type === 'spec_augment')!;
   const keyOf = (hash: string, kind: FeatureKind) =>
     FeatureCache.key({
       v: FEATURE_VERSION,
@@ -97,7 +99,7 @@ export async function extractFeatures(req: ExtractRequest, cache: FeatureCache, 
       s,
       plan,
       resampler: RESAMPLER,
-      spec: plan.some((p) => p.type === 'spec_augment') ? req.ops : undefined,
+      spec: maskPlan ? req.ops : undefined,
     });
   const out: FeatureSet = {};
   const known = sourceHash?.get(clip.id);
@@ -132,15 +134,7 @@ export async function extractFeatures(req: ExtractRequest, cache: FeatureCache, 
       // dB re 1.0, not re the clip's maximum: the absolute level (loudness) is an emotion cue.
       const m = kind === 'logmel' ? powerToDb(mel, 1, 80) : mfccFromMel(mel, s.n_mfcc);
       const img = toImage(m);
-      const spec = plan.find((p) => p.type === 'spec_augment');
-      if (spec)
-        specAugment(
-          img,
-          m.bins,
-          m.frames,
-          req.ops.find((o) => o.type === 'spec_augment')!,
-          spec.value!,
-        );
+      if (maskPlan) specAugment(img, m.bins, m.frames, maskOp!, maskPlan.value!);
       value = { shape: [m.bins, m.frames], data: img };
     }
     for (const v of value.data) if (!Number.isFinite(v)) throw new Error(`${clip.id}: non-finite ${kind} feature`);

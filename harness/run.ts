@@ -18,7 +18,7 @@ import { createClassifier } from '../models/index.ts';
 import { fitTemperature, floorProbabilities } from './calibration.ts';
 import { RunFolder, writeJson, readJson, writeAtomic } from './runfolder.ts';
 import { Progress } from './progress.ts';
-import type { SkippedFile } from '../datasets/types.ts';
+import { clipPath, type SkippedFile } from '../datasets/types.ts';
 import type { SpectrogramExample } from '../reports/site.ts';
 
 export interface RunOptions {
@@ -233,11 +233,13 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
   const pool = new FeaturePool(opts.jobs ?? cpus().length, cacheDir);
   const store = new FeatureStore(suite, p.data, pool);
   if (suite.report.spectrograms && !existsSync(folder.path('examples.json'))) {
-    writeJson(folder.path('examples.json'), await spectrogramExamples(suite, p.data, new FeatureCache(opts.cacheDir)));
+    writeJson(folder.path('examples.json'), await spectrogramExamples(suite, p.data, new FeatureCache(cacheDir)));
   }
   const mine = shardOf(p.jobs, opts.shard);
+  const pending = mine.filter((j) => !existsSync(folder.jobFile(j.id)));
   const models = new Map(suite.models.map((m) => [m.name, m]));
-  const processes = Math.min(opts.processes ?? 1, mine.filter((j) => !existsSync(folder.jobFile(j.id))).length);
+  const foldOf = (job: JobSpec) => p.foldsBySeed.get(job.seed)!.find((f) => f.name === job.fold)!;
+  const processes = Math.min(opts.processes ?? 1, pending.length);
   try {
     return processes > 1 ? await runInProcesses(processes) : await runJobs();
   } finally {
@@ -249,8 +251,8 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
   async function runInProcesses(n: number): Promise<RunSummary> {
     // Extract every pending job's features first, on all cores, so that the job processes
     // only read the cache instead of computing the same clips side by side.
-    for (const job of mine.filter((j) => !existsSync(folder.jobFile(j.id)))) {
-      const fold = p.foldsBySeed.get(job.seed)!.find((f) => f.name === job.fold)!;
+    for (const job of pending) {
+      const fold = foldOf(job);
       const kinds = [models.get(job.model)!.features];
       await store.ensure(fold.train, suite.augment.copies, kinds, job.seed, progress);
       await store.ensure([...fold.val, ...fold.test], 0, kinds, job.seed, progress);
@@ -264,7 +266,8 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
       resumed: parts.flatMap((x) => x.resumed),
       failed: parts.flatMap((x) => x.failed),
       skipped: [...skipped.values()],
-      cache: { hits: parts.reduce((a, x) => a + x.cache.hits, 0), misses: parts.reduce((a, x) => a + x.cache.misses, 0) },
+      // This process extracted the features; the job processes mostly read them back.
+      cache: { hits: pool.hits + parts.reduce((a, x) => a + x.cache.hits, 0), misses: pool.misses + parts.reduce((a, x) => a + x.cache.misses, 0) },
     };
   }
 
@@ -278,10 +281,8 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
         resumed.push(job.id);
         continue;
       }
-      const spec = models.get(job.model)!;
-      const fold = p.foldsBySeed.get(job.seed)!.find((f) => f.name === job.fold)!;
       try {
-        const result = await runJob(suite, p, store, spec, fold, job, progress);
+        const result = await runJob(suite, p, store, models.get(job.model)!, foldOf(job), job, progress);
         writeJson(folder.jobFile(job.id), result);
         completed.push(job.id);
         folder.log(`job ${job.id} done in ${result.seconds.toFixed(1)} s`);
@@ -297,10 +298,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
         progress.message(`job ${job.id} failed: ${failure.error}`);
       }
     }
-    const clipFailures = [...store.failed.entries()].map(([i, reason]) => ({
-      path: p.data.clips[i].source.kind === 'file' ? (p.data.clips[i].source as { path: string }).path : p.data.clips[i].id,
-      reason,
-    }));
+    const clipFailures = [...store.failed.entries()].map(([i, reason]) => ({ path: clipPath(p.data.clips[i]), reason }));
     writeJson(folder.path('shards', `${opts.shard ? `${opts.shard.index}-of-${opts.shard.count}` : 'all'}.json`), {
       suiteHash: p.hash,
       cache: { hits: pool.hits, misses: pool.misses, dir: opts.cacheDir },
