@@ -84,23 +84,33 @@ export interface ExtractRequest {
   seed: number;
 }
 
+/** The augmentation drawn for a clip copy (none for the clip itself), and the generator that drew it. */
+function augmentPlan(req: ExtractRequest): { plan: AppliedOp[]; rng: Rng } {
+  const rng = new Rng(`augment:${req.seed}:${req.clip.id}:${req.copy}`);
+  return { plan: req.copy > 0 ? planCopy(req.ops, rng) : [], rng };
+}
+
+/** The feature cache key of one feature of a clip copy, given its source's content hash. */
+export function featureKey(req: ExtractRequest, contentHash: string, kind: FeatureKind): string {
+  const { plan } = augmentPlan(req);
+  return FeatureCache.key({
+    v: FEATURE_VERSION,
+    hash: contentHash,
+    kind,
+    s: req.settings,
+    plan,
+    resampler: RESAMPLER,
+    spec: plan.some((p) => p.type === 'spec_augment') ? req.ops : undefined,
+  });
+}
+
 /** Extract (or fetch from the cache) the requested features of one clip copy. */
 export async function extractFeatures(req: ExtractRequest, cache: FeatureCache, sourceHash?: Map<string, string>): Promise<FeatureSet> {
-  const { clip, settings: s, copy } = req;
-  const rng = new Rng(`augment:${req.seed}:${clip.id}:${copy}`);
-  const plan: AppliedOp[] = copy > 0 ? planCopy(req.ops, rng) : [];
+  const { clip, settings: s } = req;
+  const { plan, rng } = augmentPlan(req);
   const maskPlan = plan.find((p) => p.type === 'spec_augment');
   const maskOp = maskPlan && req.ops.find((o) => o.type === 'spec_augment')!;
-  const keyOf = (hash: string, kind: FeatureKind) =>
-    FeatureCache.key({
-      v: FEATURE_VERSION,
-      hash,
-      kind,
-      s,
-      plan,
-      resampler: RESAMPLER,
-      spec: maskPlan ? req.ops : undefined,
-    });
+  const keyOf = (hash: string, kind: FeatureKind) => featureKey(req, hash, kind);
   const out: FeatureSet = {};
   const known = sourceHash?.get(clip.id);
   if (known) {

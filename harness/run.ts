@@ -9,7 +9,7 @@ import { cpus } from 'node:os';
 import type { Suite, ModelSpec } from './suite.ts';
 import { loadSuiteData, type SuiteData } from './data.ts';
 import { makeFolds, auditLeakage, SPEAKER_INDEPENDENT, type Fold, type LeakageAudit } from './splits.ts';
-import { extractFeatures, type ExtractRequest } from '../datasets/features.ts';
+import { extractFeatures, featureKey, type ExtractRequest } from '../datasets/features.ts';
 import { FeatureCache } from '../datasets/cache.ts';
 import { FeaturePool } from '../datasets/feature-pool.ts';
 import type { FeatureKind } from '../models/params.ts';
@@ -188,21 +188,28 @@ class FeatureStore {
     progress.done(`cache ${this.pool.hits} hits, ${this.pool.misses} misses`);
   }
 
-  /** Read a job's split back from the cache (ensure() must have run for it). */
-  async batch(indices: number[], copies: number, kind: FeatureKind, seed: number, labels: Int32Array): Promise<Batch & { clips: number[] }> {
+  /**
+   * A job's split, read back from the cache on demand (ensure() must have run for it): the
+   * training set of a large suite need not fit in memory, a model reads it a chunk at a time.
+   */
+  batch(indices: number[], copies: number, kind: FeatureKind, seed: number, labels: Int32Array): Batch & { clips: number[] } {
     const items: { i: number; c: number }[] = [];
     for (const i of indices) if (!this.failed.has(i)) for (let c = 0; c <= copies; c++) if (this.ready.has(this.key(seed, i, c, kind))) items.push({ i, c });
-    let x = new Float32Array(0);
-    let shape: number[] = [0];
-    for (const [j, { i, c }] of items.entries()) {
-      const f = (await extractFeatures(this.request(i, c, [kind], seed), this.reader, this.pool.sourceHash))[kind]!;
-      if (j === 0) {
-        shape = f.shape;
-        x = new Float32Array(items.length * f.data.length);
-      }
-      x.set(f.data, j * f.data.length);
-    }
-    return { n: items.length, sampleShape: shape, x, y: Int32Array.from(items, ({ i }) => labels[i]), clips: items.map(({ i }) => i) };
+    const keys = items.map(({ i, c }) => featureKey(this.request(i, c, [kind], seed), this.pool.sourceHash.get(this.data.clips[i].id)!, kind));
+    const read = (j: number) => {
+      const f = this.reader.get(keys[j]);
+      if (!f) throw new Error(`feature cache entry of ${clipPath(this.data.clips[items[j].i])} (copy ${items[j].c}) disappeared from ${this.pool.cacheDir}`);
+      return f;
+    };
+    const sampleShape = items.length > 0 ? read(0).shape : [0];
+    const d = sampleShape.reduce((a, b) => a * b, 1);
+    return {
+      n: items.length,
+      sampleShape,
+      x: { read: (rows, out) => Array.from(rows).forEach((r, j) => out.set(read(r).data, j * d)) },
+      y: Int32Array.from(items, ({ i }) => labels[i]),
+      clips: items.map(({ i }) => i),
+    };
   }
 }
 
@@ -319,9 +326,9 @@ async function runJob(suite: Suite, p: Prepared, store: FeatureStore, spec: Mode
   // Augmentation after splitting, on training clips only.
   await store.ensure(fold.train, copies, kinds, job.seed, progress);
   await store.ensure([...fold.val, ...fold.test], 0, kinds, job.seed, progress);
-  const train = await store.batch(fold.train, copies, spec.features, job.seed, p.data.labels);
-  const val = await store.batch(fold.val, 0, spec.features, job.seed, p.data.labels);
-  const test = await store.batch(fold.test, 0, spec.features, job.seed, p.data.labels);
+  const train = store.batch(fold.train, copies, spec.features, job.seed, p.data.labels);
+  const val = store.batch(fold.val, 0, spec.features, job.seed, p.data.labels);
+  const test = store.batch(fold.test, 0, spec.features, job.seed, p.data.labels);
   if (train.n === 0) throw new Error('no training clips could be read');
   if (test.n === 0) throw new Error('no test clips could be read');
   const k = p.data.classes.length;

@@ -5,7 +5,7 @@
  */
 import { tf, tensorBackend } from './backend.ts';
 import type { Batch, EpochLog, FitOptions, FitReport, SerializedModel } from './classifier.ts';
-import { balancedWeights, checkProbabilities, sampleSize } from './classifier.ts';
+import { balancedWeights, checkProbabilities, chunks, gather } from './classifier.ts';
 import { Standardizer } from './standardize.ts';
 import type { TrainingParams } from './params.ts';
 import { Rng } from '../datasets/random.ts';
@@ -43,11 +43,9 @@ export abstract class NeuralClassifier {
   /** Build the (uncompiled) network for [H, W, 1] inputs and k softmax outputs. */
   protected abstract build(height: number, width: number): tf.LayersModel;
 
-  private tensor(b: Batch, idx: ArrayLike<number>, x: Float32Array): tf.Tensor4D {
-    const d = sampleSize(b);
-    const buf = new Float32Array(idx.length * d);
-    for (let j = 0; j < idx.length; j++) buf.set(x.subarray(idx[j] * d, (idx[j] + 1) * d), j * d);
-    return tf.tensor4d(buf, [idx.length, this.imageShape[0], this.imageShape[1], 1]);
+  /** Standardized samples `rows` of b as an [n, H, W, 1] tensor. */
+  private tensor(b: Batch, rows: ArrayLike<number>): tf.Tensor4D {
+    return tf.tensor4d(this.scaler!.transform(gather(b, rows)), [rows.length, this.imageShape[0], this.imageShape[1], 1]);
   }
 
   async fit(train: Batch, val: Batch | undefined, opts: FitOptions): Promise<FitReport> {
@@ -55,10 +53,8 @@ export abstract class NeuralClassifier {
     const t0 = performance.now();
     if (train.sampleShape.length !== 2) throw new Error(`${this.family}: needs image features [H, W], got shape [${train.sampleShape}]`);
     this.imageShape = [train.sampleShape[0], train.sampleShape[1]];
-    const d = sampleSize(train);
-    this.scaler = Standardizer.fit(train.x, train.n, d);
-    const xTrain = this.scaler.transform(train.x);
-    const xVal = val && val.n > 0 ? this.scaler.transform(val.x) : null;
+    this.scaler = Standardizer.fit(train);
+    const hasVal = val !== undefined && val.n > 0;
     const s = this.training;
     const weights = s.class_weights ? balancedWeights(train.y!, this.k) : new Float64Array(this.k).fill(1);
     const history: EpochLog[] = [];
@@ -82,11 +78,11 @@ export abstract class NeuralClassifier {
         // One tfjs epoch over our own seeded shuffle, so that batches repeat exactly.
         rng.shuffle(order);
         // Fed in chunks of whole batches: the same batches in the same order as one epoch-sized
-        // fit, without a tensor of the whole training set.
+        // fit, without the whole training set in memory (it may be read from disk per chunk).
         let lossSum = 0;
         for (let start = 0; start < order.length; start += chunk) {
           const part = order.slice(start, start + chunk);
-          const xb = this.tensor(train, part, xTrain);
+          const xb = this.tensor(train, part);
           const yb = tf.oneHot(
             tf.tensor1d(
               Int32Array.from(part, (i) => train.y![i]),
@@ -101,8 +97,8 @@ export abstract class NeuralClassifier {
         const log: EpochLog = { epoch, loss: lossSum / order.length };
         if (!Number.isFinite(log.loss))
           throw new DivergedError(`${this.family}: training diverged: loss ${log.loss} at epoch ${epoch} (learning rate ${s.learning_rate} too high?)`);
-        if (xVal) {
-          const logits = await this.logits(val!, xVal);
+        if (hasVal) {
+          const logits = await this.logits(val!);
           const yv = val!.y!;
           const [l, pred] = tf.tidy(() => {
             const w = tf.tensor1d(Float32Array.from(yv, (c) => weights[c]));
@@ -143,13 +139,10 @@ export abstract class NeuralClassifier {
     };
   }
 
-  /** Logits for a standardized batch, computed in chunks. */
-  private async logits(b: Batch, x: Float32Array): Promise<tf.Tensor2D> {
+  /** Logits for a batch, computed in chunks. */
+  private async logits(b: Batch): Promise<tf.Tensor2D> {
     const parts: tf.Tensor2D[] = [];
-    for (let start = 0; start < b.n; start += 64) {
-      const idx = Array.from({ length: Math.min(64, b.n - start) }, (_, j) => start + j);
-      parts.push(tf.tidy(() => this.model!.apply(this.tensor(b, idx, x), { training: false }) as tf.Tensor2D));
-    }
+    for (const rows of chunks(b.n, 64)) parts.push(tf.tidy(() => this.model!.apply(this.tensor(b, rows), { training: false }) as tf.Tensor2D));
     const out = tf.concat(parts, 0);
     parts.forEach((p) => p.dispose());
     return out;
@@ -158,7 +151,7 @@ export abstract class NeuralClassifier {
   async predictProba(b: Batch): Promise<Float32Array> {
     if (!this.model || !this.scaler) throw new Error(`${this.family}: predictProba before fit`);
     await tensorBackend();
-    const logits = await this.logits(b, this.scaler.transform(b.x));
+    const logits = await this.logits(b);
     if (!(await logits.data()).every(Number.isFinite)) {
       logits.dispose();
       throw new DivergedError(

@@ -1,3 +1,5 @@
+import { chunks, gather, sampleSize, type Batch } from './classifier.ts';
+
 /** Per-feature standardization, fitted on the training split only and applied to the rest. */
 export class Standardizer {
   private constructor(
@@ -5,13 +7,26 @@ export class Standardizer {
     readonly scale: Float64Array,
   ) {}
 
-  /** Fit on n rows of d values; a constant feature gets scale 1 (it becomes 0 everywhere). */
-  static fit(x: Float32Array, n: number, d: number): Standardizer {
+  /**
+   * Fit on the batch's samples; a constant feature gets scale 1 (it becomes 0 everywhere).
+   * Two passes (mean, then squared deviations) over chunks, so a batch read on demand is never
+   * held whole.
+   */
+  static fit(b: Batch): Standardizer {
+    const d = sampleSize(b),
+      n = b.n;
     const mean = new Float64Array(d);
     const sq = new Float64Array(d);
-    for (let i = 0; i < n; i++) for (let f = 0; f < d; f++) mean[f] += x[i * d + f];
+    const pass = (add: (x: Float32Array, rows: number) => void) => {
+      for (const rows of chunks(n, Math.max(1, Math.floor(2 ** 24 / d)))) add(gather(b, rows), rows.length);
+    };
+    pass((x, m) => {
+      for (let i = 0; i < m; i++) for (let f = 0; f < d; f++) mean[f] += x[i * d + f];
+    });
     for (let f = 0; f < d; f++) mean[f] /= Math.max(1, n);
-    for (let i = 0; i < n; i++) for (let f = 0; f < d; f++) sq[f] += (x[i * d + f] - mean[f]) ** 2;
+    pass((x, m) => {
+      for (let i = 0; i < m; i++) for (let f = 0; f < d; f++) sq[f] += (x[i * d + f] - mean[f]) ** 2;
+    });
     const scale = sq.map((s) => {
       const sd = Math.sqrt(s / Math.max(1, n));
       return sd > 1e-12 ? sd : 1;

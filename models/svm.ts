@@ -14,7 +14,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Batch, Classifier, FitOptions, FitReport, SerializedModel } from './classifier.ts';
-import { balancedWeights, checkProbabilities, sampleSize } from './classifier.ts';
+import { allSamples, balancedWeights, checkProbabilities, sampleSize } from './classifier.ts';
 import type { SvmParams } from './params.ts';
 import { Standardizer } from './standardize.ts';
 
@@ -80,8 +80,8 @@ export class SupportVectorMachine implements Classifier {
   async fit(train: Batch, val: Batch | undefined, _opts: FitOptions): Promise<FitReport> {
     const t0 = performance.now();
     const d = sampleSize(train);
-    this.scaler = Standardizer.fit(train.x, train.n, d);
-    const x = rows(this.scaler.transform(train.x), train.n, d);
+    this.scaler = Standardizer.fit(train);
+    const x = rows(this.scaler.transform(allSamples(train)), train.n, d);
     const y = Array.from(train.y!);
     // gamma 'scale' = 1 / (d · Var(X)); Var is 1 after standardization.
     const gammaScale = this.params.gamma === 'scale' ? 1 / d : this.params.gamma;
@@ -118,7 +118,7 @@ export class SupportVectorMachine implements Classifier {
   async predictProba(b: Batch): Promise<Float32Array> {
     if (!this.svm || !this.scaler) throw new Error('svm: predictProba before fit');
     const d = sampleSize(b);
-    const x = this.scaler.transform(b.x);
+    const x = this.scaler.transform(allSamples(b));
     const labels: number[] = this.svm.getLabels();
     const out = new Float32Array(b.n * this.k);
     for (let i = 0; i < b.n; i++) {

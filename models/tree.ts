@@ -5,7 +5,7 @@
  * Leaves store their (weighted) class distribution: that is predictProba.
  */
 import type { Batch, Classifier, FitOptions, FitReport, SerializedModel } from './classifier.ts';
-import { balancedWeights, checkProbabilities, sampleSize } from './classifier.ts';
+import { allSamples, balancedWeights, checkProbabilities, sampleSize } from './classifier.ts';
 import type { TreeParams } from './params.ts';
 import { Rng } from '../datasets/random.ts';
 
@@ -32,7 +32,8 @@ export class DecisionTree implements Classifier {
 
   async fit(train: Batch, _val: Batch | undefined, opts: FitOptions): Promise<FitReport> {
     const t0 = performance.now();
-    const { n, x } = train;
+    const n = train.n;
+    const x = allSamples(train);
     const y = train.y!;
     const d = (this.d = sampleSize(train));
     const k = this.k;
@@ -153,9 +154,10 @@ export class DecisionTree implements Classifier {
     const { k, nodes, d } = this;
     if (sampleSize(b) !== d) throw new Error(`tree: trained on ${d} features, got ${sampleSize(b)}`);
     const out = new Float32Array(b.n * k);
+    const x = allSamples(b);
     for (let i = 0; i < b.n; i++) {
       let node = 0;
-      while (nodes.feature[node] >= 0) node = b.x[i * d + nodes.feature[node]] <= nodes.threshold[node] ? nodes.left[node] : nodes.right[node];
+      while (nodes.feature[node] >= 0) node = x[i * d + nodes.feature[node]] <= nodes.threshold[node] ? nodes.left[node] : nodes.right[node];
       for (let c = 0; c < k; c++) out[i * k + c] = nodes.value[node * k + c];
     }
     return checkProbabilities(out, b.n, k, 'tree');

@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: feature extraction and model training speeds on this machine, written as
- * JSON to bench-results/. Sections: features, models (default both): `npm run bench -- models`.
+ * JSON to bench-results/. Sections: features, models (default both): `npm run bench -- models`;
+ * scale (about an hour, only when named): `npm run bench -- scale`.
  */
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,14 +101,42 @@ async function modelBench() {
   out.models = result;
 }
 
+/** Resident memory of a process and all its descendants (job processes, feature threads), in MB. */
+function treeRssMb(root: number): number {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  let kb = 0;
+  const visit = (pid: number) => {
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // ended
+    }
+    for (const c of children.get(pid) ?? []) visit(c);
+  };
+  visit(root);
+  return kb / 1024;
+}
+
 /**
- * The 12,000-clip suite end to end in a child process (so its peak memory is its own), and a
- * quarter-size version of it for comparison: peak RSS should not grow with the clip count.
+ * The 12,000-clip suite end to end in a child process tree (so that its memory is its own,
+ * sampled every 0.5 s over all its processes), and a quarter-size version of it: peak memory
+ * should not grow with the clip count.
  */
 async function scaleBench() {
   const { parseSuite } = await import('../suite.ts');
-  const { readFileSync, writeFileSync: write, mkdtempSync, readFileSync: read } = await import('node:fs');
+  const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
+  const { spawn } = await import('node:child_process');
   const text = readFileSync(join(root, 'suites', 'scale-12k.yaml'), 'utf8');
   const result: Record<string, unknown> = {};
   for (const [label, clipsPerEmotion] of [
@@ -116,26 +145,36 @@ async function scaleBench() {
   ] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'serbench-scale-'));
     const suiteFile = join(dir, 'suite.yaml');
-    write(suiteFile, text.replace('clips_per_emotion: 20', `clips_per_emotion: ${clipsPerEmotion}`));
-    const clips = parseSuite(read(suiteFile, 'utf8'), suiteFile).datasets[0].synthetic!;
+    writeFileSync(suiteFile, text.replace('clips_per_emotion: 20', `clips_per_emotion: ${clipsPerEmotion}`));
+    const clips = parseSuite(readFileSync(suiteFile, 'utf8'), suiteFile).datasets[0].synthetic!;
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, [join(root, 'bin', 'serbench.js'), 'run', suiteFile, '--out', join(dir, 'run'), '--no-cache', '--quiet'], {
-      encoding: 'utf8',
+    const child = spawn(process.execPath, [join(root, 'bin', 'serbench.js'), 'run', suiteFile, '--out', join(dir, 'run'), '--no-cache', '--quiet'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, treeRssMb(child.pid!))), 500);
+    const code = await new Promise<number | null>((done) => child.on('exit', done));
+    clearInterval(sampler);
     const seconds = (performance.now() - t0) / 1000;
-    if (r.status !== 0) throw new Error(`scale run failed: ${r.stderr}`);
-    const rss = JSON.parse(read(join(dir, 'run', 'shards', 'all.json'), 'utf8')).peak_rss_mb as number;
-    const stages = read(join(dir, 'run', 'run.log'), 'utf8')
+    if (code !== 0) throw new Error(`scale run failed: ${stderr}`);
+    const shards = readdirSync(join(dir, 'run', 'shards')).map(
+      (f) => JSON.parse(readFileSync(join(dir, 'run', 'shards', f), 'utf8')) as { peak_rss_mb: number },
+    );
+    const stages = readFileSync(join(dir, 'run', 'run.log'), 'utf8')
       .trim()
       .split('\n')
       .map((l) => l.slice(25));
     result[label] = {
       clips: 2 * (clips.speakers_per_corpus ?? 0) * 7 * clipsPerEmotion,
       wall_seconds: +seconds.toFixed(1),
-      peak_rss_mb: +rss.toFixed(0),
+      peak_rss_mb_all_processes: Math.round(peak),
+      peak_rss_mb_per_job_process: shards.map((s) => Math.round(s.peak_rss_mb)),
       stages,
     };
-    log(`scale ${label}: ${seconds.toFixed(0)} s, peak RSS ${rss.toFixed(0)} MB`);
+    rmSync(dir, { recursive: true, force: true });
+    log(`scale ${label}: ${seconds.toFixed(0)} s, peak RSS ${peak.toFixed(0)} MB (all processes)`);
   }
   out.scale = result;
 }
