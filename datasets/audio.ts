@@ -11,7 +11,7 @@ import { rms } from './spectral.ts';
 import { resamplePoly } from './resample.ts';
 
 /** Recorded in every feature cache key: changing the resampler invalidates cached features. */
-export const RESAMPLER = 'polyphase kaiser(5) 20·max(up,down)+1 taps (scipy resample_poly design)';
+export const RESAMPLER = 'polyphase kaiser(5) 20·max(up,down)+1 taps (scipy resample_poly design), float32 SIMD';
 
 export function resample(x: Float32Array, from: number, to: number): Float32Array {
   return from === to ? x : resamplePoly(x, from, to);

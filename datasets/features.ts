@@ -7,11 +7,26 @@ import type { FeatureSettings, AugmentOp } from '../harness/suite.ts';
 import type { FeatureKind } from '../models/params.ts';
 import { readClip, trimSilence, fixLength, RESAMPLER } from './audio.ts';
 import { planCopy, augmentWaveform, specAugment, type AppliedOp } from './augment.ts';
-import { melSpectrogram, powerToDb, mfccFromMel, spectrogram, chromaStft, zeroCrossingRate, rms, spectralCentroid, delta, type Matrix } from './spectral.ts';
+import {
+  applyFilterBank,
+  chromaStft,
+  delta,
+  estimateTuning,
+  melBank,
+  melSpectrogram,
+  mfccFromMel,
+  powerToDb,
+  rms,
+  spectralCentroid,
+  spectrumPower,
+  stft,
+  zeroCrossingRate,
+  type Matrix,
+} from './spectral.ts';
 import { FeatureCache, type CachedArray } from './cache.ts';
 import { Rng } from './random.ts';
 
-export const FEATURE_VERSION = 5;
+export const FEATURE_VERSION = 6;
 
 /** A clip's features: images are stored band-major (H = bands, W = frames). */
 export type FeatureSet = Partial<Record<FeatureKind, CachedArray>>;
@@ -41,12 +56,13 @@ function toImage(m: Matrix): Float32Array {
 }
 
 function summaryVector(y: Float32Array, s: FeatureSettings): Float32Array {
-  const mel = melSpectrogram(y, s.sample_rate, s.n_fft, s.hop_length, s.n_mels);
-  const mf = mfccFromMel(mel, s.n_mfcc);
-  const chroma = chromaStft(spectrogram(y, s.n_fft, s.hop_length, 2), s.sample_rate, s.n_fft);
+  const S = stft(y, s.n_fft, s.hop_length); // one transform for the mel, chroma and centroid
+  const power = spectrumPower(S, 2);
+  const mf = mfccFromMel(applyFilterBank(power, melBank(s.sample_rate, s.n_fft, s.n_mels)), s.n_mfcc);
+  const chroma = chromaStft(power, s.sample_rate, s.n_fft, estimateTuning(S, s.sample_rate));
   const zcr = zeroCrossingRate(y, s.n_fft, s.hop_length);
   const energy = rms(y, s.n_fft, s.hop_length);
-  const centroid = spectralCentroid(spectrogram(y, s.n_fft, s.hop_length, 1), s.sample_rate, s.n_fft);
+  const centroid = spectralCentroid(spectrumPower(S, 1), s.sample_rate, s.n_fft);
   const T = mf.frames;
   const columns: ((t: number) => number)[] = [
     ...Array.from({ length: s.n_mfcc }, (_, k) => (t: number) => mf.data[t * s.n_mfcc + k]),

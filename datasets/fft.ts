@@ -2,17 +2,21 @@
  * FFT of real frames (power-of-two sizes), in float64: an n/2-point complex radix-2 FFT of the
  * even/odd samples packed as real/imaginary parts, then one split step — half the work of a
  * complex FFT of the zero-padded frame.
+ *
+ * The STFT runs the same algorithm in WebAssembly, two frames at a time (kernels/dsp.ts, with
+ * these tables); `forward` is its scalar statement, and the tests hold the two to the same
+ * doubles. `inverse` serves istft.
  */
 export class RealFFT {
   readonly n: number;
   private readonly half: number;
   /** Twiddles of the n/2-point transform. */
-  private readonly cos: Float64Array;
-  private readonly sin: Float64Array;
+  readonly cos: Float64Array;
+  readonly sin: Float64Array;
   /** Twiddles e^{-2πik/n} of the split step. */
-  private readonly splitCos: Float64Array;
-  private readonly splitSin: Float64Array;
-  private readonly rev: Uint32Array;
+  readonly splitCos: Float64Array;
+  readonly splitSin: Float64Array;
+  readonly rev: Uint32Array;
   private readonly re: Float64Array;
   private readonly im: Float64Array;
 

@@ -4,6 +4,7 @@
  * Float64Array of frames × bins.
  */
 import { RealFFT } from './fft.ts';
+import { stftWasm, type StftTables } from './dsp-wasm.ts';
 
 /** A frames × bins matrix, row-major (one row per frame). */
 export interface Matrix {
@@ -22,10 +23,13 @@ export function hann(n: number): Float64Array {
   return w;
 }
 
-const fftCache = new Map<number, RealFFT>();
-function fftOf(n: number): RealFFT {
+const fftCache = new Map<number, { fft: RealFFT; tables: StftTables }>();
+function fftOf(n: number): { fft: RealFFT; tables: StftTables } {
   let f = fftCache.get(n);
-  if (!f) fftCache.set(n, (f = new RealFFT(n)));
+  if (!f) {
+    const fft = new RealFFT(n);
+    fftCache.set(n, (f = { fft, tables: { window: hann(n), rev: fft.rev, cos: fft.cos, sin: fft.sin, splitCos: fft.splitCos, splitSin: fft.splitSin } }));
+  }
   return f;
 }
 
@@ -36,32 +40,18 @@ export interface StftResult {
 
 /** Centred STFT with constant (zero) padding: n_frames = 1 + floor(len / hop). */
 export function stft(y: ArrayLike<number>, nFft: number, hop: number): StftResult {
-  const pad = nFft >> 1;
-  const frames = 1 + Math.floor(y.length / hop);
   const bins = nFft / 2 + 1;
-  const re = matrix(frames, bins);
-  const im = matrix(frames, bins);
-  const w = hann(nFft);
-  const fft = fftOf(nFft);
-  const frame = new Float64Array(nFft);
-  const oRe = new Float64Array(bins);
-  const oIm = new Float64Array(bins);
-  for (let t = 0; t < frames; t++) {
-    const start = t * hop - pad;
-    for (let i = 0; i < nFft; i++) {
-      const j = start + i;
-      frame[i] = j >= 0 && j < y.length ? y[j] * w[i] : 0;
-    }
-    fft.forward(frame, oRe, oIm);
-    re.data.set(oRe, t * bins);
-    im.data.set(oIm, t * bins);
-  }
-  return { re, im };
+  const { frames, re, im } = stftWasm(y, nFft, hop, fftOf(nFft).tables);
+  return { re: { frames, bins, data: re }, im: { frames, bins, data: im } };
 }
 
 /** |STFT|^power. */
 export function spectrogram(y: ArrayLike<number>, nFft: number, hop: number, power = 2): Matrix {
-  const { re, im } = stft(y, nFft, hop);
+  return spectrumPower(stft(y, nFft, hop), power);
+}
+
+/** |S|^power of a computed STFT (several features can share one transform). */
+export function spectrumPower({ re, im }: StftResult, power = 2): Matrix {
   const out = matrix(re.frames, re.bins);
   for (let i = 0; i < out.data.length; i++) {
     const p = re.data[i] * re.data[i] + im.data[i] * im.data[i];
@@ -159,11 +149,16 @@ export function applyFilterBank(spec: Matrix, fb: Matrix): Matrix {
 }
 
 const fbCache = new Map<string, Matrix>();
-export function melSpectrogram(y: ArrayLike<number>, sr: number, nFft: number, hop: number, nMels: number): Matrix {
+/** The default (Slaney) mel filter bank, built once per parameter set. */
+export function melBank(sr: number, nFft: number, nMels: number): Matrix {
   const key = `${sr}/${nFft}/${nMels}`;
   let fb = fbCache.get(key);
   if (!fb) fbCache.set(key, (fb = melFilterBank(sr, nFft, { nMels })));
-  return applyFilterBank(spectrogram(y, nFft, hop), fb);
+  return fb;
+}
+
+export function melSpectrogram(y: ArrayLike<number>, sr: number, nFft: number, hop: number, nMels: number): Matrix {
+  return applyFilterBank(spectrogram(y, nFft, hop), melBank(sr, nFft, nMels));
 }
 
 /** librosa.power_to_db with amin 1e-10; ref is a value (use 'max' for the matrix maximum). */
@@ -268,12 +263,15 @@ export function zeroCrossingRate(y: ArrayLike<number>, frameLength = 2048, hop =
 export function rms(y: ArrayLike<number>, frameLength = 2048, hop = 512): Float64Array {
   const pad = frameLength >> 1;
   const frames = 1 + Math.floor(y.length / hop);
+  // Running sum of squares: each frame's energy is a difference of two prefix sums, so every
+  // sample is squared once rather than frameLength / hop times.
+  const prefix = new Float64Array(y.length + 1);
+  for (let i = 0; i < y.length; i++) prefix[i + 1] = prefix[i] + y[i] * y[i];
   const out = new Float64Array(frames);
   for (let t = 0; t < frames; t++) {
-    const start = t * hop - pad;
-    let s = 0;
-    for (let i = Math.max(0, -start); i < frameLength && start + i < y.length; i++) s += y[start + i] * y[start + i];
-    out[t] = Math.sqrt(s / frameLength);
+    const start = Math.max(0, t * hop - pad);
+    const end = Math.min(y.length, t * hop - pad + frameLength);
+    out[t] = end > start ? Math.sqrt(Math.max(0, prefix[end] - prefix[start]) / frameLength) : 0;
   }
   return out;
 }
@@ -330,14 +328,86 @@ export function chromaFilterBank(sr: number, nFft: number, tuning = 0, nChroma =
 const mod = (a: number, b: number) => a - b * Math.floor(a / b);
 
 /** librosa.feature.chroma_stft with tuning=0 (no tuning estimation): each frame scaled to max 1. */
-export function chromaStft(power: Matrix, sr: number, nFft: number): Matrix {
-  const out = applyFilterBank(power, chromaFilterBank(sr, nFft, 0));
+/**
+ * librosa.feature.chroma_stft on a power spectrogram: the chroma filter bank at `tuning`
+ * (fractions of a chroma bin: librosa's default is estimateTuning of the same STFT), each
+ * frame divided by its maximum.
+ */
+export function chromaStft(power: Matrix, sr: number, nFft: number, tuning: number): Matrix {
+  const out = applyFilterBank(power, chromaFilterBank(sr, nFft, tuning));
   for (let t = 0; t < out.frames; t++) {
     let max = 0;
     for (let c = 0; c < out.bins; c++) max = Math.max(max, Math.abs(out.data[t * out.bins + c]));
     if (max > 1e-300) for (let c = 0; c < out.bins; c++) out.data[t * out.bins + c] /= max;
   }
   return out;
+}
+
+/**
+ * librosa.estimate_tuning(S=|stft|², sr, bins_per_octave=12) (librosa 0.10): spectral peaks by
+ * piptrack (local maxima above 0.1 × the frame's maximum, 150 Hz ≤ f < min(4000, sr/2), with
+ * parabolic interpolation of frequency and height), the peaks at least as high as their median,
+ * then the most common deviation from the equal-tempered grid (A440) in a histogram of
+ * `resolution`-wide bins over [−0.5, 0.5). librosa computes S, the interpolation and the
+ * pitches in float32 from its complex64 STFT; so does this (Math.fround), so that the peaks
+ * and the histogram come out alike (a near-tie between two bins is decided by those bits).
+ * A spectrogram without peaks (silence) has tuning 0, as librosa's (which warns).
+ */
+export function estimateTuning({ re, im }: StftResult, sr: number, resolution = 0.01, binsPerOctave = 12): number {
+  const f32 = Math.fround;
+  const nBins = re.bins;
+  const nFft = 2 * (nBins - 1);
+  const fmin = 150,
+    fmax = Math.min(4000, sr / 2);
+  const threshold = f32(0.1);
+  const pitches: number[] = [];
+  const mags: number[] = [];
+  const S = new Float32Array(nBins);
+  for (let t = 0; t < re.frames; t++) {
+    let max = 0;
+    for (let k = 0; k < nBins; k++) {
+      // np.abs(complex64) ** 2 in float32.
+      const r = f32(re.data[t * nBins + k]),
+        i = f32(im.data[t * nBins + k]);
+      const mag = f32(Math.sqrt(r * r + i * i));
+      S[k] = f32(mag * mag);
+      max = Math.max(max, S[k]);
+    }
+    const ref = f32(threshold * max);
+    const gated = (k: number) => (S[k] > ref ? S[k] : 0);
+    for (let k = 1; k < nBins - 1; k++) {
+      const f = (k * sr) / nFft;
+      if (f < fmin || f >= fmax) continue;
+      const x = gated(k);
+      if (!(x > gated(k - 1) && x >= gated(k + 1))) continue;
+      // numba's stencil: a, b and −b/a in float64 from float32 neighbours, stored as float32.
+      const a = f32(S[k + 1] + S[k - 1]) - 2 * S[k];
+      const b = f32(S[k + 1] - S[k - 1]) / 2;
+      const shift = Math.abs(b) >= Math.abs(a) ? 0 : f32(-b / a);
+      const avg = f32(S[k + 1] - S[k - 1]) / 2; // np.gradient
+      pitches.push(f32(((k + shift) * sr) / nFft));
+      mags.push(f32(S[k] + f32(0.5 * avg * shift)));
+    }
+  }
+  if (pitches.length === 0) return 0;
+  const sorted = Float32Array.from(mags).sort();
+  const m = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[m] : f32(f32(sorted[m - 1] + sorted[m]) / 2);
+  const edges = linspace(-0.5, 0.5, Math.ceil(1 / resolution) + 1);
+  const counts = new Int32Array(edges.length - 1);
+  for (let i = 0; i < pitches.length; i++) {
+    if (!(mags[i] >= median) || !(pitches[i] > 0)) continue;
+    let r = f32(f32(binsPerOctave * f32(Math.log2(f32(pitches[i] / 27.5)))) % 1); // A440 / 16
+    if (r >= 0.5) r = f32(r - 1);
+    // np.histogram: bin i holds edges[i] ≤ r < edges[i + 1]; the last bin is closed.
+    let bin = Math.min(counts.length - 1, Math.floor((r + 0.5) / resolution) + 1);
+    while (bin > 0 && edges[bin] > r) bin--;
+    while (bin < counts.length - 1 && edges[bin + 1] <= r) bin++;
+    counts[bin]++;
+  }
+  let best = 0;
+  for (let i = 1; i < counts.length; i++) if (counts[i] > counts[best]) best = i;
+  return edges[best];
 }
 
 // ---------------------------------------------------------------- phase vocoder
@@ -381,8 +451,8 @@ function roundHalfEven(x: number): number {
 /** librosa.istft (Hann, centred) with an exact output length. */
 export function istft(re: Matrix, im: Matrix, hop: number, length: number): Float32Array {
   const nFft = 2 * (re.bins - 1);
-  const w = hann(nFft);
-  const fft = fftOf(nFft);
+  const { fft, tables } = fftOf(nFft);
+  const w = tables.window;
   const total = nFft + hop * (re.frames - 1);
   const y = new Float64Array(total);
   const wss = new Float64Array(total);

@@ -143,9 +143,11 @@ export function decodeWavBuffer(buf: Buffer, path: string): DecodedAudio {
       out[i] = acc[0] / channels;
     }
   }
-  for (let i = 0; i < frames; i++) {
-    if (!Number.isFinite(out[i])) throw new WavError(path, `non-finite sample (NaN or infinity) at frame ${i}`);
-  }
+  // Only float data can hold NaN or infinity.
+  if (format === 'float32' || format === 'float64')
+    for (let i = 0; i < frames; i++) {
+      if (!Number.isFinite(out[i])) throw new WavError(path, `non-finite sample (NaN or infinity) at frame ${i}`);
+    }
   return { samples: out, sampleRate: info.sampleRate, info };
 }
 

@@ -12,6 +12,8 @@ import {
   rms,
   spectralCentroid,
   chromaStft,
+  spectrumPower,
+  estimateTuning,
   spectrogram,
   melFilterBank,
   melFrequencies,
@@ -89,8 +91,17 @@ describe.each(cases)('librosa reference $id', ({ wav, json }) => {
     expectClose(c, ref.spectral_centroid.all_frames, 1e-3, 'centroid');
   });
 
+  it('estimated tuning, and chroma with it', () => {
+    const S = stft(y, 2048, 512);
+    const tuning = estimateTuning(S, sr);
+    expect(tuning).toBe(ref.chroma_stft.estimated_tuning);
+    const ch = chromaStft(spectrumPower(S, 2), sr, 2048, tuning);
+    ref.chroma_stft.first_frames.forEach((f: number[], t: number) => expectClose(row(ch, t), f, 1e-5, `chroma frame ${t}`));
+    expectClose(meanOverTime(ch), ref.chroma_stft.mean_over_time, 1e-5, 'chroma mean');
+  });
+
   it('chroma with tuning 0', () => {
-    const ch = chromaStft(spectrogram(y, 2048, 512, 2), sr, 2048);
+    const ch = chromaStft(spectrogram(y, 2048, 512, 2), sr, 2048, 0);
     ref.chroma_stft.tuning0.first_frames.forEach((f: number[], t: number) => expectClose(row(ch, t), f, 1e-5, `chroma frame ${t}`));
     expectClose(meanOverTime(ch), ref.chroma_stft.tuning0.mean_over_time, 1e-5, 'chroma mean');
   });

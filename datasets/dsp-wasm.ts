@@ -1,0 +1,114 @@
+/**
+ * The WebAssembly side of feature extraction: loads build/dsp.wasm (compiled from
+ * datasets/kernels/dsp.ts by `npm run build:wasm`, which `npm ci` runs), lays out each call's
+ * buffers in its memory, and copies results out. One instance per thread; calls do not nest.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const WASM_FILE = fileURLToPath(new URL('../build/dsp.wasm', import.meta.url));
+
+interface Kernels {
+  memory: WebAssembly.Memory;
+  fir(x: number, taps: number, L: number, up: number, down: number, half: number, padLeft: number, nOut: number, out: number): void;
+  stft(
+    y: number,
+    frames: number,
+    hop: number,
+    nFft: number,
+    w: number,
+    rev: number,
+    cos: number,
+    sin: number,
+    splitCos: number,
+    splitSin: number,
+    work: number,
+    outRe: number,
+    outIm: number,
+  ): void;
+}
+
+let kernels: Kernels | null = null;
+function load(): Kernels {
+  if (!kernels) {
+    if (!existsSync(WASM_FILE)) throw new Error(`${WASM_FILE} is missing: run \`npm run build:wasm\` (npm ci and npm test do)`);
+    kernels = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(WASM_FILE)), {}).exports as unknown as Kernels;
+  }
+  return kernels;
+}
+
+/** Byte offsets of one call's buffers (16-byte aligned), and the memory grown to hold them. */
+function layout(sizes: number[]): { k: Kernels; at: number[] } {
+  const k = load();
+  const at: number[] = [];
+  let end = 0;
+  for (const bytes of sizes) {
+    at.push(end);
+    end += Math.ceil(bytes / 16) * 16;
+  }
+  const have = k.memory.buffer.byteLength;
+  if (end > have) k.memory.grow(Math.ceil((end - have) / 65536));
+  return { k, at };
+}
+
+/**
+ * out[n] = Σ_m taps[p][m] · x[⌊c/up⌋ − L + 1 + m] (c = n·down + half, p = c mod up): the
+ * polyphase resampler's inner loop. `taps` holds the reversed phases, each L floats.
+ */
+export function firWasm(x: Float32Array, taps: Float32Array, L: number, up: number, down: number, half: number, nOut: number): Float32Array {
+  const padded = L + x.length + L + 8;
+  const { k, at } = layout([padded * 4, taps.length * 4, nOut * 4]);
+  const [xAt, tapsAt, outAt] = at;
+  const xs = new Float32Array(k.memory.buffer, xAt, padded);
+  xs.fill(0);
+  xs.set(x, L);
+  new Float32Array(k.memory.buffer, tapsAt, taps.length).set(taps);
+  k.fir(xAt, tapsAt, L, up, down, half, L, nOut, outAt);
+  return new Float32Array(k.memory.buffer, outAt, nOut).slice();
+}
+
+export interface StftTables {
+  window: Float64Array;
+  rev: Uint32Array;
+  cos: Float64Array;
+  sin: Float64Array;
+  splitCos: Float64Array;
+  splitSin: Float64Array;
+}
+
+/**
+ * Centred, zero-padded STFT of y (frames = 1 + ⌊len/hop⌋), bins 0..nFft/2 of every frame as
+ * frames × bins float64 (real and imaginary parts), computed with the tables of datasets/fft.ts.
+ */
+export function stftWasm(y: ArrayLike<number>, nFft: number, hop: number, t: StftTables): { frames: number; re: Float64Array; im: Float64Array } {
+  const pad = nFft >> 1;
+  const frames = 1 + Math.floor(y.length / hop);
+  const bins = pad + 1;
+  const padded = Math.max((frames - 1) * hop + nFft, y.length + 2 * pad);
+  const f64 = (a: { length: number }) => a.length * 8;
+  const { k, at } = layout([
+    padded * 8,
+    f64(t.window),
+    t.rev.length * 4,
+    f64(t.cos),
+    f64(t.sin),
+    f64(t.splitCos),
+    f64(t.splitSin),
+    32 * pad,
+    frames * bins * 8,
+    frames * bins * 8,
+  ]);
+  const [yAt, wAt, revAt, cosAt, sinAt, scAt, ssAt, workAt, reAt, imAt] = at;
+  const buf = k.memory.buffer;
+  const ys = new Float64Array(buf, yAt, padded);
+  ys.fill(0);
+  ys.set(y, pad);
+  new Float64Array(buf, wAt, t.window.length).set(t.window);
+  new Uint32Array(buf, revAt, t.rev.length).set(t.rev);
+  new Float64Array(buf, cosAt, t.cos.length).set(t.cos);
+  new Float64Array(buf, sinAt, t.sin.length).set(t.sin);
+  new Float64Array(buf, scAt, t.splitCos.length).set(t.splitCos);
+  new Float64Array(buf, ssAt, t.splitSin.length).set(t.splitSin);
+  k.stft(yAt, frames, hop, nFft, wAt, revAt, cosAt, sinAt, scAt, ssAt, workAt, reAt, imAt);
+  return { frames, re: new Float64Array(buf, reAt, frames * bins).slice(), im: new Float64Array(buf, imAt, frames * bins).slice() };
+}
