@@ -254,6 +254,23 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
     if (!opts.cacheDir) rmSync(cacheDir, { recursive: true, force: true });
   }
 
+  /**
+   * What this process did, for results.json (which sums every record in shards/): cache hits
+   * and misses, clips that failed to decode, seconds, peak memory. Returns the clip failures.
+   */
+  function writeShardRecord(name: string): SkippedFile[] {
+    const clipFailures = [...store.failed.entries()].map(([i, reason]) => ({ path: clipPath(p.data.clips[i]), reason }));
+    writeJson(folder.path('shards', `${name}.json`), {
+      suiteHash: p.hash,
+      cache: { hits: pool.hits, misses: pool.misses, dir: opts.cacheDir },
+      featureFailures: clipFailures,
+      seconds: (performance.now() - t0) / 1000,
+      // The process's peak resident memory so far (worker threads included), for the scale benchmark.
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    });
+    return clipFailures;
+  }
+
   /** Each process runs one shard of the plan into this folder; their summaries are merged. */
   async function runInProcesses(n: number): Promise<RunSummary> {
     // Extract every pending job's features first, on all cores, so that the job processes
@@ -264,6 +281,8 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
       await store.ensure(fold.train, suite.augment.copies, kinds, job.seed, progress);
       await store.ensure([...fold.val, ...fold.test], 0, kinds, job.seed, progress);
     }
+    // The extraction's own record (its cache misses are the work; the job processes then hit).
+    writeShardRecord(`${opts.shard ? `${opts.shard.index}-of-${opts.shard.count}-` : ''}features`);
     const { runShardsInProcesses } = await import('./job-process.ts');
     const parts = await runShardsInProcesses(suite.source, suite.sourcePath, { ...opts, cacheDir }, n);
     const skipped = new Map([...p.data.skipped, ...parts.flatMap((x) => x.skipped)].map((x) => [x.path, x]));
@@ -305,15 +324,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
         progress.message(`job ${job.id} failed: ${failure.error}`);
       }
     }
-    const clipFailures = [...store.failed.entries()].map(([i, reason]) => ({ path: clipPath(p.data.clips[i]), reason }));
-    writeJson(folder.path('shards', `${opts.shard ? `${opts.shard.index}-of-${opts.shard.count}` : 'all'}.json`), {
-      suiteHash: p.hash,
-      cache: { hits: pool.hits, misses: pool.misses, dir: opts.cacheDir },
-      featureFailures: clipFailures,
-      seconds: (performance.now() - t0) / 1000,
-      // The process's peak resident memory so far (worker threads included), for the scale benchmark.
-      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-    });
+    const clipFailures = writeShardRecord(opts.shard ? `${opts.shard.index}-of-${opts.shard.count}` : 'all');
     folder.log(`finished: ${completed.length} trained, ${resumed.length} resumed, ${failed.length} failed`);
     return { folder: opts.out, completed, resumed, failed, skipped: [...p.data.skipped, ...clipFailures], cache: { hits: pool.hits, misses: pool.misses } };
   }

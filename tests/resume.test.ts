@@ -42,6 +42,10 @@ describe('resume after SIGKILL', () => {
     writeFileSync(suite, SUITE);
     const whole = join(dir, 'whole');
     expect(run(suite, whole).status).toBe(0);
+    // Job processes (--jobs defaults to the cores) read features the parent extracted: its
+    // record counts those misses, so results.json says what was computed.
+    expect(readdirSync(join(whole, 'shards'))).toContain('features.json');
+    expect(JSON.parse(readFileSync(join(whole, 'results.json'), 'utf8')).cache.misses).toBeGreaterThan(0);
 
     const killed = join(dir, 'killed');
     // Its own process group, killed whole as Ctrl-C or a cluster scheduler would: the run and its job workers.

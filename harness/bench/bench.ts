@@ -170,7 +170,7 @@ async function scaleBench() {
       clips: 2 * (clips.speakers_per_corpus ?? 0) * 7 * clipsPerEmotion,
       wall_seconds: +seconds.toFixed(1),
       peak_rss_mb_all_processes: Math.round(peak),
-      peak_rss_mb_per_job_process: shards.map((s) => Math.round(s.peak_rss_mb)),
+      peak_rss_mb_per_process: shards.map((s) => Math.round(s.peak_rss_mb)),
       stages,
     };
     rmSync(dir, { recursive: true, force: true });
