@@ -26,6 +26,7 @@ interface Kernels {
     outRe: number,
     outIm: number,
   ): void;
+  bandProducts(x: number, T: number, K: number, w: number, M: number, lo: number, hi: number, out: number): void;
 }
 
 let kernels: Kernels | null = null;
@@ -111,4 +112,20 @@ export function stftWasm(y: ArrayLike<number>, nFft: number, hop: number, t: Stf
   new Float64Array(buf, ssAt, t.splitSin.length).set(t.splitSin);
   k.stft(yAt, frames, hop, nFft, wAt, revAt, cosAt, sinAt, scAt, ssAt, workAt, reAt, imAt);
   return { frames, re: new Float64Array(buf, reAt, frames * bins).slice(), im: new Float64Array(buf, imAt, frames * bins).slice() };
+}
+
+/**
+ * out[t][m] = Σ_k x[t][k] · w[m][k] over k ∈ [lo[m], hi[m]): every frame (row of x, T × K)
+ * through every band of a filter bank or transform (rows of w, M × K), as T × M float64.
+ */
+export function bandProductsWasm(x: Float64Array, T: number, K: number, w: Float64Array, M: number, lo: Int32Array, hi: Int32Array): Float64Array {
+  const { k, at } = layout([x.length * 8, w.length * 8, M * 4, M * 4, T * M * 8]);
+  const [xAt, wAt, loAt, hiAt, outAt] = at;
+  const buf = k.memory.buffer;
+  new Float64Array(buf, xAt, x.length).set(x);
+  new Float64Array(buf, wAt, w.length).set(w);
+  new Int32Array(buf, loAt, M).set(lo);
+  new Int32Array(buf, hiAt, M).set(hi);
+  k.bandProducts(xAt, T, K, wAt, M, loAt, hiAt, outAt);
+  return new Float64Array(buf, outAt, T * M).slice();
 }

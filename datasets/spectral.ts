@@ -4,7 +4,7 @@
  * Float64Array of frames × bins.
  */
 import { RealFFT } from './fft.ts';
-import { stftWasm, type StftTables } from './dsp-wasm.ts';
+import { bandProductsWasm, stftWasm, type StftTables } from './dsp-wasm.ts';
 
 /** A frames × bins matrix, row-major (one row per frame). */
 export interface Matrix {
@@ -55,7 +55,7 @@ export function spectrumPower({ re, im }: StftResult, power = 2): Matrix {
   const out = matrix(re.frames, re.bins);
   for (let i = 0; i < out.data.length; i++) {
     const p = re.data[i] * re.data[i] + im.data[i] * im.data[i];
-    out.data[i] = power === 2 ? p : Math.pow(p, power / 2);
+    out.data[i] = power === 2 ? p : power === 1 ? Math.sqrt(p) : Math.pow(p, power / 2);
   }
   return out;
 }
@@ -123,29 +123,33 @@ export function melFilterBank(sr: number, nFft: number, o: MelOptions): Matrix {
   return w;
 }
 
-/** Multiply each frame of a power spectrogram by a filter bank: frames × bands. */
-export function applyFilterBank(spec: Matrix, fb: Matrix): Matrix {
-  // Mel and chroma bands are mostly zeros: visit only each band's nonzero span of bins.
-  const spans = Array.from({ length: fb.frames }, (_, m) => {
-    const row = fb.data.subarray(m * fb.bins, (m + 1) * fb.bins);
-    let lo = 0,
-      hi = fb.bins;
-    while (lo < hi && row[lo] === 0) lo++;
-    while (hi > lo && row[hi - 1] === 0) hi--;
-    return [lo, hi] as const;
-  });
-  const out = matrix(spec.frames, fb.frames);
-  for (let t = 0; t < spec.frames; t++) {
-    const row = t * spec.bins;
+/** Each band's span of nonzero weights [lo, hi), found once per filter bank. */
+const spanCache = new WeakMap<Matrix, { lo: Int32Array; hi: Int32Array }>();
+function spansOf(fb: Matrix): { lo: Int32Array; hi: Int32Array } {
+  let spans = spanCache.get(fb);
+  if (!spans) {
+    const lo = new Int32Array(fb.frames),
+      hi = new Int32Array(fb.frames);
     for (let m = 0; m < fb.frames; m++) {
-      const wrow = m * fb.bins;
-      const [lo, hi] = spans[m];
-      let s = 0;
-      for (let k = lo; k < hi; k++) s += fb.data[wrow + k] * spec.data[row + k];
-      out.data[t * out.bins + m] = s;
+      const row = fb.data.subarray(m * fb.bins, (m + 1) * fb.bins);
+      let a = 0,
+        b = fb.bins;
+      while (a < b && row[a] === 0) a++;
+      while (b > a && row[b - 1] === 0) b--;
+      [lo[m], hi[m]] = [a, b];
     }
+    spanCache.set(fb, (spans = { lo, hi }));
   }
-  return out;
+  return spans;
+}
+
+/**
+ * Multiply each frame of a spectrogram by a filter bank (bands × bins): frames × bands. Mel
+ * bands are mostly zeros, so only each band's nonzero span is visited (in WebAssembly).
+ */
+export function applyFilterBank(spec: Matrix, fb: Matrix): Matrix {
+  const { lo, hi } = spansOf(fb);
+  return { frames: spec.frames, bins: fb.frames, data: bandProductsWasm(spec.data, spec.frames, spec.bins, fb.data, fb.frames, lo, hi) };
 }
 
 const fbCache = new Map<string, Matrix>();
@@ -181,22 +185,19 @@ export function powerToDb(s: Matrix, ref: number | 'max' = 1, topDb: number | nu
 }
 
 /** DCT-II with orthonormal scaling along each frame, keeping the first nOut coefficients. */
+const dctBases = new Map<string, Matrix>();
 export function dctOrtho(m: Matrix, nOut: number): Matrix {
   const n = m.bins;
-  const basis = new Float64Array(nOut * n);
-  for (let k = 0; k < nOut; k++) {
-    const scale = k === 0 ? Math.sqrt(1 / (4 * n)) : Math.sqrt(1 / (2 * n));
-    for (let i = 0; i < n; i++) basis[k * n + i] = 2 * scale * Math.cos((Math.PI * k * (2 * i + 1)) / (2 * n));
-  }
-  const out = matrix(m.frames, nOut);
-  for (let t = 0; t < m.frames; t++) {
+  let basis = dctBases.get(`${n}/${nOut}`);
+  if (!basis) {
+    basis = matrix(nOut, n); // rows = coefficients
     for (let k = 0; k < nOut; k++) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += basis[k * n + i] * m.data[t * n + i];
-      out.data[t * nOut + k] = s;
+      const scale = k === 0 ? Math.sqrt(1 / (4 * n)) : Math.sqrt(1 / (2 * n));
+      for (let i = 0; i < n; i++) basis.data[k * n + i] = 2 * scale * Math.cos((Math.PI * k * (2 * i + 1)) / (2 * n));
     }
+    dctBases.set(`${n}/${nOut}`, basis);
   }
-  return out;
+  return applyFilterBank(m, basis);
 }
 
 /** librosa.feature.mfcc(y, sr, n_mfcc) with its defaults: dB (ref 1, top_db 80) then DCT-II ortho. */
@@ -240,22 +241,22 @@ export function zeroCrossingRate(y: ArrayLike<number>, frameLength = 2048, hop =
   const pad = frameLength >> 1;
   const n = y.length;
   const frames = 1 + Math.floor(n / hop);
-  const out = new Float64Array(frames);
+  // Sign changes of the edge-padded signal, as a running count: a frame's crossings (at its
+  // positions 1..frameLength−1) are a difference of two counts.
+  const len = (frames - 1) * hop + frameLength;
+  const count = new Int32Array(len + 1);
   const neg = (j: number) => {
-    const v = y[Math.min(n - 1, Math.max(0, j))];
+    const v = y[Math.min(n - 1, Math.max(0, j - pad))];
     return Math.abs(v) > 1e-10 && v < 0;
   };
-  for (let t = 0; t < frames; t++) {
-    const start = t * hop - pad;
-    let c = 0;
-    let prev = neg(start);
-    for (let i = 1; i < frameLength; i++) {
-      const cur = neg(start + i);
-      if (cur !== prev) c++;
-      prev = cur;
-    }
-    out[t] = c / frameLength;
+  let prev = neg(0);
+  for (let p = 1; p < len; p++) {
+    const cur = neg(p);
+    count[p + 1] = count[p] + (cur !== prev ? 1 : 0);
+    prev = cur;
   }
+  const out = new Float64Array(frames);
+  for (let t = 0; t < frames; t++) out[t] = (count[t * hop + frameLength] - count[t * hop + 1]) / frameLength;
   return out;
 }
 
@@ -333,8 +334,16 @@ const mod = (a: number, b: number) => a - b * Math.floor(a / b);
  * (fractions of a chroma bin: librosa's default is estimateTuning of the same STFT), each
  * frame divided by its maximum.
  */
+const chromaBanks = new Map<string, Matrix>();
 export function chromaStft(power: Matrix, sr: number, nFft: number, tuning: number): Matrix {
-  const out = applyFilterBank(power, chromaFilterBank(sr, nFft, tuning));
+  // Estimated tunings are multiples of 0.01: few banks per run.
+  const key = `${sr}/${nFft}/${tuning}`;
+  let bank = chromaBanks.get(key);
+  if (!bank) {
+    if (chromaBanks.size >= 256) chromaBanks.clear();
+    chromaBanks.set(key, (bank = chromaFilterBank(sr, nFft, tuning)));
+  }
+  const out = applyFilterBank(power, bank);
   for (let t = 0; t < out.frames; t++) {
     let max = 0;
     for (let c = 0; c < out.bins; c++) max = Math.max(max, Math.abs(out.data[t * out.bins + c]));

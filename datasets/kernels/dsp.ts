@@ -121,3 +121,31 @@ export function stft(
     }
   }
 }
+
+/**
+ * out[t·M + m] = Σ_{k ∈ [lo_m, hi_m)} x[t·K + k] · w[m·K + k] for T rows of x and M rows of w
+ * (float64): a filter bank (mel, chroma) or a DCT applied to every frame, visiting only each
+ * band's nonzero span of bins (lo/hi: i32 per band). Two lanes, two accumulators.
+ */
+export function bandProducts(x: usize, T: i32, K: i32, w: usize, M: i32, lo: usize, hi: usize, out: usize): void {
+  for (let t = 0; t < T; t++) {
+    const row = x + ((<usize>(t * K)) << 3);
+    for (let m = 0; m < M; m++) {
+      const a = load<i32>(lo + ((<usize>m) << 2));
+      const b = load<i32>(hi + ((<usize>m) << 2));
+      const wr = w + ((<usize>(m * K)) << 3);
+      let s0 = f64x2.splat(0),
+        s1 = f64x2.splat(0);
+      let k = a;
+      for (; k + 4 <= b; k += 4) {
+        const o = (<usize>k) << 3;
+        s0 = f64x2.add(s0, f64x2.mul(v128.load(row + o), v128.load(wr + o)));
+        s1 = f64x2.add(s1, f64x2.mul(v128.load(row + o, 16), v128.load(wr + o, 16)));
+      }
+      const s = f64x2.add(s0, s1);
+      let acc = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+      for (; k < b; k++) acc += load<f64>(row + ((<usize>k) << 3)) * load<f64>(wr + ((<usize>k) << 3));
+      store<f64>(out + ((<usize>(t * M + m)) << 3), acc);
+    }
+  }
+}
