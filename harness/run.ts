@@ -16,7 +16,7 @@ import type { FeatureKind } from '../models/params.ts';
 import type { Batch, FitReport } from '../models/classifier.ts';
 import { createClassifier } from '../models/index.ts';
 import { fitTemperature, floorProbabilities } from './calibration.ts';
-import { RunFolder, writeJson, readJson, writeAtomic } from './runfolder.ts';
+import { RunFolder, writeJson, readJson, writeAtomic, removeStaleTemporaries } from './runfolder.ts';
 import { Progress } from './progress.ts';
 import { clipPath, type SkippedFile } from '../datasets/types.ts';
 import type { SpectrogramExample } from '../reports/site.ts';
@@ -111,6 +111,7 @@ export function initRunFolder(suite: Suite, p: Prepared, folder: RunFolder): voi
     }
   }
   mkdirSync(folder.dir, { recursive: true });
+  for (const sub of ['.', 'jobs', 'failed', 'shards']) removeStaleTemporaries(folder.path(sub));
   writeAtomic(folder.path('suite.yaml'), suite.source);
   writeJson(planFile, {
     suite: suite.name,

@@ -2,7 +2,7 @@
  * The run folder: every file a run writes, written atomically (temp file + rename), so that a
  * run killed at any moment leaves only complete files behind and can be resumed.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -11,6 +11,23 @@ export function writeAtomic(path: string, data: string | Buffer): void {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   writeFileSync(tmp, data);
   renameSync(tmp, path);
+}
+
+/**
+ * Remove the temporary files of writes that a killed process never finished (its pid, in the
+ * file name, is gone), so that a resumed run leaves a clean folder. Files of live writers stay.
+ */
+export function removeStaleTemporaries(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir)) {
+    const m = /\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(f);
+    if (!m) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(dir, f), { force: true });
+    }
+  }
 }
 
 export const writeJson = (path: string, value: unknown) => writeAtomic(path, JSON.stringify(value, null, 1) + '\n');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSuite, loadSuite } from '../harness/suite.ts';
 import { runSuite } from '../harness/run.ts';
+import { removeStaleTemporaries } from '../harness/runfolder.ts';
 import { report } from '../harness/report.ts';
 import { buildComparison, buildCollection } from '../reports/collection.ts';
 import { cpSync } from 'node:fs';
@@ -189,4 +190,18 @@ describe('a suite with relative dataset paths', () => {
     await runSuite(loadSuite(suiteFile), { out, cacheDir: null, quiet: true });
     await expect(report(out)).resolves.toBe(join(out, 'site'));
   }, 60_000);
+});
+
+describe('run folder temporaries', () => {
+  it("removes a dead writer's temporary file and keeps a live one's", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serbench-tmp-'));
+    // pid 2^22 + 1 is above Linux's pid_max: no such process.
+    const dead = join(dir, `a.json.${2 ** 22 + 1}.0123abcd.tmp`);
+    const live = join(dir, `b.json.${process.pid}.0123abcd.tmp`);
+    writeFileSync(dead, '{');
+    writeFileSync(live, '{');
+    writeFileSync(join(dir, 'c.json'), '{}');
+    removeStaleTemporaries(dir);
+    expect(readdirSync(dir).sort()).toEqual(['b.json.' + process.pid + '.0123abcd.tmp', 'c.json'].sort());
+  });
 });

@@ -71,14 +71,17 @@ describe('resume after SIGKILL', () => {
     const done = readdirSync(join(killed, 'jobs')).filter((f) => f.endsWith('.json'));
     expect(done.length).toBeLessThan(12); // 2 seeds × 2 folds × 3 models, interrupted
     expect(existsSync(join(killed, 'results.json'))).toBe(false);
-    // No half-written file survives a kill: every file in jobs/ parses.
-    for (const f of readdirSync(join(killed, 'jobs'))) expect(() => JSON.parse(readFileSync(join(killed, 'jobs', f), 'utf8')), f).not.toThrow();
+    // No half-written result survives a kill: every job file parses (a write cut short leaves
+    // only its temporary file, which the resumed run removes).
+    for (const f of readdirSync(join(killed, 'jobs')).filter((x) => x.endsWith('.json')))
+      expect(() => JSON.parse(readFileSync(join(killed, 'jobs', f), 'utf8')), f).not.toThrow();
 
     const again = run(suite, killed);
     expect(again.status, again.stderr).toBe(0);
     expect(again.stderr).toMatch(new RegExp(`${12 - done.length} job\\(s\\) trained, ${done.length} already done, 0 failed`));
     expect(stable(join(killed, 'results.json'))).toEqual(stable(join(whole, 'results.json')));
     expect(readFileSync(join(killed, 'predictions.csv'), 'utf8')).toBe(readFileSync(join(whole, 'predictions.csv'), 'utf8'));
+    expect(readdirSync(join(killed, 'jobs')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 
     // Shards: two halves run apart and merged give the same results too.
     for (const i of [0, 1]) {
