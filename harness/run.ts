@@ -284,6 +284,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
     }
     // The extraction's own record (its cache misses are the work; the job processes then hit).
     writeShardRecord(`${opts.shard ? `${opts.shard.index}-of-${opts.shard.count}-` : ''}features`);
+    await pool.close(); // its threads' memory is not needed while the job processes train
     const { runShardsInProcesses } = await import('./job-process.ts');
     const parts = await runShardsInProcesses(suite.source, suite.sourcePath, { ...opts, cacheDir }, n);
     const skipped = new Map([...p.data.skipped, ...parts.flatMap((x) => x.skipped)].map((x) => [x.path, x]));

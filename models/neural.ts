@@ -45,7 +45,8 @@ export abstract class NeuralClassifier {
 
   /** Standardized samples `rows` of b as an [n, H, W, 1] tensor. */
   private tensor(b: Batch, rows: ArrayLike<number>): tf.Tensor4D {
-    return tf.tensor4d(this.scaler!.transform(gather(b, rows)), [rows.length, this.imageShape[0], this.imageShape[1], 1]);
+    const x = gather(b, rows); // a fresh array: standardized in place
+    return tf.tensor4d(this.scaler!.transform(x, x), [rows.length, this.imageShape[0], this.imageShape[1], 1]);
   }
 
   async fit(train: Batch, val: Batch | undefined, opts: FitOptions): Promise<FitReport> {
@@ -73,7 +74,8 @@ export abstract class NeuralClassifier {
       const order = Array.from({ length: train.n }, (_, i) => i);
       const classWeight = Object.fromEntries(Array.from(weights, (w, c) => [c, w]));
       let waited = 0;
-      const chunk = s.batch_size * Math.max(1, Math.floor(2048 / s.batch_size));
+      // ~512 samples a chunk: a 64×188 log-mel chunk is 25 MB in JavaScript and in the backend.
+      const chunk = s.batch_size * Math.max(1, Math.floor(512 / s.batch_size));
       for (let epoch = 1; epoch <= s.epochs; epoch++) {
         // One tfjs epoch over our own seeded shuffle, so that batches repeat exactly.
         rng.shuffle(order);

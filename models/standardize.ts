@@ -34,9 +34,9 @@ export class Standardizer {
     return new Standardizer(mean, scale);
   }
 
-  transform(x: Float32Array): Float32Array {
+  /** Standardized copy of x (rows of d values); pass `out = x` to standardize in place. */
+  transform(x: Float32Array, out: Float32Array = new Float32Array(x.length)): Float32Array {
     const d = this.mean.length;
-    const out = new Float32Array(x.length);
     for (let i = 0; i < x.length; i++) out[i] = (x[i] - this.mean[i % d]) / this.scale[i % d];
     return out;
   }
