@@ -1,8 +1,9 @@
 /**
  * The tensor backend, chosen here and nowhere else: @tensorflow/tfjs-node when it is installed
- * (an optional dependency: its install downloads libtensorflow), else the wasm backend with the
- * one training kernel it lacks (Conv2DBackpropFilter) registered by us, else the pure-JS cpu
- * backend. `SERBENCH_BACKEND=cpu|wasm|tensorflow` forces one.
+ * (an optional dependency: its install downloads libtensorflow), else the wasm backend with our
+ * convolution gradients (the one training kernel it lacks, Conv2DBackpropFilter, and a faster
+ * Conv2DBackpropInput), else the pure-JS cpu backend. `SERBENCH_BACKEND=cpu|wasm|tensorflow`
+ * forces one.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -25,7 +26,7 @@ async function choose(): Promise<BackendName> {
         await import('@tensorflow/tfjs-node' as string);
       } else if (name === 'wasm') {
         await import('@tensorflow/tfjs-backend-wasm');
-        registerWasmConv2DBackpropFilter();
+        registerWasmConvGradients();
       }
       if (await tf.setBackend(name)) {
         await tf.ready();
@@ -40,16 +41,42 @@ async function choose(): Promise<BackendName> {
 }
 
 let registered = false;
+type KernelCall = (name: string, args: { inputs: any; backend: any; attrs?: any }) => tf.TensorInfo;
+const callWasm: KernelCall = (name, args) => tf.getKernel(name, 'wasm')!.kernelFunc(args as any) as tf.TensorInfo;
+
+/**
+ * Register, for the wasm backend (before it starts), the two convolution gradients training
+ * needs: Conv2DBackpropFilter, which tfjs-backend-wasm lacks; Conv2DBackpropInput, whose
+ * wasm kernel is a plain loop ~9× slower than a forward convolution of the same size (measured
+ * here: 384 vs 39 ms for a 32×32×94×16 → 32 batch), so for stride 1 it becomes that forward
+ * convolution (XNNPACK); and MaxPoolGrad for non-overlapping windows. All are checked against
+ * the cpu backend in tests/models.test.ts.
+ */
+export function registerWasmConvGradients(): void {
+  if (registered) return;
+  registered = true;
+  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) registerBackpropFilter(callWasm);
+  registerBackpropInput(callWasm);
+  registerMaxPoolGrad(callWasm);
+}
+
+/** Re-register a wasm kernel with a faster path, keeping the original (and its setup) for the rest. */
+function override(name: string, fast: (args: { inputs: any; backend: any; attrs?: any }) => tf.TensorInfo | null): void {
+  const original = tf.getKernel(name, 'wasm');
+  if (!original) return;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({
+    ...original, // keeps its setupFunc, which binds the original kernel when the backend starts
+    kernelFunc: (args) => fast(args as never) ?? (original.kernelFunc(args) as tf.TensorInfo),
+  });
+}
 
 /**
  * dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh−pt, ow·s+kw−pl, ci] · dy[b,oh,ow,co]: a convolution
  * of x transposed to [ci, H, W, b] with dy transposed to a [oh, ow, b, co] filter dilated by the
- * stride, then transposed back. Checked against the cpu backend's kernel in tests.
+ * stride, then transposed back.
  */
-export function registerWasmConv2DBackpropFilter(): void {
-  if (registered || tf.getKernel('Conv2DBackpropFilter', 'wasm')) return;
-  registered = true;
-  const call = (name: string, args: { inputs: any; backend: any; attrs?: any }) => tf.getKernel(name, 'wasm')!.kernelFunc(args as any) as tf.TensorInfo;
+function registerBackpropFilter(call: KernelCall): void {
   tf.registerKernel({
     kernelName: 'Conv2DBackpropFilter',
     backendName: 'wasm',
@@ -91,6 +118,97 @@ export function registerWasmConv2DBackpropFilter(): void {
       for (const t of new Set([xT, dyT, conv, cropped])) (backend as tf.KernelBackend).disposeData(t.dataId);
       return out;
     },
+  });
+}
+
+/**
+ * Stride 1: dx[b,i,j,ci] = Σ_{kh,kw,co} dy[b, i+pt−kh, j+pl−kw, co] · W[kh,kw,ci,co], i.e. a
+ * forward convolution of dy with W flipped in space and transposed to [kh, kw, co, ci], padded by
+ * (k−1−pt) before. Other strides keep tfjs-backend-wasm's own kernel.
+ */
+function registerBackpropInput(call: KernelCall): void {
+  override('Conv2DBackpropInput', ({ inputs, backend, attrs }) => {
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as any;
+    if (dataFormat && dataFormat !== 'NHWC') return null;
+    const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as any, strides, 1, pad, dimRoundingMode);
+    if (info.strideHeight !== 1 || info.strideWidth !== 1) return null;
+    const [kh, kw] = [info.filterHeight, info.filterWidth];
+    const [, H, W] = inputShape as number[];
+    const [, oh, ow] = dy.shape;
+    const top = kh - 1 - info.padInfo.top,
+      left = kw - 1 - info.padInfo.left;
+    const flipped = call('Reverse', { inputs: { x: filter }, backend, attrs: { dims: [0, 1] } });
+    const w = call('Transpose', { inputs: { x: flipped }, backend, attrs: { perm: [0, 1, 3, 2] } });
+    const out = call('Conv2D', {
+      inputs: { x: dy, filter: w },
+      backend,
+      attrs: {
+        strides: [1, 1],
+        pad: [
+          [0, 0],
+          [top, H - oh - top + kh - 1],
+          [left, W - ow - left + kw - 1],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+        dimRoundingMode: undefined,
+      },
+    });
+    for (const t of [flipped, w]) (backend as tf.KernelBackend).disposeData(t.dataId);
+    return out;
+  });
+}
+
+/**
+ * Non-overlapping max pooling (stride = window, no padding; the CNN's 2×2): the gradient goes
+ * to the input positions equal to their window's maximum — dy and the pooled output repeated
+ * over each window, compared with the input — instead of tfjs-backend-wasm's per-position
+ * search (~4× slower here). One difference: a window whose maximum occurs twice passes the
+ * gradient to both, where tfjs passes it to the first. After a ReLU such ties are zeros,
+ * whose gradient the ReLU stops, so training is the same.
+ */
+function registerMaxPoolGrad(call: KernelCall): void {
+  override('MaxPoolGrad', ({ inputs, backend, attrs }) => {
+    const { dy, input, output } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo; output: tf.TensorInfo };
+    const { filterSize, strides, pad, dimRoundingMode } = attrs as any;
+    const info = tf.backend_util.computePool2DInfo(input.shape as any, filterSize, strides, 1, pad, dimRoundingMode);
+    const [fh, fw] = [info.filterHeight, info.filterWidth];
+    if (info.strideHeight !== fh || info.strideWidth !== fw || info.padInfo.top !== 0 || info.padInfo.left !== 0) return null;
+    const [b, H, W, c] = input.shape;
+    const [, oh, ow] = output.shape;
+    const made: tf.TensorInfo[] = [];
+    const k = (name: string, ins: object, a?: object) => {
+      const t = call(name, { inputs: ins, backend, attrs: a });
+      made.push(t);
+      return t;
+    };
+    // [b, oh, ow, c] → every value repeated over its fh × fw window (nearest-neighbour resize by
+    // whole factors): [b, oh·fh, ow·fw, c], compared with the input those windows cover.
+    const spread = (t: tf.TensorInfo) => k('ResizeNearestNeighbor', { images: t }, { size: [oh * fh, ow * fw], alignCorners: false, halfPixelCenters: false });
+    const covered = oh * fh === H && ow * fw === W ? input : k('Slice', { x: input }, { begin: [0, 0, 0, 0], size: [b, oh * fh, ow * fw, c] });
+    const isMax = k('Cast', { x: k('Equal', { a: covered, b: spread(output) }) }, { dtype: 'float32' });
+    const grad = k('Multiply', { a: spread(dy), b: isMax });
+    // Rows and columns past the last whole window get no gradient.
+    const out =
+      grad.shape[1] === H && grad.shape[2] === W
+        ? grad
+        : call('PadV2', {
+            inputs: { x: grad },
+            backend,
+            attrs: {
+              paddings: [
+                [0, 0],
+                [0, H - oh * fh],
+                [0, W - ow * fw],
+                [0, 0],
+              ],
+              constantValue: 0,
+            },
+          });
+    for (const t of new Set(made)) if (t !== out) (backend as tf.KernelBackend).disposeData(t.dataId);
+    return out;
   });
 }
 

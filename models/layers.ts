@@ -28,7 +28,9 @@ export class LayerNorm extends tf.layers.Layer {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     return tf.tidy(() => {
       const { mean, variance } = tf.moments(x, -1, true);
-      return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-6))), this.gamma.read()), this.beta.read());
+      // Multiplying by rsqrt (computed on the statistics) instead of dividing the whole input
+      // keeps the big tensors out of division's costlier gradient.
+      return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-6))), this.gamma.read()), this.beta.read());
     });
   }
 }
@@ -67,7 +69,10 @@ export class BatchNorm extends tf.layers.Layer {
         mean = this.movingMean.read();
         variance = this.movingVariance.read();
       }
-      return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.epsilon))), this.gamma.read()), this.beta.read());
+      // One per-channel factor, gamma / sqrt(var + eps): the input is touched by one subtraction,
+      // one product and one sum, whose gradients are cheap (no division of the full tensor).
+      const scale = tf.mul(this.gamma.read(), tf.rsqrt(tf.add(variance, this.epsilon)));
+      return tf.add(tf.mul(tf.sub(x, mean), scale), this.beta.read());
     });
   }
 }
