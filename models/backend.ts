@@ -58,6 +58,7 @@ export function registerWasmConvGradients(): void {
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) registerBackpropFilter(callWasm);
   registerBackpropInput(callWasm);
   registerMaxPoolGrad(callWasm);
+  registerBatchMatMul(callWasm);
 }
 
 /** Re-register a wasm kernel with a faster path, keeping the original (and its setup) for the rest. */
@@ -209,6 +210,58 @@ function registerMaxPoolGrad(call: KernelCall): void {
           });
     for (const t of new Set(made)) if (t !== out) (backend as tf.KernelBackend).disposeData(t.dataId);
     return out;
+  });
+}
+
+/**
+ * tfjs-backend-wasm multiplies with XNNPACK only for untransposed operands with a batch of one;
+ * anything else (a transposed operand: every weight gradient; a batch: every attention product)
+ * takes a plain blocked loop, whose inner loop is strided unless a is [m, k] and b is [n, k]
+ * (measured here: 1.5 s of a ViT training step's 1.8). So: with one b, transpose explicitly
+ * (cheap) and multiply with XNNPACK, a's batches stacked as rows; with a batch of b's, give the
+ * loop the layout it reads contiguously.
+ */
+function registerBatchMatMul(call: KernelCall): void {
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  if (!original) return;
+  const product = (a: tf.TensorInfo, b: tf.TensorInfo, transposeB: boolean, backend: unknown) =>
+    original.kernelFunc({ inputs: { a, b }, backend: backend as tf.KernelBackend, attrs: { transposeA: false, transposeB } }) as tf.TensorInfo;
+  override('BatchMatMul', ({ inputs, backend, attrs }) => {
+    const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return null;
+    const batchOf = (t: tf.TensorInfo) => t.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+    const [batchA, batchB] = [batchOf(a), batchOf(b)];
+    if (batchB !== batchA && batchB !== 1) return null;
+    const made: tf.TensorInfo[] = [];
+    const k = (name: string, ins: object, at?: object) => {
+      const t = call(name, { inputs: ins, backend, attrs: at });
+      made.push(t);
+      return t;
+    };
+    // t as [batch, rows, cols] with `rows` the wanted leading dimension, transposing if needed.
+    const as3 = (t: tf.TensorInfo, transpose: boolean, batch: number) => {
+      const r = t.shape.length;
+      const x3 = k('Reshape', { x: t }, { shape: [batch, t.shape[r - 2], t.shape[r - 1]] });
+      return transpose ? k('Transpose', { x: x3 }, { perm: [0, 2, 1] }) : x3;
+    };
+    const A = as3(a, transposeA, batchA); // [batch, m, kk]
+    const [m, n] = [A.shape[1], transposeB ? b.shape.at(-2)! : b.shape.at(-1)!];
+    let out: tf.TensorInfo;
+    if (batchB === 1) {
+      // XNNPACK: a's batches stacked as rows against the one b.
+      const rows = k('Reshape', { x: A }, { shape: [1, batchA * m, A.shape[2]] });
+      out = product(rows, as3(b, transposeB, 1), false, backend);
+    } else {
+      // Per-batch products stay with tfjs's loop, given the layout its inner loop reads
+      // contiguously (a as [m, kk], b as [n, kk]) instead of strided.
+      out = product(A, as3(b, !transposeB, batchB), true, backend);
+    }
+    made.push(out);
+    // The reshaped result shares the product's data; disposing the intermediates keeps it.
+    const result = call('Reshape', { inputs: { x: out }, backend, attrs: { shape: [...(batchA >= batchB ? a : b).shape.slice(0, -2), m, n] } });
+    for (const t of new Set(made)) (backend as tf.KernelBackend).disposeData(t.dataId);
+    return result;
   });
 }
 

@@ -145,6 +145,34 @@ describe('tensor backend', () => {
     await tf.setBackend(before);
   });
 
+  it('wasm matrix products match the cpu backend (transposed operands, batches, a shared operand)', async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    registerWasmConvGradients();
+    const before = await tensorBackend();
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[5, 7], [7, 3], false, false],
+      [[7, 5], [7, 3], true, false],
+      [[5, 7], [3, 7], false, true],
+      [[7, 5], [3, 7], true, true],
+      [[2, 4, 9, 6], [2, 4, 6, 9], false, false],
+      [[2, 4, 9, 6], [2, 4, 9, 6], false, true],
+      [[2, 4, 6, 9], [2, 4, 6, 5], true, false],
+      [[3, 9, 6], [6, 4], false, false],
+      [[4, 6], [3, 4, 9], true, false],
+    ];
+    for (const [as, bs, ta, tb] of cases) {
+      const out: Record<string, Float32Array> = {};
+      for (const name of ['cpu', 'wasm']) {
+        await tf.setBackend(name);
+        out[name] = tf.matMul(tf.randomNormal(as, 0, 1, 'float32', 5), tf.randomNormal(bs, 0, 1, 'float32', 6), ta, tb).dataSync() as Float32Array;
+      }
+      expect(out.wasm.length, `${as} × ${bs}`).toBe(out.cpu.length);
+      const diff = Math.max(...Array.from(out.cpu, (v, i) => Math.abs(v - out.wasm[i])));
+      expect(diff, `${as} ${ta ? 'ᵀ' : ''} × ${bs} ${tb ? 'ᵀ' : ''}`).toBeLessThan(1e-4);
+    }
+    await tf.setBackend(before);
+  });
+
   it('the wasm max-pool gradient matches the cpu backend (2×2 on odd sizes, 3×3)', async () => {
     await import('@tensorflow/tfjs-backend-wasm');
     registerWasmConvGradients();
