@@ -1,7 +1,8 @@
 /**
- * The WebAssembly side of feature extraction: loads build/dsp.wasm (compiled from
- * datasets/kernels/dsp.ts by `npm run build:wasm`, which `npm ci` runs), lays out each call's
- * buffers in its memory, and copies results out. One instance per thread; calls do not nest.
+ * The WebAssembly side of feature extraction (and of the networks' batched matrix products):
+ * loads build/dsp.wasm (compiled from datasets/kernels/dsp.ts by `npm run build:wasm`, which
+ * `npm ci` runs), lays out each call's buffers in its memory, and copies results out. One
+ * instance per thread; calls do not nest.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,7 @@ interface Kernels {
     outIm: number,
   ): void;
   bandProducts(x: number, T: number, K: number, w: number, M: number, lo: number, hi: number, out: number): void;
+  matmulBatched(a: number, b: number, c: number, batch: number, m: number, k: number, n: number, bStride: number): void;
 }
 
 let kernels: Kernels | null = null;
@@ -128,4 +130,16 @@ export function bandProductsWasm(x: Float64Array, T: number, K: number, w: Float
   new Int32Array(buf, hiAt, M).set(hi);
   k.bandProducts(xAt, T, K, wAt, M, loAt, hiAt, outAt);
   return new Float64Array(buf, outAt, T * M).slice();
+}
+
+/** c[t] = a[t] · b[t] (or · b for every t when b holds one matrix): batch × [m × k] · [k × n], float32. */
+export function matmulBatchedWasm(a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number): Float32Array {
+  const shared = b.length === k * n;
+  const { k: kern, at } = layout([a.length * 4, b.length * 4, batch * m * n * 4]);
+  const [aAt, bAt, cAt] = at;
+  const buf = kern.memory.buffer;
+  new Float32Array(buf, aAt, a.length).set(a);
+  new Float32Array(buf, bAt, b.length).set(b);
+  kern.matmulBatched(aAt, bAt, cAt, batch, m, k, n, shared ? 0 : k * n);
+  return new Float32Array(buf, cAt, batch * m * n).slice();
 }

@@ -6,6 +6,7 @@
  * forces one.
  */
 import * as tf from '@tensorflow/tfjs';
+import { matmulBatchedWasm } from '../datasets/dsp-wasm.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 let chosen: Promise<BackendName> | null = null;
@@ -213,19 +214,25 @@ function registerMaxPoolGrad(call: KernelCall): void {
   });
 }
 
+/** What the batched product needs of tfjs-backend-wasm's BackendWasm beyond KernelBackend. */
+interface WasmBackendMemory {
+  readSync(dataId: object): unknown;
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
 /**
  * tfjs-backend-wasm multiplies with XNNPACK only for untransposed operands with a batch of one;
  * anything else (a transposed operand: every weight gradient; a batch: every attention product)
- * takes a plain blocked loop, whose inner loop is strided unless a is [m, k] and b is [n, k]
- * (measured here: 1.5 s of a ViT training step's 1.8). So: with one b, transpose explicitly
- * (cheap) and multiply with XNNPACK, a's batches stacked as rows; with a batch of b's, give the
- * loop the layout it reads contiguously.
+ * takes a plain scalar loop (measured here: 1.5 s of a ViT training step's 1.8). So: with one
+ * b, transpose explicitly (cheap) and multiply with XNNPACK, a's batches stacked as rows; with a
+ * batch of b's, our SIMD kernel (datasets/kernels/dsp.ts).
  */
 function registerBatchMatMul(call: KernelCall): void {
   const original = tf.getKernel('BatchMatMul', 'wasm');
   if (!original) return;
-  const product = (a: tf.TensorInfo, b: tf.TensorInfo, transposeB: boolean, backend: unknown) =>
-    original.kernelFunc({ inputs: { a, b }, backend: backend as tf.KernelBackend, attrs: { transposeA: false, transposeB } }) as tf.TensorInfo;
+  const product = (a: tf.TensorInfo, b: tf.TensorInfo, backend: unknown) =>
+    original.kernelFunc({ inputs: { a, b }, backend: backend as tf.KernelBackend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
   override('BatchMatMul', ({ inputs, backend, attrs }) => {
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
@@ -251,11 +258,15 @@ function registerBatchMatMul(call: KernelCall): void {
     if (batchB === 1) {
       // XNNPACK: a's batches stacked as rows against the one b.
       const rows = k('Reshape', { x: A }, { shape: [1, batchA * m, A.shape[2]] });
-      out = product(rows, as3(b, transposeB, 1), false, backend);
+      out = product(rows, as3(b, transposeB, 1), backend);
     } else {
-      // Per-batch products stay with tfjs's loop, given the layout its inner loop reads
-      // contiguously (a as [m, kk], b as [n, kk]) instead of strided.
-      out = product(A, as3(b, !transposeB, batchB), true, backend);
+      // A batch of small products (attention: batch × heads): our SIMD kernel, on copies of the
+      // operands read out of the backend's memory.
+      const B = as3(b, transposeB, batchB); // [batch, kk, n]
+      const be = backend as unknown as WasmBackendMemory;
+      const data = matmulBatchedWasm(be.readSync(A.dataId) as Float32Array, be.readSync(B.dataId) as Float32Array, batchA, m, A.shape[2], n);
+      out = be.makeOutput([batchA, m, n], 'float32');
+      be.typedArrayFromHeap(out).set(data);
     }
     made.push(out);
     // The reshaped result shares the product's data; disposing the intermediates keeps it.

@@ -149,3 +149,36 @@ export function bandProducts(x: usize, T: i32, K: i32, w: usize, M: i32, lo: usi
     }
   }
 }
+
+/**
+ * c[b] = a[b] · b[b] for `batch` float32 matrices a [m × k] and b [k × n] (b shared by every
+ * batch when bStride is 0), row by row as c[i, :] += a[i, j] · b[j, :] — four columns per SIMD
+ * operation along contiguous rows. For the networks' attention products (batch × heads small
+ * matrices), which tfjs-backend-wasm computes in a scalar loop.
+ */
+export function matmulBatched(a: usize, b: usize, c: usize, batch: i32, m: i32, k: i32, n: i32, bStride: i32): void {
+  const n4 = n & ~3;
+  for (let t = 0; t < batch; t++) {
+    const at = a + ((<usize>(t * m * k)) << 2);
+    const bt = b + ((<usize>(t * bStride)) << 2);
+    const ct = c + ((<usize>(t * m * n)) << 2);
+    for (let i = 0; i < m; i++) {
+      const crow = ct + ((<usize>(i * n)) << 2);
+      memory.fill(crow, 0, (<usize>n) << 2);
+      for (let j = 0; j < k; j++) {
+        const x = load<f32>(at + ((<usize>(i * k + j)) << 2));
+        const xs = f32x4.splat(x);
+        const brow = bt + ((<usize>(j * n)) << 2);
+        let q = 0;
+        for (; q < n4; q += 4) {
+          const o = (<usize>q) << 2;
+          v128.store(crow + o, f32x4.add(v128.load(crow + o), f32x4.mul(xs, v128.load(brow + o))));
+        }
+        for (; q < n; q++) {
+          const o = (<usize>q) << 2;
+          store<f32>(crow + o, load<f32>(crow + o) + x * load<f32>(brow + o));
+        }
+      }
+    }
+  }
+}
