@@ -184,7 +184,8 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
       clips: data.clips.length,
       corpora: [...new Set(data.clips.map((c) => c.corpus))],
       speakers: new Set(data.clips.map((c) => c.speaker)).size,
-      skipped: [...data.skipped, ...shards.flatMap((s) => s.featureFailures)],
+      // Each process that met an undecodable clip reports it: list it once.
+      skipped: [...new Map([...data.skipped, ...shards.flatMap((s) => s.featureFailures)].map((f) => [f.path, f])).values()],
       labelMapping: data.labelMapping,
       leakage: data.leakage,
       corpora_summary: corporaSummary(data.clips),

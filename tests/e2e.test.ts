@@ -141,6 +141,18 @@ describe('a clip that fails to decode mid-run is skipped and listed; the run goe
     const results: Results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(results.data.skipped.map((s) => s.path)).toContain(join(data, 'OAF_zzz_angry.wav'));
     expect(readFileSync(join(out, 'site', 'data.html'), 'utf8')).toContain('OAF_zzz_angry.wav');
+
+    // In job processes every process meets the clip (the parent extracting, each job worker
+    // reading): the report lists it once.
+    const two = parseSuite(
+      suite.source.replace('models: [{type: tree}]', 'models: [{type: tree}, {type: tree, name: shallow, params: {max_depth: 3}}]'),
+      join(out, 's2.yaml'),
+    );
+    const out2 = mkdtempSync(join(tmpdir(), 'serbench-run-'));
+    await runSuite(two, { out: out2, cacheDir: null, quiet: true, processes: 2, jobs: 2 });
+    await report(out2);
+    const results2: Results = JSON.parse(readFileSync(join(out2, 'results.json'), 'utf8'));
+    expect(results2.data.skipped.filter((s) => s.path === join(data, 'OAF_zzz_angry.wav'))).toHaveLength(1);
   }, 120_000);
 });
 
