@@ -31,6 +31,11 @@ export interface RunOptions {
   processes?: number;
   shard?: { index: number; count: number };
   quiet?: boolean;
+  /**
+   * Content hashes of clip sources already read (clip id → sha256), handed by a parent to its
+   * job processes so that they find the cached features without reading every source again.
+   */
+  sourceHashes?: Record<string, string>;
 }
 
 export interface JobSpec {
@@ -239,6 +244,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
   // Without a shared cache, features still go to disk (inside the run folder) for the run's own use.
   const cacheDir = opts.cacheDir ?? folder.path('.features');
   const pool = new FeaturePool(opts.jobs ?? cpus().length, cacheDir);
+  for (const [id, hash] of Object.entries(opts.sourceHashes ?? {})) pool.sourceHash.set(id, hash);
   const store = new FeatureStore(suite, p.data, pool);
   if (suite.report.spectrograms && !existsSync(folder.path('examples.json'))) {
     writeJson(folder.path('examples.json'), await spectrogramExamples(suite, p.data, new FeatureCache(cacheDir)));
@@ -286,7 +292,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
     writeShardRecord(`${opts.shard ? `${opts.shard.index}-of-${opts.shard.count}-` : ''}features`);
     await pool.close(); // its threads' memory is not needed while the job processes train
     const { runShardsInProcesses } = await import('./job-process.ts');
-    const parts = await runShardsInProcesses(suite.source, suite.sourcePath, { ...opts, cacheDir }, n);
+    const parts = await runShardsInProcesses(suite.source, suite.sourcePath, { ...opts, cacheDir, sourceHashes: Object.fromEntries(pool.sourceHash) }, n);
     const skipped = new Map([...p.data.skipped, ...parts.flatMap((x) => x.skipped)].map((x) => [x.path, x]));
     return {
       folder: opts.out,
