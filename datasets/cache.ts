@@ -25,6 +25,11 @@ export class FeatureCache {
     return join(this.dir!, key.slice(0, 2), `${key}.f32`);
   }
 
+  /** Whether an entry exists (without reading it). */
+  has(key: string): boolean {
+    return this.dir !== null && existsSync(this.file(key));
+  }
+
   get(key: string): CachedArray | undefined {
     if (!this.dir) return undefined;
     const path = this.file(key);

@@ -179,7 +179,15 @@ class FeatureStore {
   async ensure(indices: number[], copies: number, kinds: FeatureKind[], seed: number, progress: Progress): Promise<void> {
     const todo: { i: number; copy: number }[] = [];
     for (const i of indices)
-      for (let c = 0; c <= copies; c++) if (!this.failed.has(i) && !kinds.every((k) => this.ready.has(this.key(seed, i, c, k)))) todo.push({ i, copy: c });
+      for (let c = 0; c <= copies; c++) {
+        if (this.failed.has(i) || kinds.every((k) => this.ready.has(this.key(seed, i, c, k)))) continue;
+        // Already in the cache under a known source hash (a job process after its parent's
+        // extraction, a resumed run): nothing to compute or read.
+        const hash = this.pool.sourceHash.get(this.data.clips[i].id);
+        if (hash && kinds.every((k) => this.reader.has(featureKey(this.request(i, c, [k], seed), hash, k)))) {
+          for (const k of kinds) this.ready.add(this.key(seed, i, c, k));
+        } else todo.push({ i, copy: c });
+      }
     if (todo.length === 0) return;
     progress.start(`features (seed ${seed})`, todo.length);
     await this.pool.run(
