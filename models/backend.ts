@@ -62,6 +62,23 @@ export function registerWasmConvGradients(): void {
   registerBatchMatMul(callWasm);
 }
 
+/** A stride-1 NHWC convolution with explicit [before, after] padding of height and width. */
+function paddedConv(
+  call: KernelCall,
+  backend: unknown,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  padH: [number, number],
+  padW: [number, number],
+  dilations: [number, number],
+): tf.TensorInfo {
+  return call('Conv2D', {
+    inputs: { x, filter },
+    backend,
+    attrs: { strides: [1, 1], pad: [[0, 0], padH, padW, [0, 0]], dataFormat: 'NHWC', dilations, dimRoundingMode: undefined },
+  });
+}
+
 /** Re-register a wasm kernel with a faster path, keeping the original (and its setup) for the rest. */
 function override(name: string, fast: (args: { inputs: any; backend: any; attrs?: any }) => tf.TensorInfo | null): void {
   const original = tf.getKernel(name, 'wasm');
@@ -96,22 +113,7 @@ function registerBackpropFilter(call: KernelCall): void {
       const right = Math.max(0, kw + (ow - 1) * sw - W - left);
       const xT = call('Transpose', { inputs: { x }, backend, attrs: { perm: [3, 1, 2, 0] } });
       const dyT = call('Transpose', { inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } });
-      const conv = call('Conv2D', {
-        inputs: { x: xT, filter: dyT },
-        backend,
-        attrs: {
-          strides: [1, 1],
-          pad: [
-            [0, 0],
-            [top, bottom],
-            [left, right],
-            [0, 0],
-          ],
-          dataFormat: 'NHWC',
-          dilations: [sh, sw],
-          dimRoundingMode: undefined,
-        },
-      });
+      const conv = paddedConv(call, backend, xT, dyT, [top, bottom], [left, right], [sh, sw]);
       const cropped =
         conv.shape[1] === kh && conv.shape[2] === kw
           ? conv
@@ -142,22 +144,7 @@ function registerBackpropInput(call: KernelCall): void {
       left = kw - 1 - info.padInfo.left;
     const flipped = call('Reverse', { inputs: { x: filter }, backend, attrs: { dims: [0, 1] } });
     const w = call('Transpose', { inputs: { x: flipped }, backend, attrs: { perm: [0, 1, 3, 2] } });
-    const out = call('Conv2D', {
-      inputs: { x: dy, filter: w },
-      backend,
-      attrs: {
-        strides: [1, 1],
-        pad: [
-          [0, 0],
-          [top, H - oh - top + kh - 1],
-          [left, W - ow - left + kw - 1],
-          [0, 0],
-        ],
-        dataFormat: 'NHWC',
-        dilations: [1, 1],
-        dimRoundingMode: undefined,
-      },
-    });
+    const out = paddedConv(call, backend, dy, w, [top, H - oh - top + kh - 1], [left, W - ow - left + kw - 1], [1, 1]);
     for (const t of [flipped, w]) (backend as tf.KernelBackend).disposeData(t.dataId);
     return out;
   });
