@@ -27,7 +27,27 @@ interface Kernels {
     outRe: number,
     outIm: number,
   ): void;
+  stftBands(
+    y: number,
+    frames: number,
+    hop: number,
+    nFft: number,
+    w: number,
+    rev: number,
+    cos: number,
+    sin: number,
+    splitCos: number,
+    splitSin: number,
+    work: number,
+    rows: number,
+    fb: number,
+    M: number,
+    lo: number,
+    hi: number,
+    out: number,
+  ): void;
   bandProducts(x: number, T: number, K: number, w: number, M: number, lo: number, hi: number, out: number): void;
+  powerToDb(x: number, n: number, amin: number, offset: number, topDb: number): void;
   matmulBatched(a: number, b: number, c: number, batch: number, m: number, k: number, n: number, bStride: number): void;
 }
 
@@ -80,28 +100,17 @@ export interface StftTables {
 }
 
 /**
- * Centred, zero-padded STFT of y (frames = 1 + ⌊len/hop⌋), bins 0..nFft/2 of every frame as
- * frames × bins float64 (real and imaginary parts), computed with the tables of datasets/fft.ts.
+ * Lays out a centred STFT's input (y zero-padded by nFft/2 on both sides, as float64) and
+ * tables, followed by `extra` buffers; returns the kernel arguments up to `work` and the
+ * offsets of the extra buffers.
  */
-export function stftWasm(y: ArrayLike<number>, nFft: number, hop: number, t: StftTables): { frames: number; re: Float64Array; im: Float64Array } {
+function stftLayout(y: ArrayLike<number>, nFft: number, hop: number, t: StftTables, extra: number[]) {
   const pad = nFft >> 1;
   const frames = 1 + Math.floor(y.length / hop);
-  const bins = pad + 1;
   const padded = Math.max((frames - 1) * hop + nFft, y.length + 2 * pad);
   const f64 = (a: { length: number }) => a.length * 8;
-  const { k, at } = layout([
-    padded * 8,
-    f64(t.window),
-    t.rev.length * 4,
-    f64(t.cos),
-    f64(t.sin),
-    f64(t.splitCos),
-    f64(t.splitSin),
-    32 * pad,
-    frames * bins * 8,
-    frames * bins * 8,
-  ]);
-  const [yAt, wAt, revAt, cosAt, sinAt, scAt, ssAt, workAt, reAt, imAt] = at;
+  const { k, at } = layout([padded * 8, f64(t.window), t.rev.length * 4, f64(t.cos), f64(t.sin), f64(t.splitCos), f64(t.splitSin), 32 * pad, ...extra]);
+  const [yAt, wAt, revAt, cosAt, sinAt, scAt, ssAt, workAt] = at;
   const buf = k.memory.buffer;
   const ys = new Float64Array(buf, yAt, padded);
   ys.fill(0);
@@ -112,8 +121,49 @@ export function stftWasm(y: ArrayLike<number>, nFft: number, hop: number, t: Stf
   new Float64Array(buf, sinAt, t.sin.length).set(t.sin);
   new Float64Array(buf, scAt, t.splitCos.length).set(t.splitCos);
   new Float64Array(buf, ssAt, t.splitSin.length).set(t.splitSin);
-  k.stft(yAt, frames, hop, nFft, wAt, revAt, cosAt, sinAt, scAt, ssAt, workAt, reAt, imAt);
+  const args = [yAt, frames, hop, nFft, wAt, revAt, cosAt, sinAt, scAt, ssAt, workAt] as const;
+  return { k, frames, args, extraAt: at.slice(8) };
+}
+
+/**
+ * Centred, zero-padded STFT of y (frames = 1 + ⌊len/hop⌋), bins 0..nFft/2 of every frame as
+ * frames × bins float64 (real and imaginary parts), computed with the tables of datasets/fft.ts.
+ */
+export function stftWasm(y: ArrayLike<number>, nFft: number, hop: number, t: StftTables): { frames: number; re: Float64Array; im: Float64Array } {
+  const bins = (nFft >> 1) + 1;
+  const frames = 1 + Math.floor(y.length / hop);
+  const { k, args, extraAt } = stftLayout(y, nFft, hop, t, [frames * bins * 8, frames * bins * 8]);
+  const [reAt, imAt] = extraAt;
+  k.stft(...args, reAt, imAt);
+  const buf = k.memory.buffer;
   return { frames, re: new Float64Array(buf, reAt, frames * bins).slice(), im: new Float64Array(buf, imAt, frames * bins).slice() };
+}
+
+/**
+ * The power spectrogram of y (as stftWasm, then re² + im²) through a filter bank fb (M × bins,
+ * nonzero over [lo[m], hi[m]) in band m), as frames × M float64, without the spectrogram ever
+ * leaving WebAssembly memory. The same doubles as stftWasm followed by bandProductsWasm.
+ */
+export function stftBandsWasm(
+  y: ArrayLike<number>,
+  nFft: number,
+  hop: number,
+  t: StftTables,
+  fb: Float64Array,
+  M: number,
+  lo: Int32Array,
+  hi: Int32Array,
+): { frames: number; data: Float64Array } {
+  const bins = (nFft >> 1) + 1;
+  const frames = 1 + Math.floor(y.length / hop);
+  const { k, args, extraAt } = stftLayout(y, nFft, hop, t, [4 * bins * 8, fb.length * 8, M * 4, M * 4, frames * M * 8]);
+  const [rowsAt, fbAt, loAt, hiAt, outAt] = extraAt;
+  const buf = k.memory.buffer;
+  new Float64Array(buf, fbAt, fb.length).set(fb);
+  new Int32Array(buf, loAt, M).set(lo);
+  new Int32Array(buf, hiAt, M).set(hi);
+  k.stftBands(...args, rowsAt, fbAt, M, loAt, hiAt, outAt);
+  return { frames, data: new Float64Array(buf, outAt, frames * M).slice() };
 }
 
 /**
@@ -142,4 +192,13 @@ export function matmulBatchedWasm(a: Float32Array, b: Float32Array, batch: numbe
   new Float32Array(buf, bAt, b.length).set(b);
   kern.matmulBatched(aAt, bAt, cAt, batch, m, k, n, shared ? 0 : k * n);
   return new Float32Array(buf, cAt, batch * m * n).slice();
+}
+
+/** librosa.power_to_db's arithmetic on float64 values: 10·log10(max(amin, x)) − offset, floored at max − topDb (topDb null: no floor). */
+export function powerToDbWasm(x: Float64Array, amin: number, offset: number, topDb: number | null): Float64Array {
+  const { k, at } = layout([x.length * 8]);
+  const v = new Float64Array(k.memory.buffer, at[0], x.length);
+  v.set(x);
+  k.powerToDb(at[0], x.length, amin, offset, topDb ?? -1);
+  return v.slice();
 }

@@ -26,7 +26,7 @@ import {
 import { FeatureCache, type CachedArray } from './cache.ts';
 import { Rng } from './random.ts';
 
-export const FEATURE_VERSION = 6;
+export const FEATURE_VERSION = 7;
 
 /** A clip's features: images are stored band-major (H = bands, W = frames). */
 export type FeatureSet = Partial<Record<FeatureKind, CachedArray>>;
@@ -88,6 +88,11 @@ function summaryVector(y: Float32Array, s: FeatureSettings): Float32Array {
     return a / T;
   });
   return Float32Array.from([...means, ...stds, ...dabs]);
+}
+
+function allFinite(x: Float32Array): boolean {
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return false;
+  return true;
 }
 
 export interface ExtractRequest {
@@ -163,7 +168,7 @@ export async function extractFeatures(req: ExtractRequest, cache: FeatureCache, 
       if (maskPlan) specAugment(img, m.bins, m.frames, maskOp!, maskPlan.value!);
       value = { shape: [m.bins, m.frames], data: img };
     }
-    for (const v of value.data) if (!Number.isFinite(v)) throw new Error(`${clip.id}: non-finite ${kind} feature`);
+    if (!allFinite(value.data)) throw new Error(`${clip.id}: non-finite ${kind} feature`);
     cache.put(key, value);
     out[kind] = value;
   }

@@ -4,7 +4,7 @@
  * Float64Array of frames × bins.
  */
 import { RealFFT } from './fft.ts';
-import { bandProductsWasm, stftWasm, type StftTables } from './dsp-wasm.ts';
+import { bandProductsWasm, powerToDbWasm, stftBandsWasm, stftWasm, type StftTables } from './dsp-wasm.ts';
 
 /** A frames × bins matrix, row-major (one row per frame). */
 export interface Matrix {
@@ -53,10 +53,10 @@ export function spectrogram(y: ArrayLike<number>, nFft: number, hop: number, pow
 /** |S|^power of a computed STFT (several features can share one transform). */
 export function spectrumPower({ re, im }: StftResult, power = 2): Matrix {
   const out = matrix(re.frames, re.bins);
-  for (let i = 0; i < out.data.length; i++) {
-    const p = re.data[i] * re.data[i] + im.data[i] * im.data[i];
-    out.data[i] = power === 2 ? p : power === 1 ? Math.sqrt(p) : Math.pow(p, power / 2);
-  }
+  const [r, i, o] = [re.data, im.data, out.data];
+  if (power === 2) for (let j = 0; j < o.length; j++) o[j] = r[j] * r[j] + i[j] * i[j];
+  else if (power === 1) for (let j = 0; j < o.length; j++) o[j] = Math.sqrt(r[j] * r[j] + i[j] * i[j]);
+  else for (let j = 0; j < o.length; j++) o[j] = Math.pow(r[j] * r[j] + i[j] * i[j], power / 2);
   return out;
 }
 
@@ -161,27 +161,20 @@ export function melBank(sr: number, nFft: number, nMels: number): Matrix {
   return fb;
 }
 
+/** librosa.feature.melspectrogram (power 2, Slaney bank): the STFT, power and bank in one WebAssembly pass. */
 export function melSpectrogram(y: ArrayLike<number>, sr: number, nFft: number, hop: number, nMels: number): Matrix {
-  return applyFilterBank(spectrogram(y, nFft, hop), melBank(sr, nFft, nMels));
+  const fb = melBank(sr, nFft, nMels);
+  const { lo, hi } = spansOf(fb);
+  const { frames, data } = stftBandsWasm(y, nFft, hop, fftOf(nFft).tables, fb.data, fb.frames, lo, hi);
+  return { frames, bins: fb.frames, data };
 }
 
 /** librosa.power_to_db with amin 1e-10; ref is a value (use 'max' for the matrix maximum). */
 export function powerToDb(s: Matrix, ref: number | 'max' = 1, topDb: number | null = 80, amin = 1e-10): Matrix {
   let refValue = ref === 'max' ? 0 : ref;
   if (ref === 'max') for (const v of s.data) refValue = Math.max(refValue, v);
-  const out = matrix(s.frames, s.bins);
   const offset = 10 * Math.log10(Math.max(amin, refValue));
-  let max = -Infinity;
-  for (let i = 0; i < s.data.length; i++) {
-    const v = 10 * Math.log10(Math.max(amin, s.data[i])) - offset;
-    out.data[i] = v;
-    if (v > max) max = v;
-  }
-  if (topDb !== null) {
-    const floor = max - topDb;
-    for (let i = 0; i < out.data.length; i++) if (out.data[i] < floor) out.data[i] = floor;
-  }
-  return out;
+  return { frames: s.frames, bins: s.bins, data: powerToDbWasm(s.data, amin, offset, topDb) };
 }
 
 /** DCT-II with orthonormal scaling along each frame, keeping the first nOut coefficients. */
@@ -241,52 +234,78 @@ export function zeroCrossingRate(y: ArrayLike<number>, frameLength = 2048, hop =
   const pad = frameLength >> 1;
   const n = y.length;
   const frames = 1 + Math.floor(n / hop);
-  // Sign changes of the edge-padded signal, as a running count: a frame's crossings (at its
-  // positions 1..frameLength−1) are a difference of two counts.
-  const len = (frames - 1) * hop + frameLength;
-  const count = new Int32Array(len + 1);
-  const neg = (j: number) => {
-    const v = y[Math.min(n - 1, Math.max(0, j - pad))];
-    return Math.abs(v) > 1e-10 && v < 0;
-  };
-  let prev = neg(0);
-  for (let p = 1; p < len; p++) {
-    const cur = neg(p);
-    count[p + 1] = count[p] + (cur !== prev ? 1 : 0);
+  const out = new Float64Array(frames);
+  if (n === 0) return out;
+  // crossings[j]: sign changes between samples i − 1 and i for 1 ≤ i ≤ j. The edge padding
+  // repeats y[0] and y[n − 1], so it adds none; a frame's crossings (at its positions
+  // 1..frameLength−1) are a difference of two counts at clamped signal indices.
+  const crossings = new Int32Array(n);
+  // Signs as 0/1 integers (negative and not numerically zero), compared without a branch:
+  // speech changes sign unpredictably.
+  let prev = +(y[0] < -1e-10);
+  for (let i = 1; i < n; i++) {
+    const cur = +(y[i] < -1e-10);
+    crossings[i] = crossings[i - 1] + (cur ^ prev);
     prev = cur;
   }
-  const out = new Float64Array(frames);
-  for (let t = 0; t < frames; t++) out[t] = (count[t * hop + frameLength] - count[t * hop + 1]) / frameLength;
+  const at = (p: number) => crossings[Math.min(n - 1, Math.max(0, p - pad))];
+  for (let t = 0; t < frames; t++) out[t] = (at(t * hop + frameLength - 1) - at(t * hop)) / frameLength;
   return out;
 }
 
 /** librosa.feature.rms on the waveform: zero padding, no window. */
 export function rms(y: ArrayLike<number>, frameLength = 2048, hop = 512): Float64Array {
   const pad = frameLength >> 1;
-  const frames = 1 + Math.floor(y.length / hop);
-  // Running sum of squares: each frame's energy is a difference of two prefix sums, so every
-  // sample is squared once rather than frameLength / hop times.
-  const prefix = new Float64Array(y.length + 1);
-  for (let i = 0; i < y.length; i++) prefix[i + 1] = prefix[i] + y[i] * y[i];
+  const n = y.length;
+  const frames = 1 + Math.floor(n / hop);
+  // Every frame edge (t·hop − pad, plus frameLength) is a multiple of g, so each g-sample block
+  // is squared and summed once (four independent sums: no serial chain through every sample),
+  // and a frame's energy is a difference of two prefix sums over blocks.
+  const g = gcd(gcd(hop, pad), frameLength);
+  const blocks = Math.ceil(n / g);
+  const prefix = new Float64Array(blocks + 1);
+  for (let b = 0; b < blocks; b++) {
+    const lo = b * g,
+      hi = Math.min(n, lo + g);
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0,
+      i = lo;
+    for (; i + 4 <= hi; i += 4) {
+      s0 += y[i] * y[i];
+      s1 += y[i + 1] * y[i + 1];
+      s2 += y[i + 2] * y[i + 2];
+      s3 += y[i + 3] * y[i + 3];
+    }
+    for (; i < hi; i++) s0 += y[i] * y[i];
+    prefix[b + 1] = prefix[b] + (s0 + s1 + (s2 + s3));
+  }
   const out = new Float64Array(frames);
   for (let t = 0; t < frames; t++) {
     const start = Math.max(0, t * hop - pad);
-    const end = Math.min(y.length, t * hop - pad + frameLength);
-    out[t] = end > start ? Math.sqrt(Math.max(0, prefix[end] - prefix[start]) / frameLength) : 0;
+    const end = Math.min(n, t * hop - pad + frameLength);
+    out[t] = end > start ? Math.sqrt(Math.max(0, prefix[Math.ceil(end / g)] - prefix[start / g]) / frameLength) : 0;
   }
   return out;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
 }
 
 /** librosa.feature.spectral_centroid on the magnitude STFT; 0 for silent frames. */
 export function spectralCentroid(mag: Matrix, sr: number, nFft: number): Float64Array {
   const out = new Float64Array(mag.frames);
+  const freq = Float64Array.from({ length: mag.bins }, (_, k) => (k * sr) / nFft);
+  const d = mag.data;
   for (let t = 0; t < mag.frames; t++) {
     let s = 0,
       fs = 0;
-    for (let k = 0; k < mag.bins; k++) {
-      const v = mag.data[t * mag.bins + k];
-      s += v;
-      fs += ((k * sr) / nFft) * v;
+    for (let k = 0, j = t * mag.bins; k < mag.bins; k++, j++) {
+      s += d[j];
+      fs += freq[k] * d[j];
     }
     out[t] = s > 1e-300 ? fs / s : 0;
   }
@@ -372,23 +391,31 @@ export function estimateTuning({ re, im }: StftResult, sr: number, resolution = 
   const pitches: number[] = [];
   const mags: number[] = [];
   const S = new Float32Array(nBins);
+  // Bins with fmin ≤ k·sr/nFft < fmax, and never the first or last.
+  let kLo = 1;
+  while (kLo < nBins - 1 && (kLo * sr) / nFft < fmin) kLo++;
+  let kHi = kLo;
+  while (kHi < nBins - 1 && (kHi * sr) / nFft < fmax) kHi++;
+  const [reData, imData] = [re.data, im.data];
   for (let t = 0; t < re.frames; t++) {
     let max = 0;
-    for (let k = 0; k < nBins; k++) {
+    for (let k = 0, j = t * nBins; k < nBins; k++, j++) {
       // np.abs(complex64) ** 2 in float32.
-      const r = f32(re.data[t * nBins + k]),
-        i = f32(im.data[t * nBins + k]);
+      const r = f32(reData[j]),
+        i = f32(imData[j]);
       const mag = f32(Math.sqrt(r * r + i * i));
-      S[k] = f32(mag * mag);
-      max = Math.max(max, S[k]);
+      const p = f32(mag * mag);
+      S[k] = p;
+      if (p > max) max = p;
     }
     const ref = f32(threshold * max);
-    const gated = (k: number) => (S[k] > ref ? S[k] : 0);
-    for (let k = 1; k < nBins - 1; k++) {
-      const f = (k * sr) / nFft;
-      if (f < fmin || f >= fmax) continue;
-      const x = gated(k);
-      if (!(x > gated(k - 1) && x >= gated(k + 1))) continue;
+    // Local maxima of the spectrum gated at ref (values at or below it count as 0).
+    for (let k = kLo; k < kHi; k++) {
+      const x = S[k];
+      if (!(x > ref)) continue;
+      const before = S[k - 1] > ref ? S[k - 1] : 0;
+      const after = S[k + 1] > ref ? S[k + 1] : 0;
+      if (!(x > before && x >= after)) continue;
       // numba's stencil: a, b and −b/a in float64 from float32 neighbours, stored as float32.
       const a = f32(S[k + 1] + S[k - 1]) - 2 * S[k];
       const b = f32(S[k + 1] - S[k - 1]) / 2;

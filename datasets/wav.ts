@@ -130,7 +130,7 @@ export function decodeWavBuffer(buf: Buffer, path: string): DecodedAudio {
     const bytes = buf.subarray(dataOffset, dataOffset + frames * 2);
     const aligned = bytes.byteOffset % 2 === 0 ? bytes : Buffer.from(bytes);
     const pcm = new Int16Array(aligned.buffer, aligned.byteOffset, frames);
-    for (let i = 0; i < frames; i++) out[i] = pcm[i] / 32768;
+    for (let i = 0; i < frames; i++) out[i] = pcm[i] * 3.0517578125e-5; // × 2^-15, the same as ÷ 32768
   } else if (channels === 1) {
     for (let i = 0; i < frames; i++) out[i] = read(dataOffset + i * step);
   } else {

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { RealFFT } from '../datasets/fft.ts';
 import { Rng } from '../datasets/random.ts';
-import { stft, hann } from '../datasets/spectral.ts';
+import { applyFilterBank, hann, melBank, melSpectrogram, powerToDb, rms, spectrumPower, stft, zeroCrossingRate } from '../datasets/spectral.ts';
 
 /** The definition, O(n²). */
 function dft(x: Float64Array): [Float64Array, Float64Array] {
@@ -66,5 +66,79 @@ describe('STFT in WebAssembly', () => {
       expect(re.data.subarray(t * bins, (t + 1) * bins)).toEqual(r);
       expect(im.data.subarray(t * bins, (t + 1) * bins)).toEqual(i);
     }
+  });
+});
+
+describe('mel spectrogram in one WebAssembly pass', () => {
+  // STFT, power and filter bank without the spectrogram leaving wasm memory: the same doubles
+  // as the three steps one after another (odd and even frame counts: frames go in pairs).
+  it.each([
+    [512, 256, 64, 16000, 48000],
+    [512, 256, 64, 16000, 47999],
+    [2048, 512, 128, 22050, 12345],
+    [512, 256, 40, 16000, 300],
+  ])('n_fft %i, hop %i, %i mels at %i Hz, %i samples: the same doubles as stft → power → bank', (nFft, hop, nMels, sr, len) => {
+    const rng = new Rng(len);
+    const y = Float32Array.from({ length: len }, () => rng.normal());
+    const fused = melSpectrogram(y, sr, nFft, hop, nMels);
+    const steps = applyFilterBank(spectrumPower(stft(y, nFft, hop), 2), melBank(sr, nFft, nMels));
+    expect(fused.frames).toBe(steps.frames);
+    expect(fused.bins).toBe(nMels);
+    expect(fused.data).toEqual(steps.data);
+  });
+});
+
+describe('power_to_db in WebAssembly', () => {
+  it('is 10·log10(max(amin, x)) − 10·log10(ref), floored at max − top_db', () => {
+    const rng = new Rng(7);
+    const data = Float64Array.from({ length: 1001 }, (_, i) => (i % 97 === 0 ? 0 : Math.exp(rng.normal() * 8)));
+    const m = { frames: 7, bins: 143, data };
+    for (const [ref, topDb] of [
+      [1, 80],
+      [1, null],
+      ['max', 80],
+      [3.5, 20],
+    ] as const) {
+      const refValue = ref === 'max' ? Math.max(...data) : ref;
+      const plain = Array.from(data, (x) => 10 * Math.log10(Math.max(1e-10, x)) - 10 * Math.log10(refValue));
+      const floor = topDb === null ? -Infinity : Math.max(...plain) - topDb;
+      const got = powerToDb(m, ref, topDb).data;
+      for (let i = 0; i < data.length; i++) expect(got[i]).toBeCloseTo(Math.max(plain[i], floor), 12);
+    }
+  });
+});
+
+describe('frame features by running sums', () => {
+  // The definitions: every frame summed on its own (zero padding for RMS, edge padding for ZCR).
+  function rmsPlain(y: Float32Array, fl: number, hop: number): number[] {
+    return Array.from({ length: 1 + Math.floor(y.length / hop) }, (_, t) => {
+      let s = 0;
+      for (let j = t * hop - (fl >> 1); j < t * hop - (fl >> 1) + fl; j++) if (j >= 0 && j < y.length) s += y[j] * y[j];
+      return Math.sqrt(s / fl);
+    });
+  }
+  function zcrPlain(y: Float32Array, fl: number, hop: number): number[] {
+    const v = (p: number) => y[Math.min(y.length - 1, Math.max(0, p - (fl >> 1)))];
+    const neg = (x: number) => Math.abs(x) > 1e-10 && x < 0;
+    return Array.from({ length: 1 + Math.floor(y.length / hop) }, (_, t) => {
+      let c = 0;
+      for (let s = 1; s < fl; s++) if (neg(v(t * hop + s)) !== neg(v(t * hop + s - 1))) c++;
+      return c / fl;
+    });
+  }
+  it.each([
+    [2048, 512, 69000],
+    [512, 256, 4001],
+    [400, 160, 3333],
+    [301, 100, 999],
+    [2048, 512, 700],
+  ])('frame %i, hop %i, %i samples: RMS and ZCR as frame-by-frame sums', (fl, hop, len) => {
+    const rng = new Rng(fl + len);
+    // Speech-like: runs of silence (exact zeros and values within ±1e-10) between noise bursts.
+    const y = Float32Array.from({ length: len }, (_, i) => ((i >> 7) % 3 === 0 ? (i % 5) * 1e-11 * (i % 2 ? 1 : -1) : rng.normal()));
+    const r = rms(y, fl, hop);
+    const plainR = rmsPlain(y, fl, hop);
+    for (let t = 0; t < r.length; t++) expect(r[t]).toBeCloseTo(plainR[t], 12);
+    expect(Array.from(zeroCrossingRate(y, fl, hop))).toEqual(zcrPlain(y, fl, hop));
   });
 });

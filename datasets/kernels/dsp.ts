@@ -1,8 +1,9 @@
 /**
- * The two hot loops of feature extraction, in AssemblyScript compiled to WebAssembly with
- * 128-bit SIMD (`npm run build:wasm` → build/dsp.wasm; the JavaScript side is
- * datasets/dsp-wasm.ts). Plain JavaScript has no SIMD; these run 3–5× faster than the same
- * loops in JavaScript. Buffers are laid out by the caller; every pointer is a byte offset.
+ * The hot loops of feature extraction (resampling FIR, STFT, filter banks, dB), in
+ * AssemblyScript compiled to WebAssembly with 128-bit SIMD (`npm run build:wasm` →
+ * build/dsp.wasm; the JavaScript side is datasets/dsp-wasm.ts). Plain JavaScript has no SIMD;
+ * these run 2–5× faster than the same loops in JavaScript. Buffers are laid out by the caller;
+ * every pointer is a byte offset.
  */
 
 /**
@@ -32,13 +33,92 @@ export function fir(x: usize, taps: usize, L: i32, up: i32, down: i32, half: i32
 }
 
 /**
- * Centred STFT of float64 samples `y` (already padded by nFft/2 zeros on both sides), two
- * frames at a time in the two float64 lanes. The arithmetic is that of datasets/fft.ts
+ * The spectra of two frames at once, one in each float64 lane: frames starting at y0 and y1
+ * (float64 samples), windowed by w[nFft]. The arithmetic is that of datasets/fft.ts
  * (radix-2 on the half-size complex packing, then one split step), operation for operation,
- * so results are the same doubles. Tables (from the caller): window w[nFft], bit reversal
- * rev[h] (u32), twiddles cos/sin[h/2], split twiddles splitCos/splitSin[h + 1], h = nFft/2.
- * Writes bins 0..h of every frame to outRe/outIm (frames × (h + 1) float64). `work` needs
- * 32·h bytes.
+ * so results are the same doubles. Tables: bit reversal rev[h] (u32), twiddles cos/sin[h/2],
+ * split twiddles splitCos/splitSin[h + 1], h = nFft/2. Writes bins 0..h of the two frames to
+ * re0/im0 and re1/im1. `work` needs 32·h bytes.
+ */
+function spectrumPair(
+  y0: usize,
+  y1: usize,
+  nFft: i32,
+  w: usize,
+  rev: usize,
+  cos: usize,
+  sin: usize,
+  splitCos: usize,
+  splitSin: usize,
+  work: usize,
+  re0: usize,
+  im0: usize,
+  re1: usize,
+  im1: usize,
+): void {
+  const h = nFft >> 1;
+  const re = work;
+  const im = work + ((<usize>h) << 4);
+  for (let m = 0; m < h; m++) {
+    const i0 = (<usize>(2 * m)) << 3;
+    const i1 = i0 + 8;
+    const w0 = load<f64>(w + i0),
+      w1 = load<f64>(w + i1);
+    const dst = (<usize>load<u32>(rev + ((<usize>m) << 2))) << 4;
+    v128.store(re + dst, f64x2.replace_lane(f64x2.splat(load<f64>(y0 + i0) * w0), 1, load<f64>(y1 + i0) * w0));
+    v128.store(im + dst, f64x2.replace_lane(f64x2.splat(load<f64>(y0 + i1) * w1), 1, load<f64>(y1 + i1) * w1));
+  }
+  for (let size = 2; size <= h; size <<= 1) {
+    const halfSize = size >> 1;
+    const step = h / size;
+    for (let start = 0; start < h; start += size) {
+      for (let j = 0, k = 0; j < halfSize; j++, k += step) {
+        const a = (<usize>(start + j)) << 4;
+        const b = a + ((<usize>halfSize) << 4);
+        const c = f64x2.splat(load<f64>(cos + ((<usize>k) << 3)));
+        const s = f64x2.splat(load<f64>(sin + ((<usize>k) << 3)));
+        const rb = v128.load(re + b),
+          ib = v128.load(im + b);
+        const tr = f64x2.sub(f64x2.mul(rb, c), f64x2.mul(ib, s));
+        const ti = f64x2.add(f64x2.mul(rb, s), f64x2.mul(ib, c));
+        const ra = v128.load(re + a),
+          ia = v128.load(im + a);
+        v128.store(re + b, f64x2.sub(ra, tr));
+        v128.store(im + b, f64x2.sub(ia, ti));
+        v128.store(re + a, f64x2.add(ra, tr));
+        v128.store(im + a, f64x2.add(ia, ti));
+      }
+    }
+  }
+  const half = f64x2.splat(0.5);
+  for (let k = 0; k <= h; k++) {
+    const a = (<usize>(k == h ? 0 : k)) << 4;
+    const b = (<usize>(k == 0 ? 0 : h - k)) << 4;
+    const ra = v128.load(re + a),
+      rb = v128.load(re + b),
+      ia = v128.load(im + a),
+      ib = v128.load(im + b);
+    // x/2 and x·0.5 are the same double.
+    const er = f64x2.mul(f64x2.add(ra, rb), half),
+      ei = f64x2.mul(f64x2.sub(ia, ib), half);
+    const or = f64x2.mul(f64x2.add(ia, ib), half),
+      oi = f64x2.neg(f64x2.mul(f64x2.sub(ra, rb), half));
+    const wr = f64x2.splat(load<f64>(splitCos + ((<usize>k) << 3))),
+      wi = f64x2.splat(load<f64>(splitSin + ((<usize>k) << 3)));
+    const xr = f64x2.sub(f64x2.add(er, f64x2.mul(wr, or)), f64x2.mul(wi, oi));
+    const xi = f64x2.add(f64x2.add(ei, f64x2.mul(wr, oi)), f64x2.mul(wi, or));
+    const ko = (<usize>k) << 3;
+    store<f64>(re0 + ko, f64x2.extract_lane(xr, 0));
+    store<f64>(im0 + ko, f64x2.extract_lane(xi, 0));
+    store<f64>(re1 + ko, f64x2.extract_lane(xr, 1));
+    store<f64>(im1 + ko, f64x2.extract_lane(xi, 1));
+  }
+}
+
+/**
+ * Centred STFT of float64 samples `y` (already padded by nFft/2 zeros on both sides), two
+ * frames at a time (see spectrumPair for the tables). Writes bins 0..nFft/2 of every frame to
+ * outRe/outIm (frames × (nFft/2 + 1) float64).
  */
 export function stft(
   y: usize,
@@ -55,70 +135,63 @@ export function stft(
   outRe: usize,
   outIm: usize,
 ): void {
-  const h = nFft >> 1;
-  const re = work;
-  const im = work + ((<usize>h) << 4);
-  const bins = h + 1;
+  const bins = (nFft >> 1) + 1;
+  for (let t = 0; t < frames; t += 2) {
+    const t1 = t + 1 < frames ? t + 1 : t;
+    const o0 = (<usize>(t * bins)) << 3;
+    const o1 = (<usize>(t1 * bins)) << 3;
+    const y0 = y + ((<usize>(t * hop)) << 3);
+    const y1 = y + ((<usize>(t1 * hop)) << 3);
+    spectrumPair(y0, y1, nFft, w, rev, cos, sin, splitCos, splitSin, work, outRe + o0, outIm + o0, outRe + o1, outIm + o1);
+  }
+}
+
+/**
+ * The power spectrogram |STFT|² of `y` (as `stft`) through a filter bank (M bands, spans
+ * lo/hi as in bandProducts) without keeping the spectrogram: out is frames × M float64, the
+ * same doubles as stft, then re² + im², then bandProducts. `rows` needs 32·(nFft/2 + 1) bytes.
+ */
+export function stftBands(
+  y: usize,
+  frames: i32,
+  hop: i32,
+  nFft: i32,
+  w: usize,
+  rev: usize,
+  cos: usize,
+  sin: usize,
+  splitCos: usize,
+  splitSin: usize,
+  work: usize,
+  rows: usize,
+  fb: usize,
+  M: i32,
+  lo: usize,
+  hi: usize,
+  out: usize,
+): void {
+  const bins = (nFft >> 1) + 1;
+  const rowBytes = (<usize>bins) << 3;
+  const re0 = rows,
+    im0 = rows + rowBytes,
+    re1 = rows + 2 * rowBytes,
+    im1 = rows + 3 * rowBytes;
   for (let t = 0; t < frames; t += 2) {
     const t1 = t + 1 < frames ? t + 1 : t;
     const y0 = y + ((<usize>(t * hop)) << 3);
     const y1 = y + ((<usize>(t1 * hop)) << 3);
-    for (let m = 0; m < h; m++) {
-      const i0 = (<usize>(2 * m)) << 3;
-      const i1 = i0 + 8;
-      const w0 = load<f64>(w + i0),
-        w1 = load<f64>(w + i1);
-      const dst = (<usize>load<u32>(rev + ((<usize>m) << 2))) << 4;
-      v128.store(re + dst, f64x2.replace_lane(f64x2.splat(load<f64>(y0 + i0) * w0), 1, load<f64>(y1 + i0) * w0));
-      v128.store(im + dst, f64x2.replace_lane(f64x2.splat(load<f64>(y0 + i1) * w1), 1, load<f64>(y1 + i1) * w1));
+    spectrumPair(y0, y1, nFft, w, rev, cos, sin, splitCos, splitSin, work, re0, im0, re1, im1);
+    for (let k = 0; k < bins; k++) {
+      const o = (<usize>k) << 3;
+      const r0 = load<f64>(re0 + o),
+        i0 = load<f64>(im0 + o),
+        r1 = load<f64>(re1 + o),
+        i1 = load<f64>(im1 + o);
+      store<f64>(re0 + o, r0 * r0 + i0 * i0);
+      store<f64>(re1 + o, r1 * r1 + i1 * i1);
     }
-    for (let size = 2; size <= h; size <<= 1) {
-      const halfSize = size >> 1;
-      const step = h / size;
-      for (let start = 0; start < h; start += size) {
-        for (let j = 0, k = 0; j < halfSize; j++, k += step) {
-          const a = (<usize>(start + j)) << 4;
-          const b = a + ((<usize>halfSize) << 4);
-          const c = f64x2.splat(load<f64>(cos + ((<usize>k) << 3)));
-          const s = f64x2.splat(load<f64>(sin + ((<usize>k) << 3)));
-          const rb = v128.load(re + b),
-            ib = v128.load(im + b);
-          const tr = f64x2.sub(f64x2.mul(rb, c), f64x2.mul(ib, s));
-          const ti = f64x2.add(f64x2.mul(rb, s), f64x2.mul(ib, c));
-          const ra = v128.load(re + a),
-            ia = v128.load(im + a);
-          v128.store(re + b, f64x2.sub(ra, tr));
-          v128.store(im + b, f64x2.sub(ia, ti));
-          v128.store(re + a, f64x2.add(ra, tr));
-          v128.store(im + a, f64x2.add(ia, ti));
-        }
-      }
-    }
-    const half = f64x2.splat(0.5);
-    const o0 = (<usize>(t * bins)) << 3;
-    const o1 = (<usize>(t1 * bins)) << 3;
-    for (let k = 0; k <= h; k++) {
-      const a = (<usize>(k == h ? 0 : k)) << 4;
-      const b = (<usize>(k == 0 ? 0 : h - k)) << 4;
-      const ra = v128.load(re + a),
-        rb = v128.load(re + b),
-        ia = v128.load(im + a),
-        ib = v128.load(im + b);
-      // x/2 and x·0.5 are the same double.
-      const er = f64x2.mul(f64x2.add(ra, rb), half),
-        ei = f64x2.mul(f64x2.sub(ia, ib), half);
-      const or = f64x2.mul(f64x2.add(ia, ib), half),
-        oi = f64x2.neg(f64x2.mul(f64x2.sub(ra, rb), half));
-      const wr = f64x2.splat(load<f64>(splitCos + ((<usize>k) << 3))),
-        wi = f64x2.splat(load<f64>(splitSin + ((<usize>k) << 3)));
-      const xr = f64x2.sub(f64x2.add(er, f64x2.mul(wr, or)), f64x2.mul(wi, oi));
-      const xi = f64x2.add(f64x2.add(ei, f64x2.mul(wr, oi)), f64x2.mul(wi, or));
-      const ko = (<usize>k) << 3;
-      store<f64>(outRe + o0 + ko, f64x2.extract_lane(xr, 0));
-      store<f64>(outIm + o0 + ko, f64x2.extract_lane(xi, 0));
-      store<f64>(outRe + o1 + ko, f64x2.extract_lane(xr, 1));
-      store<f64>(outIm + o1 + ko, f64x2.extract_lane(xi, 1));
-    }
+    bandRow(re0, fb, bins, M, lo, hi, out + ((<usize>(t * M)) << 3));
+    if (t1 != t) bandRow(re1, fb, bins, M, lo, hi, out + ((<usize>(t1 * M)) << 3));
   }
 }
 
@@ -128,25 +201,27 @@ export function stft(
  * band's nonzero span of bins (lo/hi: i32 per band). Two lanes, two accumulators.
  */
 export function bandProducts(x: usize, T: i32, K: i32, w: usize, M: i32, lo: usize, hi: usize, out: usize): void {
-  for (let t = 0; t < T; t++) {
-    const row = x + ((<usize>(t * K)) << 3);
-    for (let m = 0; m < M; m++) {
-      const a = load<i32>(lo + ((<usize>m) << 2));
-      const b = load<i32>(hi + ((<usize>m) << 2));
-      const wr = w + ((<usize>(m * K)) << 3);
-      let s0 = f64x2.splat(0),
-        s1 = f64x2.splat(0);
-      let k = a;
-      for (; k + 4 <= b; k += 4) {
-        const o = (<usize>k) << 3;
-        s0 = f64x2.add(s0, f64x2.mul(v128.load(row + o), v128.load(wr + o)));
-        s1 = f64x2.add(s1, f64x2.mul(v128.load(row + o, 16), v128.load(wr + o, 16)));
-      }
-      const s = f64x2.add(s0, s1);
-      let acc = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
-      for (; k < b; k++) acc += load<f64>(row + ((<usize>k) << 3)) * load<f64>(wr + ((<usize>k) << 3));
-      store<f64>(out + ((<usize>(t * M + m)) << 3), acc);
+  for (let t = 0; t < T; t++) bandRow(x + ((<usize>(t * K)) << 3), w, K, M, lo, hi, out + ((<usize>(t * M)) << 3));
+}
+
+/** One row of bandProducts: out[m] = Σ_{k ∈ [lo_m, hi_m)} row[k] · w[m·K + k]. */
+function bandRow(row: usize, w: usize, K: i32, M: i32, lo: usize, hi: usize, out: usize): void {
+  for (let m = 0; m < M; m++) {
+    const a = load<i32>(lo + ((<usize>m) << 2));
+    const b = load<i32>(hi + ((<usize>m) << 2));
+    const wr = w + ((<usize>(m * K)) << 3);
+    let s0 = f64x2.splat(0),
+      s1 = f64x2.splat(0);
+    let k = a;
+    for (; k + 4 <= b; k += 4) {
+      const o = (<usize>k) << 3;
+      s0 = f64x2.add(s0, f64x2.mul(v128.load(row + o), v128.load(wr + o)));
+      s1 = f64x2.add(s1, f64x2.mul(v128.load(row + o, 16), v128.load(wr + o, 16)));
     }
+    const s = f64x2.add(s0, s1);
+    let acc = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+    for (; k < b; k++) acc += load<f64>(row + ((<usize>k) << 3)) * load<f64>(wr + ((<usize>k) << 3));
+    store<f64>(out + ((<usize>m) << 3), acc);
   }
 }
 
@@ -180,5 +255,25 @@ export function matmulBatched(a: usize, b: usize, c: usize, batch: i32, m: i32, 
         }
       }
     }
+  }
+}
+
+/**
+ * librosa.power_to_db in place on n float64 values: 10·log10(max(amin, x)) − offset, then
+ * (when topDb ≥ 0) raised to at least the maximum − topDb.
+ */
+export function powerToDb(x: usize, n: i32, amin: f64, offset: f64, topDb: f64): void {
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const p = x + ((<usize>i) << 3);
+    const v = 10 * Math.log10(Math.max(amin, load<f64>(p))) - offset;
+    store<f64>(p, v);
+    if (v > max) max = v;
+  }
+  if (topDb < 0) return;
+  const floor = max - topDb;
+  for (let i = 0; i < n; i++) {
+    const p = x + ((<usize>i) << 3);
+    if (load<f64>(p) < floor) store<f64>(p, floor);
   }
 }
