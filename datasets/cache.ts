@@ -30,6 +30,11 @@ export class FeatureCache {
     return this.dir !== null && existsSync(this.file(key));
   }
 
+  /** Whether entries are kept at all (a cache without a folder only counts misses). */
+  get enabled(): boolean {
+    return this.dir !== null;
+  }
+
   get(key: string): CachedArray | undefined {
     if (!this.dir) return undefined;
     const path = this.file(key);

@@ -142,7 +142,7 @@ export async function extractFeatures(req: ExtractRequest, cache: FeatureCache, 
     if (req.kinds.every((k) => out[k])) return out;
   }
   const audio = await readClip(clip, s.sample_rate);
-  sourceHash?.set(clip.id, audio.contentHash);
+  if (cache.enabled) sourceHash?.set(clip.id, audio.contentHash());
   let y = trimSilence(audio.samples, s.trim_db);
   if (plan.length) y = await augmentWaveform(y, s.sample_rate, plan, rng);
   const n = Math.round(s.duration * s.sample_rate);
@@ -150,7 +150,8 @@ export async function extractFeatures(req: ExtractRequest, cache: FeatureCache, 
   let mel: Matrix | undefined;
   for (const kind of req.kinds) {
     if (out[kind]) continue;
-    const key = keyOf(audio.contentHash, kind);
+    // Without a cache folder there is nothing to look up, so the source is never hashed.
+    const key = cache.enabled ? keyOf(audio.contentHash(), kind) : '';
     const hit = cache.get(key);
     if (hit) {
       out[kind] = hit;
