@@ -10,26 +10,65 @@
  * Polyphase FIR at the output rate: out[n] = Σ_m taps_p[m] · x[⌊c/up⌋ − L + 1 + m], with
  * c = n·down + half and phase p = c mod up. `taps` holds the `up` phases, each reversed and
  * zero-padded to L (a multiple of 4) floats; `x` is the input with `padLeft` zeros in front
- * and at least L behind. Accumulates in float32 (four lanes, two accumulators).
+ * and at least L behind. Accumulates in float32.
+ *
+ * Outputs n, n + up, n + 2·up and n + 3·up share phase p (their c differ by up·down) and read x
+ * `down` samples apart, so they are computed together: each load of taps serves four outputs,
+ * whose four sums are independent (measured: 0.49 → 0.34 ms for a 4.3-s clip at 48 → 16 kHz;
+ * two accumulators per output, eight in all, ran slower, 0.64 ms, from register spills).
  */
 export function fir(x: usize, taps: usize, L: i32, up: i32, down: i32, half: i32, padLeft: i32, nOut: i32, out: usize): void {
-  for (let n = 0; n < nOut; n++) {
+  const block = 4 * up;
+  const step = (<usize>down) << 2; // bytes between the x windows of outputs n and n + up
+  const outStep = (<usize>up) << 2;
+  let n0 = 0;
+  for (; n0 + block <= nOut; n0 += block) {
+    for (let r = 0; r < up; r++) {
+      const n = n0 + r;
+      const c = n * down + half;
+      const iMax = c / up;
+      const t = taps + ((<usize>((c - iMax * up) * L)) << 2);
+      const x0 = x + ((<usize>(iMax - L + 1 + padLeft)) << 2);
+      const x1 = x0 + step,
+        x2 = x1 + step,
+        x3 = x2 + step;
+      let a0 = f32x4.splat(0),
+        a1 = f32x4.splat(0),
+        a2 = f32x4.splat(0),
+        a3 = f32x4.splat(0);
+      for (let m = 0; m < L; m += 4) {
+        const o = (<usize>m) << 2;
+        const ta = v128.load(t + o);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(x0 + o), ta));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(x1 + o), ta));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load(x2 + o), ta));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load(x3 + o), ta));
+      }
+      const o0 = out + ((<usize>n) << 2);
+      store<f32>(o0, lanesSum(a0));
+      store<f32>(o0 + outStep, lanesSum(a1));
+      store<f32>(o0 + 2 * outStep, lanesSum(a2));
+      store<f32>(o0 + 3 * outStep, lanesSum(a3));
+    }
+  }
+  // The last outputs (fewer than 4·up), one at a time in the same order of operations.
+  for (let n = n0; n < nOut; n++) {
     const c = n * down + half;
     const iMax = c / up;
     const t = taps + ((<usize>((c - iMax * up) * L)) << 2);
     const xs = x + ((<usize>(iMax - L + 1 + padLeft)) << 2);
-    let a0 = f32x4.splat(0),
-      a1 = f32x4.splat(0);
-    let m = 0;
-    for (; m + 8 <= L; m += 8) {
+    let a = f32x4.splat(0);
+    for (let m = 0; m < L; m += 4) {
       const o = (<usize>m) << 2;
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(xs + o), v128.load(t + o)));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load(xs + o, 16), v128.load(t + o, 16)));
+      a = f32x4.add(a, f32x4.mul(v128.load(xs + o), v128.load(t + o)));
     }
-    if (m < L) a0 = f32x4.add(a0, f32x4.mul(v128.load(xs + ((<usize>m) << 2)), v128.load(t + ((<usize>m) << 2))));
-    const s = f32x4.add(a0, a1);
-    store<f32>(out + ((<usize>n) << 2), f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + (f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3)));
+    store<f32>(out + ((<usize>n) << 2), lanesSum(a));
   }
+}
+
+/** The sum of the four lanes (small: the optimizer inlines it). */
+function lanesSum(s: v128): f32 {
+  return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + (f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
 }
 
 /**
@@ -276,4 +315,17 @@ export function powerToDb(x: usize, n: i32, amin: f64, offset: f64, topDb: f64):
     const p = x + ((<usize>i) << 3);
     if (load<f64>(p) < floor) store<f64>(p, floor);
   }
+}
+
+/** n little-endian 16-bit PCM samples at `src` to float32 at `dst`: v / 32768, eight at a time. */
+export function pcm16ToFloat(src: usize, n: i32, dst: usize): void {
+  const scale = f32x4.splat(1.0 / 32768.0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const v = v128.load(src + ((<usize>i) << 1));
+    const o = dst + ((<usize>i) << 2);
+    v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(v)), scale));
+    v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(v)), scale), 16);
+  }
+  for (; i < n; i++) store<f32>(dst + ((<usize>i) << 2), <f32>load<i16>(src + ((<usize>i) << 1)) * (1.0 / 32768.0));
 }
