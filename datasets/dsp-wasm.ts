@@ -48,6 +48,7 @@ interface Kernels {
   ): void;
   bandProducts(x: number, T: number, K: number, w: number, M: number, lo: number, hi: number, out: number): void;
   powerToDb(x: number, n: number, amin: number, offset: number, topDb: number): void;
+  pcm16ToFloat(src: number, n: number, dst: number): void;
   matmulBatched(a: number, b: number, c: number, batch: number, m: number, k: number, n: number, bStride: number): void;
 }
 
@@ -201,4 +202,13 @@ export function powerToDbWasm(x: Float64Array, amin: number, offset: number, top
   v.set(x);
   k.powerToDb(at[0], x.length, amin, offset, topDb ?? -1);
   return v.slice();
+}
+
+/** Little-endian 16-bit PCM (the bytes of n samples) to float32, divided by 32768 as libsndfile does. */
+export function pcm16ToFloatWasm(bytes: Uint8Array): Float32Array {
+  const n = bytes.length >> 1;
+  const { k, at } = layout([n * 2, n * 4]);
+  new Uint8Array(k.memory.buffer, at[0], n * 2).set(bytes.subarray(0, n * 2));
+  k.pcm16ToFloat(at[0], n, at[1]);
+  return new Float32Array(k.memory.buffer, at[1], n).slice();
 }

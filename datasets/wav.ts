@@ -4,10 +4,7 @@
  * IEEE float as is, channels averaged in float32.
  */
 import { openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs';
-import { endianness } from 'node:os';
-
-/** Typed-array views read in the machine's byte order; WAV is little-endian. */
-const LITTLE_ENDIAN = endianness() === 'LE';
+import { pcm16ToFloatWasm } from './dsp-wasm.ts';
 
 export class WavError extends Error {
   constructor(
@@ -121,17 +118,24 @@ export function decodeWavFile(path: string): DecodedAudio {
 export function decodeWavBuffer(buf: Buffer, path: string): DecodedAudio {
   const info = parseWavHeader(buf, buf.length, path);
   const { channels, frames, format, dataOffset } = info;
+  // Mono 16-bit PCM, the common case (all four corpora), is converted in WebAssembly
+  // (little-endian like WAV, whatever the host).
+  const out = channels === 1 && format === 'pcm16' ? pcm16ToFloatWasm(buf.subarray(dataOffset, dataOffset + frames * 2)) : decodeSamples(buf, info);
+  // Only float data can hold NaN or infinity.
+  if (format === 'float32' || format === 'float64')
+    for (let i = 0; i < frames; i++) {
+      if (!Number.isFinite(out[i])) throw new WavError(path, `non-finite sample (NaN or infinity) at frame ${i}`);
+    }
+  return { samples: out, sampleRate: info.sampleRate, info };
+}
+
+/** Any supported format and channel count, sample by sample. */
+function decodeSamples(buf: Buffer, { channels, frames, format, dataOffset }: WavInfo): Float32Array {
   const out = new Float32Array(frames);
   const read = sampleReader(buf, format);
   const bps = bytesPerSample(format);
   const step = bps * channels;
-  if (channels === 1 && format === 'pcm16' && LITTLE_ENDIAN) {
-    // The common case, read through a typed view (a copy when the data is not 2-byte aligned).
-    const bytes = buf.subarray(dataOffset, dataOffset + frames * 2);
-    const aligned = bytes.byteOffset % 2 === 0 ? bytes : Buffer.from(bytes);
-    const pcm = new Int16Array(aligned.buffer, aligned.byteOffset, frames);
-    for (let i = 0; i < frames; i++) out[i] = pcm[i] * 3.0517578125e-5; // × 2^-15, the same as ÷ 32768
-  } else if (channels === 1) {
+  if (channels === 1) {
     for (let i = 0; i < frames; i++) out[i] = read(dataOffset + i * step);
   } else {
     // numpy mean over channels of float32 data: float32 sum, then divide.
@@ -143,12 +147,7 @@ export function decodeWavBuffer(buf: Buffer, path: string): DecodedAudio {
       out[i] = acc[0] / channels;
     }
   }
-  // Only float data can hold NaN or infinity.
-  if (format === 'float32' || format === 'float64')
-    for (let i = 0; i < frames; i++) {
-      if (!Number.isFinite(out[i])) throw new WavError(path, `non-finite sample (NaN or infinity) at frame ${i}`);
-    }
-  return { samples: out, sampleRate: info.sampleRate, info };
+  return out;
 }
 
 function sampleReader(buf: Buffer, format: SampleFormat): (offset: number) => number {

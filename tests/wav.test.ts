@@ -48,6 +48,16 @@ describe('WAV decoding (libsndfile scaling)', () => {
       expect(Array.from(decodeWavBuffer(wav({ tag: 1, bits, channels: 1, data: d }), 'x').samples)).toEqual(values);
     }
   });
+  it('mono 16-bit PCM (converted in WebAssembly, eight at a time) is every int16 ÷ 32768, odd lengths too', () => {
+    for (const n of [1, 7, 8, 9, 65536 + 13]) {
+      const ints = Int16Array.from({ length: n }, (_, i) => (i === 0 ? -32768 : i === 1 ? 32767 : ((i * 7919) % 65536) - 32768));
+      const d = Buffer.from(ints.buffer);
+      // An odd offset inside the file's buffer too: the data need not be 2-byte aligned.
+      const file = wav({ tag: 1, bits: 16, channels: 1, data: d });
+      const shifted = Buffer.concat([Buffer.alloc(1), file]).subarray(1);
+      for (const b of [file, shifted]) expect(decodeWavBuffer(b, 'x').samples).toEqual(Float32Array.from(ints, (v) => v / 32768));
+    }
+  });
   it('float 32 and 64, with fact, PEAK and LIST chunks before data, and odd-sized chunks', () => {
     const f32 = Buffer.alloc(20);
     values.forEach((v, i) => f32.writeFloatLE(v, i * 4));
