@@ -3,7 +3,8 @@
 librosa itself cannot be installed on these machines (no PyPI); its melspectrogram is numpy's
 FFT and a dot product with the mel bank, so this measures the same work with Debian's numpy
 and scipy: WAV read, polyphase resampling to 16 kHz (librosa's default is soxr), centred STFT,
-power, mel filter bank. Usage: python3 librosa_like.py SR N_FFT HOP N_MELS FILE...
+power, mel filter bank. One untimed pass over the files (first-call costs), then PASSES timed
+passes. Usage: python3 librosa_like.py SR N_FFT HOP N_MELS PASSES FILE...
 Prints one JSON object.
 """
 import json, sys, time
@@ -12,8 +13,8 @@ import numpy as np
 from scipy.io import wavfile
 from scipy.signal import resample_poly, get_window
 
-sr, n_fft, hop, n_mels = map(int, sys.argv[1:5])
-files = sys.argv[5:]
+sr, n_fft, hop, n_mels, passes = map(int, sys.argv[1:6])
+files = sys.argv[6:]
 
 def hz_to_mel(f):
     f = np.asarray(f, dtype=float)
@@ -36,17 +37,24 @@ def mel_bank():
 
 bank = mel_bank().astype(np.float32)
 window = get_window("hann", n_fft, fftbins=True)
+def run(files):
+    # Inline, as in the original loop: each array lives until the next clip replaces it (wrapping
+    # the body in a function, whose arrays are freed on return, measured ~15% slower).
+    for f in files:
+        rate, x = wavfile.read(f)
+        x = x.astype(np.float32) / 32768.0
+        if x.ndim == 2:
+            x = x.mean(axis=1)
+        g = gcd(rate, sr)
+        y = resample_poly(x, sr // g, rate // g).astype(np.float32)
+        y = np.pad(y, n_fft // 2)
+        frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop]
+        spec = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
+        mel = spec.astype(np.float32) @ bank.T
+
+run(files)
 t0 = time.perf_counter()
-for f in files:
-    rate, x = wavfile.read(f)
-    x = x.astype(np.float32) / 32768.0
-    if x.ndim == 2:
-        x = x.mean(axis=1)
-    g = gcd(rate, sr)
-    y = resample_poly(x, sr // g, rate // g).astype(np.float32)
-    y = np.pad(y, n_fft // 2)
-    frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop]
-    spec = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
-    mel = spec.astype(np.float32) @ bank.T
+run(files * passes)
 elapsed = time.perf_counter() - t0
-print(json.dumps({"clips": len(files), "seconds": elapsed, "clips_per_second": len(files) / elapsed, "numpy": np.__version__}))
+n = passes * len(files)
+print(json.dumps({"clips": n, "seconds": elapsed, "clips_per_second": n / elapsed, "numpy": np.__version__}))
