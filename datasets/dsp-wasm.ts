@@ -49,6 +49,36 @@ interface Kernels {
   bandProducts(x: number, T: number, K: number, w: number, M: number, lo: number, hi: number, out: number): void;
   powerToDb(x: number, n: number, amin: number, offset: number, topDb: number): void;
   pcm16ToFloat(src: number, n: number, dst: number): void;
+  phaseVocoder(
+    re: number,
+    im: number,
+    nIn: number,
+    bins: number,
+    steps: number,
+    nOut: number,
+    phiAdvance: number,
+    mag: number,
+    ang: number,
+    phase: number,
+    outRe: number,
+    outIm: number,
+  ): void;
+  istft(
+    re: number,
+    im: number,
+    frames: number,
+    hop: number,
+    nFft: number,
+    w: number,
+    rev: number,
+    cos: number,
+    sin: number,
+    splitCos: number,
+    splitSin: number,
+    work: number,
+    y: number,
+    wss: number,
+  ): void;
   matmulBatched(a: number, b: number, c: number, batch: number, m: number, k: number, n: number, bStride: number): void;
 }
 
@@ -165,6 +195,86 @@ export function stftBandsWasm(
   new Int32Array(buf, hiAt, M).set(hi);
   k.stftBands(...args, rowsAt, fbAt, M, loAt, hiAt, outAt);
   return { frames, data: new Float64Array(buf, outAt, frames * M).slice() };
+}
+
+/**
+ * librosa's phase vocoder: output frame t from the input frames around position steps[t]
+ * (interpolated magnitude, accumulated phase). re/im: nIn × bins float64; returns
+ * steps.length × bins.
+ */
+export function phaseVocoderWasm(
+  re: Float64Array,
+  im: Float64Array,
+  bins: number,
+  steps: Float64Array,
+  phiAdvance: Float64Array,
+): { re: Float64Array; im: Float64Array } {
+  const nIn = re.length / bins;
+  const nOut = steps.length;
+  const { k, at } = layout([
+    re.length * 8,
+    im.length * 8,
+    nOut * 8,
+    bins * 8,
+    (nIn + 1) * bins * 8,
+    (nIn + 1) * bins * 8,
+    bins * 8,
+    nOut * bins * 8,
+    nOut * bins * 8,
+  ]);
+  const [reAt, imAt, stepsAt, advAt, magAt, angAt, phaseAt, outReAt, outImAt] = at;
+  const buf = k.memory.buffer;
+  new Float64Array(buf, reAt, re.length).set(re);
+  new Float64Array(buf, imAt, im.length).set(im);
+  new Float64Array(buf, stepsAt, nOut).set(steps);
+  new Float64Array(buf, advAt, bins).set(phiAdvance);
+  k.phaseVocoder(reAt, imAt, nIn, bins, stepsAt, nOut, advAt, magAt, angAt, phaseAt, outReAt, outImAt);
+  return { re: new Float64Array(buf, outReAt, nOut * bins).slice(), im: new Float64Array(buf, outImAt, nOut * bins).slice() };
+}
+
+/**
+ * Inverse STFT by overlap-add: every frame's spectrum (bins 0..nFft/2, frames × bins float64)
+ * inverted with the tables of datasets/fft.ts (the doubles of RealFFT.inverse), windowed by
+ * t.window and added at t·hop; `wss` is the summed squared window at each sample. Both are
+ * hop·(frames − 1) + nFft long (not yet trimmed or normalized).
+ */
+export function istftWasm(
+  re: Float64Array,
+  im: Float64Array,
+  frames: number,
+  nFft: number,
+  hop: number,
+  t: StftTables,
+): { y: Float64Array; wss: Float64Array } {
+  const total = nFft + hop * (frames - 1);
+  const f64 = (a: { length: number }) => a.length * 8;
+  const { k, at } = layout([
+    f64(re),
+    f64(im),
+    f64(t.window),
+    t.rev.length * 4,
+    f64(t.cos),
+    f64(t.sin),
+    f64(t.splitCos),
+    f64(t.splitSin),
+    16 * nFft,
+    total * 8,
+    total * 8,
+  ]);
+  const [reAt, imAt, wAt, revAt, cosAt, sinAt, scAt, ssAt, workAt, yAt, wssAt] = at;
+  const buf = k.memory.buffer;
+  new Float64Array(buf, reAt, re.length).set(re);
+  new Float64Array(buf, imAt, im.length).set(im);
+  new Float64Array(buf, wAt, t.window.length).set(t.window);
+  new Uint32Array(buf, revAt, t.rev.length).set(t.rev);
+  new Float64Array(buf, cosAt, t.cos.length).set(t.cos);
+  new Float64Array(buf, sinAt, t.sin.length).set(t.sin);
+  new Float64Array(buf, scAt, t.splitCos.length).set(t.splitCos);
+  new Float64Array(buf, ssAt, t.splitSin.length).set(t.splitSin);
+  new Float64Array(buf, yAt, total).fill(0);
+  new Float64Array(buf, wssAt, total).fill(0);
+  k.istft(reAt, imAt, frames, hop, nFft, wAt, revAt, cosAt, sinAt, scAt, ssAt, workAt, yAt, wssAt);
+  return { y: new Float64Array(buf, yAt, total).slice(), wss: new Float64Array(buf, wssAt, total).slice() };
 }
 
 /**

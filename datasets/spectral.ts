@@ -4,7 +4,7 @@
  * Float64Array of frames × bins.
  */
 import { RealFFT } from './fft.ts';
-import { bandProductsWasm, powerToDbWasm, stftBandsWasm, stftWasm, type StftTables } from './dsp-wasm.ts';
+import { bandProductsWasm, istftWasm, phaseVocoderWasm, powerToDbWasm, stftBandsWasm, stftWasm, type StftTables } from './dsp-wasm.ts';
 
 /** A frames × bins matrix, row-major (one row per frame). */
 export interface Matrix {
@@ -447,62 +447,27 @@ export function estimateTuning({ re, im }: StftResult, sr: number, resolution = 
 }
 
 // ---------------------------------------------------------------- phase vocoder
-/** librosa.effects.time_stretch: STFT (2048/512), phase vocoder, iSTFT to round(len / rate). */
+/**
+ * librosa.effects.time_stretch: STFT (2048/512), phase vocoder, iSTFT to round(len / rate),
+ * all three in WebAssembly. librosa runs the vocoder in float32 (complex64), this in float64.
+ */
 export function timeStretch(y: ArrayLike<number>, rate: number, nFft = 2048, hop = 512): Float32Array {
   if (!(rate > 0)) throw new Error(`time_stretch rate must be positive, got ${rate}`);
   const { re, im } = stft(y, nFft, hop);
-  const bins = re.bins;
-  const nIn = re.frames;
   const steps: number[] = [];
-  for (let s = 0; s < nIn; s += rate) steps.push(s);
-  const outRe = matrix(steps.length, bins);
-  const outIm = matrix(steps.length, bins);
-  const phiAdvance = linspace(0, Math.PI * hop, bins);
-  const phase = new Float64Array(bins);
-  for (let k = 0; k < bins; k++) phase[k] = Math.atan2(im.data[k], re.data[k]);
-  const col = (t: number, k: number): [number, number] => (t < nIn ? [re.data[t * bins + k], im.data[t * bins + k]] : [0, 0]);
-  steps.forEach((step, t) => {
-    const i0 = Math.floor(step);
-    const alpha = step - i0;
-    for (let k = 0; k < bins; k++) {
-      const [r0, q0] = col(i0, k);
-      const [r1, q1] = col(i0 + 1, k);
-      const mag = (1 - alpha) * Math.hypot(r0, q0) + alpha * Math.hypot(r1, q1);
-      outRe.data[t * bins + k] = mag * Math.cos(phase[k]);
-      outIm.data[t * bins + k] = mag * Math.sin(phase[k]);
-      let dphase = Math.atan2(q1, r1) - Math.atan2(q0, r0) - phiAdvance[k];
-      dphase -= 2 * Math.PI * roundHalfEven(dphase / (2 * Math.PI));
-      phase[k] += phiAdvance[k] + dphase;
-    }
-  });
-  return istft(outRe, outIm, hop, Math.round(y.length / rate));
+  for (let s = 0; s < re.frames; s += rate) steps.push(s);
+  const out = phaseVocoderWasm(re.data, im.data, re.bins, Float64Array.from(steps), linspace(0, Math.PI * hop, re.bins));
+  const frames = steps.length;
+  return istft({ frames, bins: re.bins, data: out.re }, { frames, bins: re.bins, data: out.im }, hop, Math.round(y.length / rate));
 }
 
-/** numpy.round: halves to even. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/** librosa.istft (Hann, centred) with an exact output length. */
+/** librosa.istft (Hann, centred) with an exact output length; the overlap-add runs in WebAssembly. */
 export function istft(re: Matrix, im: Matrix, hop: number, length: number): Float32Array {
   const nFft = 2 * (re.bins - 1);
-  const { fft, tables } = fftOf(nFft);
-  const w = tables.window;
-  const total = nFft + hop * (re.frames - 1);
-  const y = new Float64Array(total);
-  const wss = new Float64Array(total);
-  const frame = new Float64Array(nFft);
-  for (let t = 0; t < re.frames; t++) {
-    fft.inverse(re.data.subarray(t * re.bins, (t + 1) * re.bins), im.data.subarray(t * re.bins, (t + 1) * re.bins), frame);
-    for (let i = 0; i < nFft; i++) {
-      y[t * hop + i] += frame[i] * w[i];
-      wss[t * hop + i] += w[i] * w[i];
-    }
-  }
+  const { y, wss } = istftWasm(re.data, im.data, re.frames, nFft, hop, fftOf(nFft).tables);
   const out = new Float32Array(length);
   const start = nFft >> 1;
-  for (let i = 0; i < length && start + i < total; i++) {
+  for (let i = 0; i < length && start + i < y.length; i++) {
     const s = wss[start + i];
     out[i] = s > 1.1754943508222875e-38 ? y[start + i] / s : y[start + i];
   }

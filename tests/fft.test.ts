@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { RealFFT } from '../datasets/fft.ts';
 import { Rng } from '../datasets/random.ts';
-import { applyFilterBank, hann, melBank, melSpectrogram, powerToDb, rms, spectrumPower, stft, zeroCrossingRate } from '../datasets/spectral.ts';
+import { applyFilterBank, hann, istft, melBank, melSpectrogram, powerToDb, rms, spectrumPower, stft, zeroCrossingRate } from '../datasets/spectral.ts';
 
 /** The definition, O(n²). */
 function dft(x: Float64Array): [Float64Array, Float64Array] {
@@ -140,5 +140,43 @@ describe('frame features by running sums', () => {
     const plainR = rmsPlain(y, fl, hop);
     for (let t = 0; t < r.length; t++) expect(r[t]).toBeCloseTo(plainR[t], 12);
     expect(Array.from(zeroCrossingRate(y, fl, hop))).toEqual(zcrPlain(y, fl, hop));
+  });
+});
+
+describe('inverse STFT in WebAssembly', () => {
+  // The scalar statement: RealFFT.inverse of every frame, windowed and overlap-added in order.
+  function istftScalar(re: Float64Array, im: Float64Array, frames: number, nFft: number, hop: number, length: number): Float32Array {
+    const f = new RealFFT(nFft);
+    const w = hann(nFft);
+    const bins = nFft / 2 + 1;
+    const total = nFft + hop * (frames - 1);
+    const [y, wss, frame] = [new Float64Array(total), new Float64Array(total), new Float64Array(nFft)];
+    for (let t = 0; t < frames; t++) {
+      f.inverse(re.subarray(t * bins, (t + 1) * bins), im.subarray(t * bins, (t + 1) * bins), frame);
+      for (let i = 0; i < nFft; i++) {
+        y[t * hop + i] += frame[i] * w[i];
+        wss[t * hop + i] += w[i] * w[i];
+      }
+    }
+    return Float32Array.from({ length }, (_, i) => {
+      const s = wss[nFft / 2 + i];
+      return nFft / 2 + i >= total ? 0 : s > 1.1754943508222875e-38 ? y[nFft / 2 + i] / s : y[nFft / 2 + i];
+    });
+  }
+  it.each([
+    [2048, 512, 48000, 48000],
+    [2048, 512, 47000, 47100],
+    [512, 128, 999, 1000],
+    [8, 2, 7, 7],
+  ])('n_fft %i, hop %i, %i samples out of %i: the same floats as RealFFT.inverse frame by frame', (nFft, hop, len, length) => {
+    const rng = new Rng(len);
+    const y = Float32Array.from({ length: len }, () => rng.normal());
+    const { re, im } = stft(y, nFft, hop);
+    // Perturb the spectra so that they are not exactly an STFT (as after a phase vocoder).
+    for (let j = 0; j < re.data.length; j++) [re.data[j], im.data[j]] = [re.data[j] * (1 + 0.1 * rng.normal()), im.data[j] + 0.1 * rng.normal()];
+    expect(istft(re, im, hop, length)).toEqual(istftScalar(re.data, im.data, re.frames, nFft, hop, length));
+    // And an STFT comes back as the signal.
+    const back = istft(stft(y, nFft, hop).re, stft(y, nFft, hop).im, hop, len);
+    for (let i = 0; i < len; i++) expect(back[i]).toBeCloseTo(y[i], 4);
   });
 });

@@ -72,6 +72,36 @@ function lanesSum(s: v128): f32 {
 }
 
 /**
+ * The radix-2 passes of an h-point complex FFT over two transforms at once (one per float64
+ * lane), in place on bit-reversed re/im (h lanes-pairs each): RealFFT's butterflies, operation
+ * for operation.
+ */
+function butterflies(re: usize, im: usize, h: i32, cos: usize, sin: usize): void {
+  for (let size = 2; size <= h; size <<= 1) {
+    const halfSize = size >> 1;
+    const step = h / size;
+    for (let start = 0; start < h; start += size) {
+      for (let j = 0, k = 0; j < halfSize; j++, k += step) {
+        const a = (<usize>(start + j)) << 4;
+        const b = a + ((<usize>halfSize) << 4);
+        const c = f64x2.splat(load<f64>(cos + ((<usize>k) << 3)));
+        const s = f64x2.splat(load<f64>(sin + ((<usize>k) << 3)));
+        const rb = v128.load(re + b),
+          ib = v128.load(im + b);
+        const tr = f64x2.sub(f64x2.mul(rb, c), f64x2.mul(ib, s));
+        const ti = f64x2.add(f64x2.mul(rb, s), f64x2.mul(ib, c));
+        const ra = v128.load(re + a),
+          ia = v128.load(im + a);
+        v128.store(re + b, f64x2.sub(ra, tr));
+        v128.store(im + b, f64x2.sub(ia, ti));
+        v128.store(re + a, f64x2.add(ra, tr));
+        v128.store(im + a, f64x2.add(ia, ti));
+      }
+    }
+  }
+}
+
+/**
  * The spectra of two frames at once, one in each float64 lane: frames starting at y0 and y1
  * (float64 samples), windowed by w[nFft]. The arithmetic is that of datasets/fft.ts
  * (radix-2 on the half-size complex packing, then one split step), operation for operation,
@@ -107,28 +137,7 @@ function spectrumPair(
     v128.store(re + dst, f64x2.replace_lane(f64x2.splat(load<f64>(y0 + i0) * w0), 1, load<f64>(y1 + i0) * w0));
     v128.store(im + dst, f64x2.replace_lane(f64x2.splat(load<f64>(y0 + i1) * w1), 1, load<f64>(y1 + i1) * w1));
   }
-  for (let size = 2; size <= h; size <<= 1) {
-    const halfSize = size >> 1;
-    const step = h / size;
-    for (let start = 0; start < h; start += size) {
-      for (let j = 0, k = 0; j < halfSize; j++, k += step) {
-        const a = (<usize>(start + j)) << 4;
-        const b = a + ((<usize>halfSize) << 4);
-        const c = f64x2.splat(load<f64>(cos + ((<usize>k) << 3)));
-        const s = f64x2.splat(load<f64>(sin + ((<usize>k) << 3)));
-        const rb = v128.load(re + b),
-          ib = v128.load(im + b);
-        const tr = f64x2.sub(f64x2.mul(rb, c), f64x2.mul(ib, s));
-        const ti = f64x2.add(f64x2.mul(rb, s), f64x2.mul(ib, c));
-        const ra = v128.load(re + a),
-          ia = v128.load(im + a);
-        v128.store(re + b, f64x2.sub(ra, tr));
-        v128.store(im + b, f64x2.sub(ia, ti));
-        v128.store(re + a, f64x2.add(ra, tr));
-        v128.store(im + a, f64x2.add(ia, ti));
-      }
-    }
-  }
+  butterflies(re, im, h, cos, sin);
   const half = f64x2.splat(0.5);
   for (let k = 0; k <= h; k++) {
     const a = (<usize>(k == h ? 0 : k)) << 4;
@@ -328,4 +337,145 @@ export function pcm16ToFloat(src: usize, n: i32, dst: usize): void {
     v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(v)), scale), 16);
   }
   for (; i < n; i++) store<f32>(dst + ((<usize>i) << 2), <f32>load<i16>(src + ((<usize>i) << 1)) * (1.0 / 32768.0));
+}
+
+/**
+ * Inverse STFT of `frames` Hermitian spectra (bins 0..nFft/2 of each, frames × (nFft/2 + 1)
+ * float64 in re/im), two frames at a time, overlap-added into y with the synthesis window w;
+ * wss accumulates w². The arithmetic is RealFFT.inverse's (undo the split, a forward FFT of
+ * the conjugate, conjugate and divide by h), operation for operation. y and wss (hop·(frames −
+ * 1) + nFft float64 each) must start zeroed; `work` needs 32·h bytes.
+ */
+export function istft(
+  re: usize,
+  im: usize,
+  frames: i32,
+  hop: i32,
+  nFft: i32,
+  w: usize,
+  rev: usize,
+  cos: usize,
+  sin: usize,
+  splitCos: usize,
+  splitSin: usize,
+  work: usize,
+  y: usize,
+  wss: usize,
+): void {
+  const h = nFft >> 1;
+  const bins = h + 1;
+  const zr = work;
+  const zi = work + ((<usize>h) << 4);
+  const half = f64x2.splat(0.5);
+  const hh = f64x2.splat(<f64>h);
+  for (let t = 0; t < frames; t += 2) {
+    const t1 = t + 1 < frames ? t + 1 : t;
+    const r0 = re + ((<usize>(t * bins)) << 3),
+      r1 = re + ((<usize>(t1 * bins)) << 3);
+    const i0 = im + ((<usize>(t * bins)) << 3),
+      i1 = im + ((<usize>(t1 * bins)) << 3);
+    for (let k = 0; k < h; k++) {
+      const ko = (<usize>k) << 3;
+      const mo = (<usize>(h - k)) << 3;
+      // The imaginary parts of DC and Nyquist are ignored (numpy irfft).
+      const xr = f64x2.replace_lane(f64x2.splat(load<f64>(r0 + ko)), 1, load<f64>(r1 + ko));
+      const xi = k == 0 ? f64x2.splat(0) : f64x2.replace_lane(f64x2.splat(load<f64>(i0 + ko)), 1, load<f64>(i1 + ko));
+      const yr = f64x2.replace_lane(f64x2.splat(load<f64>(r0 + mo)), 1, load<f64>(r1 + mo));
+      const yi = k == 0 ? f64x2.splat(0) : f64x2.replace_lane(f64x2.splat(load<f64>(i0 + mo)), 1, load<f64>(i1 + mo));
+      const er = f64x2.mul(f64x2.add(xr, yr), half),
+        ei = f64x2.mul(f64x2.sub(xi, yi), half);
+      const dr = f64x2.mul(f64x2.sub(xr, yr), half),
+        di = f64x2.mul(f64x2.add(xi, yi), half);
+      const wr = f64x2.splat(load<f64>(splitCos + ko)),
+        wi = f64x2.splat(-load<f64>(splitSin + ko)); // W^{−k}
+      const or = f64x2.sub(f64x2.mul(dr, wr), f64x2.mul(di, wi)),
+        oi = f64x2.add(f64x2.mul(dr, wi), f64x2.mul(di, wr));
+      const dst = (<usize>load<u32>(rev + ((<usize>k) << 2))) << 4;
+      v128.store(zr + dst, f64x2.sub(er, oi));
+      v128.store(zi + dst, f64x2.neg(f64x2.add(ei, or)));
+    }
+    butterflies(zr, zi, h, cos, sin);
+    // x[2m] = Re z[m] / h, x[2m + 1] = −Im z[m] / h; overlap-add frame t, then frame t1.
+    const y0 = y + ((<usize>(t * hop)) << 3),
+      y1 = y + ((<usize>(t1 * hop)) << 3);
+    const s0 = wss + ((<usize>(t * hop)) << 3),
+      s1 = wss + ((<usize>(t1 * hop)) << 3);
+    for (let m = 0; m < h; m++) {
+      const a = f64x2.div(v128.load(zr + ((<usize>m) << 4)), hh);
+      const b = f64x2.div(f64x2.neg(v128.load(zi + ((<usize>m) << 4))), hh);
+      const e = (<usize>(2 * m)) << 3;
+      const we = load<f64>(w + e),
+        wo = load<f64>(w + e + 8);
+      store<f64>(y0 + e, load<f64>(y0 + e) + f64x2.extract_lane(a, 0) * we);
+      store<f64>(y0 + e + 8, load<f64>(y0 + e + 8) + f64x2.extract_lane(b, 0) * wo);
+      store<f64>(s0 + e, load<f64>(s0 + e) + we * we);
+      store<f64>(s0 + e + 8, load<f64>(s0 + e + 8) + wo * wo);
+    }
+    if (t1 == t) continue;
+    for (let m = 0; m < h; m++) {
+      const a = f64x2.div(v128.load(zr + ((<usize>m) << 4)), hh);
+      const b = f64x2.div(f64x2.neg(v128.load(zi + ((<usize>m) << 4))), hh);
+      const e = (<usize>(2 * m)) << 3;
+      const we = load<f64>(w + e),
+        wo = load<f64>(w + e + 8);
+      store<f64>(y1 + e, load<f64>(y1 + e) + f64x2.extract_lane(a, 1) * we);
+      store<f64>(y1 + e + 8, load<f64>(y1 + e + 8) + f64x2.extract_lane(b, 1) * wo);
+      store<f64>(s1 + e, load<f64>(s1 + e) + we * we);
+      store<f64>(s1 + e + 8, load<f64>(s1 + e + 8) + wo * wo);
+    }
+  }
+}
+
+/**
+ * librosa's phase vocoder (time_stretch) on an STFT of nIn frames (re/im, nIn × bins float64):
+ * for output frame t at fractional input position steps[t], the magnitude interpolated
+ * between input frames ⌊step⌋ and ⌊step⌋ + 1 (a zero frame past the end) with the accumulated
+ * phase, which then advances by phiAdvance plus the wrapped phase difference of those two
+ * frames. `mag` and `ang` are scratch of (nIn + 1) × bins float64, `phase` of bins.
+ */
+export function phaseVocoder(
+  re: usize,
+  im: usize,
+  nIn: i32,
+  bins: i32,
+  steps: usize,
+  nOut: i32,
+  phiAdvance: usize,
+  mag: usize,
+  ang: usize,
+  phase: usize,
+  outRe: usize,
+  outIm: usize,
+): void {
+  const n = nIn * bins;
+  for (let j = 0; j < n; j++) {
+    const o = (<usize>j) << 3;
+    const r = load<f64>(re + o),
+      q = load<f64>(im + o);
+    store<f64>(mag + o, Math.sqrt(r * r + q * q));
+    store<f64>(ang + o, Math.atan2(q, r));
+  }
+  memory.fill(mag + ((<usize>n) << 3), 0, (<usize>bins) << 3);
+  memory.fill(ang + ((<usize>n) << 3), 0, (<usize>bins) << 3);
+  memory.copy(phase, ang, (<usize>bins) << 3);
+  const twoPi = 2 * Math.PI;
+  for (let t = 0; t < nOut; t++) {
+    const step = load<f64>(steps + ((<usize>t) << 3));
+    const i0 = <i32>Math.floor(step);
+    const alpha = step - <f64>i0;
+    const a = (<usize>(i0 * bins)) << 3;
+    const b = (<usize>((i0 + 1 < nIn ? i0 + 1 : nIn) * bins)) << 3;
+    const out = (<usize>(t * bins)) << 3;
+    for (let k = 0; k < bins; k++) {
+      const o = (<usize>k) << 3;
+      const m = (1 - alpha) * load<f64>(mag + a + o) + alpha * load<f64>(mag + b + o);
+      const p = load<f64>(phase + o);
+      store<f64>(outRe + out + o, m * Math.cos(p));
+      store<f64>(outIm + out + o, m * Math.sin(p));
+      const adv = load<f64>(phiAdvance + o);
+      let d = load<f64>(ang + b + o) - load<f64>(ang + a + o) - adv;
+      d -= twoPi * nearest<f64>(d / twoPi); // numpy.round: halves to even
+      store<f64>(phase + o, p + (adv + d));
+    }
+  }
 }
