@@ -46,15 +46,16 @@ function designFilter(up: number, down: number): Float64Array {
   const i0b = besselI0(beta);
   h = new Float64Array(n);
   let sum = 0;
-  for (let k = 0; k < n; k++) {
+  // The filter is symmetric about its centre: compute one half (with the centre), mirror it.
+  for (let k = 0; k <= half; k++) {
     const m = k - half;
     const x = Math.PI * fc * m;
     const sinc = m === 0 ? 1 : Math.sin(x) / x;
     const r = (2 * k) / (n - 1) - 1;
     const w = besselI0(beta * Math.sqrt(Math.max(0, 1 - r * r))) / i0b;
-    h[k] = fc * sinc * w;
-    sum += h[k];
+    h[k] = h[n - 1 - k] = fc * sinc * w;
   }
+  for (let k = 0; k < n; k++) sum += h[k];
   for (let k = 0; k < n; k++) h[k] *= up / sum; // unit DC gain, times the zero-stuffing factor
   if (filters.size > 16) filters.clear();
   filters.set(key, h);

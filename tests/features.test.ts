@@ -8,6 +8,8 @@ import { encodeWavPcm16 } from '../datasets/wav.ts';
 import { resample, trimSilence, fixLength } from '../datasets/audio.ts';
 import { synthesizeCorpus, renderUtterance, DEFAULT_SYNTHETIC } from '../datasets/synthetic.ts';
 import type { Clip } from '../datasets/types.ts';
+import { augmentWaveform, fraction } from '../datasets/augment.ts';
+import { Rng } from '../datasets/random.ts';
 import type { FeatureSettings } from '../harness/suite.ts';
 
 const settings: FeatureSettings = { sample_rate: 16000, duration: 1.5, trim_db: 40, n_fft: 512, hop_length: 256, n_mels: 40, n_mfcc: 20 };
@@ -105,6 +107,49 @@ describe('audio front end', () => {
     let err = 0;
     for (let i = 1000; i < 15000; i++) err = Math.max(err, Math.abs(y[i] - Math.sin((2 * Math.PI * 1000 * i) / 16000)));
     expect(err).toBeLessThan(2e-3);
+  });
+  it('waveform augmentation does what it says: pitch, tempo, level, noise at the drawn SNR', async () => {
+    const sr = 16000;
+    const tone = Float32Array.from({ length: sr }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 440 * i) / sr));
+    // The frequency of the strongest component between lo and hi Hz (0.05-Hz steps), middle half.
+    const peak = (y: Float32Array, lo: number, hi: number) => {
+      let [best, bestF] = [0, 0];
+      for (let f = lo; f <= hi; f += 0.05) {
+        let [c, s] = [0, 0];
+        for (let i = y.length >> 2; i < (3 * y.length) >> 2; i++)
+          [c, s] = [c + y[i] * Math.cos((2 * Math.PI * f * i) / sr), s + y[i] * Math.sin((2 * Math.PI * f * i) / sr)];
+        if (c * c + s * s > best) [best, bestF] = [c * c + s * s, f];
+      }
+      return bestF;
+    };
+    const rms = (y: Float32Array) => Math.sqrt(y.reduce((a, v) => a + v * v, 0) / y.length);
+    const rng = new Rng(3);
+    for (const semitones of [2, -1.3]) {
+      const up = await augmentWaveform(tone, sr, [{ type: 'pitch_shift', value: semitones }], rng);
+      expect(up.length).toBe(tone.length);
+      expect(Math.abs(peak(up, 380, 520) - 440 * 2 ** (semitones / 12))).toBeLessThan(0.5);
+    }
+    const fast = await augmentWaveform(tone, sr, [{ type: 'time_stretch', value: 1.25 }], rng);
+    expect(fast.length).toBe(Math.round(sr / 1.25));
+    expect(Math.abs(peak(fast, 420, 460) - 440)).toBeLessThan(0.5);
+    const louder = await augmentWaveform(tone, sr, [{ type: 'gain', value: 6 }], rng);
+    expect(rms(louder) / rms(tone)).toBeCloseTo(10 ** (6 / 20), 5);
+    const noisy = await augmentWaveform(tone, sr, [{ type: 'noise', value: 10 }], rng);
+    const noise = noisy.map((v, i) => v - tone[i]);
+    expect(20 * Math.log10(rms(tone) / rms(noise))).toBeCloseTo(10, 0);
+  });
+  it('pitch-shift factors as small fractions: exact when they can be, the nearest with q ≤ 1000 otherwise', () => {
+    expect(fraction(1, 1000)).toEqual([1, 1]);
+    expect(fraction(0.75, 1000)).toEqual([3, 4]);
+    expect(fraction(Math.PI, 1000)).toEqual([355, 113]);
+    for (let v = -4; v <= 4; v += 0.0371) {
+      const r = 2 ** (-v / 12);
+      const [p, q] = fraction(r, 1000);
+      expect(q).toBeLessThanOrEqual(1000);
+      expect(Math.abs(p / q - r) / r).toBeLessThan(5.1e-4);
+      // No fraction with a denominator ≤ 1000 is closer (checked against every q).
+      for (let d = 1; d <= 1000; d += 37) expect(Math.abs(Math.round(r * d) / d - r)).toBeGreaterThanOrEqual(Math.abs(p / q - r) - 1e-15);
+    }
   });
   it('trims leading and trailing silence, keeps an all-silent clip, centre-crops and pads', () => {
     const x = new Float32Array(16000);
