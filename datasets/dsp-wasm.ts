@@ -56,10 +56,11 @@ interface Kernels {
     bins: number,
     steps: number,
     nOut: number,
-    phiAdvance: number,
     mag: number,
-    ang: number,
-    phase: number,
+    ur: number,
+    ui: number,
+    pr: number,
+    pi: number,
     outRe: number,
     outIm: number,
   ): void;
@@ -202,33 +203,17 @@ export function stftBandsWasm(
  * (interpolated magnitude, accumulated phase). re/im: nIn × bins float64; returns
  * steps.length × bins.
  */
-export function phaseVocoderWasm(
-  re: Float64Array,
-  im: Float64Array,
-  bins: number,
-  steps: Float64Array,
-  phiAdvance: Float64Array,
-): { re: Float64Array; im: Float64Array } {
+export function phaseVocoderWasm(re: Float64Array, im: Float64Array, bins: number, steps: Float64Array): { re: Float64Array; im: Float64Array } {
   const nIn = re.length / bins;
   const nOut = steps.length;
-  const { k, at } = layout([
-    re.length * 8,
-    im.length * 8,
-    nOut * 8,
-    bins * 8,
-    (nIn + 1) * bins * 8,
-    (nIn + 1) * bins * 8,
-    bins * 8,
-    nOut * bins * 8,
-    nOut * bins * 8,
-  ]);
-  const [reAt, imAt, stepsAt, advAt, magAt, angAt, phaseAt, outReAt, outImAt] = at;
+  const scratch = (nIn + 1) * bins * 8;
+  const { k, at } = layout([re.length * 8, im.length * 8, nOut * 8, scratch, scratch, scratch, bins * 8, bins * 8, nOut * bins * 8, nOut * bins * 8]);
+  const [reAt, imAt, stepsAt, magAt, urAt, uiAt, prAt, piAt, outReAt, outImAt] = at;
   const buf = k.memory.buffer;
   new Float64Array(buf, reAt, re.length).set(re);
   new Float64Array(buf, imAt, im.length).set(im);
   new Float64Array(buf, stepsAt, nOut).set(steps);
-  new Float64Array(buf, advAt, bins).set(phiAdvance);
-  k.phaseVocoder(reAt, imAt, nIn, bins, stepsAt, nOut, advAt, magAt, angAt, phaseAt, outReAt, outImAt);
+  k.phaseVocoder(reAt, imAt, nIn, bins, stepsAt, nOut, magAt, urAt, uiAt, prAt, piAt, outReAt, outImAt);
   return { re: new Float64Array(buf, outReAt, nOut * bins).slice(), im: new Float64Array(buf, outImAt, nOut * bins).slice() };
 }
 

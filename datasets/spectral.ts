@@ -449,14 +449,15 @@ export function estimateTuning({ re, im }: StftResult, sr: number, resolution = 
 // ---------------------------------------------------------------- phase vocoder
 /**
  * librosa.effects.time_stretch: STFT (2048/512), phase vocoder, iSTFT to round(len / rate),
- * all three in WebAssembly. librosa runs the vocoder in float32 (complex64), this in float64.
+ * all three in WebAssembly. librosa runs the vocoder in float32 (complex64) on angles; this in
+ * float64 on unit phasors (see kernels/dsp.ts phaseVocoder: the same rotations, no trigonometry).
  */
 export function timeStretch(y: ArrayLike<number>, rate: number, nFft = 2048, hop = 512): Float32Array {
   if (!(rate > 0)) throw new Error(`time_stretch rate must be positive, got ${rate}`);
   const { re, im } = stft(y, nFft, hop);
   const steps: number[] = [];
   for (let s = 0; s < re.frames; s += rate) steps.push(s);
-  const out = phaseVocoderWasm(re.data, im.data, re.bins, Float64Array.from(steps), linspace(0, Math.PI * hop, re.bins));
+  const out = phaseVocoderWasm(re.data, im.data, re.bins, Float64Array.from(steps));
   const frames = steps.length;
   return istft({ frames, bins: re.bins, data: out.re }, { frames, bins: re.bins, data: out.im }, hop, Math.round(y.length / rate));
 }

@@ -1,7 +1,19 @@
 import { describe, it, expect } from 'vitest';
 import { RealFFT } from '../datasets/fft.ts';
 import { Rng } from '../datasets/random.ts';
-import { applyFilterBank, hann, istft, melBank, melSpectrogram, powerToDb, rms, spectrumPower, stft, zeroCrossingRate } from '../datasets/spectral.ts';
+import {
+  applyFilterBank,
+  hann,
+  istft,
+  melBank,
+  melSpectrogram,
+  powerToDb,
+  rms,
+  spectrumPower,
+  stft,
+  timeStretch,
+  zeroCrossingRate,
+} from '../datasets/spectral.ts';
 
 /** The definition, O(n²). */
 function dft(x: Float64Array): [Float64Array, Float64Array] {
@@ -178,5 +190,51 @@ describe('inverse STFT in WebAssembly', () => {
     // And an STFT comes back as the signal.
     const back = istft(stft(y, nFft, hop).re, stft(y, nFft, hop).im, hop, len);
     for (let i = 0; i < len; i++) expect(back[i]).toBeCloseTo(y[i], 4);
+  });
+});
+
+describe('phase vocoder on unit phasors', () => {
+  // librosa's statement, in float64: the phase accumulated as an angle and wrapped with
+  // numpy.round (halves to even), the output built with cos and sin.
+  function timeStretchAngles(y: Float32Array, rate: number, nFft = 2048, hop = 512): Float32Array {
+    const { re, im } = stft(y, nFft, hop);
+    const [bins, nIn] = [re.bins, re.frames];
+    const col = (t: number, k: number) => (t < nIn ? [re.data[t * bins + k], im.data[t * bins + k]] : [0, 0]);
+    const steps: number[] = [];
+    for (let s = 0; s < nIn; s += rate) steps.push(s);
+    const outRe = new Float64Array(steps.length * bins),
+      outIm = new Float64Array(steps.length * bins);
+    const adv = Float64Array.from({ length: bins }, (_, k) => (Math.PI * hop * k) / (bins - 1));
+    const phase = Float64Array.from({ length: bins }, (_, k) => Math.atan2(im.data[k], re.data[k]));
+    const roundHalfEven = (x: number) => (Math.abs(x % 1) === 0.5 && Math.round(x) % 2 !== 0 ? Math.round(x) - 1 : Math.round(x));
+    steps.forEach((step, t) => {
+      const i0 = Math.floor(step);
+      const alpha = step - i0;
+      for (let k = 0; k < bins; k++) {
+        const [r0, q0] = col(i0, k),
+          [r1, q1] = col(i0 + 1, k);
+        const mag = (1 - alpha) * Math.hypot(r0, q0) + alpha * Math.hypot(r1, q1);
+        outRe[t * bins + k] = mag * Math.cos(phase[k]);
+        outIm[t * bins + k] = mag * Math.sin(phase[k]);
+        let d = Math.atan2(q1, r1) - Math.atan2(q0, r0) - adv[k];
+        d -= 2 * Math.PI * roundHalfEven(d / (2 * Math.PI));
+        phase[k] += adv[k] + d;
+      }
+    });
+    const m = (data: Float64Array) => ({ frames: steps.length, bins, data });
+    return istft(m(outRe), m(outIm), hop, Math.round(y.length / rate));
+  }
+  it.each([0.8, 0.9, 1.1, 1.25, 2])('rate %f: the same signal as accumulating angles (to float32 rounding)', (rate) => {
+    const rng = new Rng(Math.round(rate * 100));
+    // Tones, noise and a silent stretch (zero bins: numpy's angle(0) = 0).
+    const y = Float32Array.from({ length: 24000 }, (_, i) =>
+      i > 8000 && i < 12000 ? 0 : 0.4 * Math.sin(i * 0.07) + 0.2 * Math.sin(i * 0.31 + Math.sin(i * 0.001)) + 0.05 * rng.normal(),
+    );
+    const got = timeStretch(y, rate);
+    const want = timeStretchAngles(y, rate);
+    expect(got.length).toBe(want.length);
+    let err = 0;
+    for (let i = 0; i < got.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
+    expect(err).toBeLessThan(2 ** -23); // one float32 step at the peak (0.65 < 1)
   });
 });

@@ -428,10 +428,16 @@ export function istft(
 
 /**
  * librosa's phase vocoder (time_stretch) on an STFT of nIn frames (re/im, nIn × bins float64):
- * for output frame t at fractional input position steps[t], the magnitude interpolated
- * between input frames ⌊step⌋ and ⌊step⌋ + 1 (a zero frame past the end) with the accumulated
- * phase, which then advances by phiAdvance plus the wrapped phase difference of those two
- * frames. `mag` and `ang` are scratch of (nIn + 1) × bins float64, `phase` of bins.
+ * output frame t, at fractional input position steps[t], has the magnitude interpolated
+ * between input frames ⌊step⌋ and ⌊step⌋ + 1 (a zero frame past the end) and the accumulated
+ * phase, which then advances by the phase difference of those two frames.
+ *
+ * librosa accumulates the phase as an angle: φ += φ_adv + wrap(∠c₁ − ∠c₀ − φ_adv), where the
+ * wrap only removes multiples of 2π, so φ ≡ ∠c₀(frame 0) + Σ (∠c₁ − ∠c₀) (mod 2π). This keeps
+ * the phase as a unit phasor instead and multiplies it by u₁·conj(u₀) (u = c/|c|, or 1 for
+ * c = 0 as numpy's angle(0) = 0): the same rotation with no trigonometry, and without the
+ * rounding of a large accumulated angle. `mag`, `ur`, `ui` are scratch of (nIn + 1) × bins
+ * float64, `pr`, `pi` of bins.
  */
 export function phaseVocoder(
   re: usize,
@@ -440,10 +446,11 @@ export function phaseVocoder(
   bins: i32,
   steps: usize,
   nOut: i32,
-  phiAdvance: usize,
   mag: usize,
-  ang: usize,
-  phase: usize,
+  ur: usize,
+  ui: usize,
+  pr: usize,
+  pi: usize,
   outRe: usize,
   outIm: usize,
 ): void {
@@ -452,13 +459,19 @@ export function phaseVocoder(
     const o = (<usize>j) << 3;
     const r = load<f64>(re + o),
       q = load<f64>(im + o);
-    store<f64>(mag + o, Math.sqrt(r * r + q * q));
-    store<f64>(ang + o, Math.atan2(q, r));
+    const m = Math.sqrt(r * r + q * q);
+    store<f64>(mag + o, m);
+    store<f64>(ur + o, m > 0 ? r / m : 1);
+    store<f64>(ui + o, m > 0 ? q / m : 0);
   }
-  memory.fill(mag + ((<usize>n) << 3), 0, (<usize>bins) << 3);
-  memory.fill(ang + ((<usize>n) << 3), 0, (<usize>bins) << 3);
-  memory.copy(phase, ang, (<usize>bins) << 3);
-  const twoPi = 2 * Math.PI;
+  for (let k = 0; k < bins; k++) {
+    const o = (<usize>(n + k)) << 3; // the zero frame past the end
+    store<f64>(mag + o, 0);
+    store<f64>(ur + o, 1);
+    store<f64>(ui + o, 0);
+  }
+  memory.copy(pr, ur, (<usize>bins) << 3);
+  memory.copy(pi, ui, (<usize>bins) << 3);
   for (let t = 0; t < nOut; t++) {
     const step = load<f64>(steps + ((<usize>t) << 3));
     const i0 = <i32>Math.floor(step);
@@ -469,13 +482,19 @@ export function phaseVocoder(
     for (let k = 0; k < bins; k++) {
       const o = (<usize>k) << 3;
       const m = (1 - alpha) * load<f64>(mag + a + o) + alpha * load<f64>(mag + b + o);
-      const p = load<f64>(phase + o);
-      store<f64>(outRe + out + o, m * Math.cos(p));
-      store<f64>(outIm + out + o, m * Math.sin(p));
-      const adv = load<f64>(phiAdvance + o);
-      let d = load<f64>(ang + b + o) - load<f64>(ang + a + o) - adv;
-      d -= twoPi * nearest<f64>(d / twoPi); // numpy.round: halves to even
-      store<f64>(phase + o, p + (adv + d));
+      const xr = load<f64>(pr + o),
+        xi = load<f64>(pi + o);
+      store<f64>(outRe + out + o, m * xr);
+      store<f64>(outIm + out + o, m * xi);
+      // rotation u₁·conj(u₀)
+      const ar = load<f64>(ur + a + o),
+        ai = load<f64>(ui + a + o);
+      const br = load<f64>(ur + b + o),
+        bi = load<f64>(ui + b + o);
+      const dr = br * ar + bi * ai,
+        di = bi * ar - br * ai;
+      store<f64>(pr + o, xr * dr - xi * di);
+      store<f64>(pi + o, xr * di + xi * dr);
     }
   }
 }
