@@ -48,10 +48,13 @@ export async function augmentWaveform(y: Float32Array, sr: number, plan: Applied
     switch (op.type) {
       case 'noise': {
         let p = 0;
-        for (const s of x) p += s * s;
+        for (let i = 0; i < x.length; i++) p += x[i] * x[i];
         p /= Math.max(1, x.length);
         const sd = Math.sqrt(p / 10 ** (v / 10));
-        x = x.map((s) => s + sd * rng.normal());
+        const noise = new Float32Array(x.length);
+        rng.fillNormal(noise);
+        for (let i = 0; i < x.length; i++) noise[i] = x[i] + sd * noise[i];
+        x = noise;
         break;
       }
       case 'gain': {
