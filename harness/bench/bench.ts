@@ -10,9 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { FeaturePool, type PoolResult } from '../../datasets/feature-pool.ts';
 import { probeWav } from '../../datasets/wav.ts';
-import type { Clip } from '../../datasets/types.ts';
 import { loadCorpus } from '../../datasets/corpora.ts';
-import type { FeatureSettings } from '../suite.ts';
+import type { AugmentOp, FeatureSettings } from '../suite.ts';
 import type { FeatureKind } from '../../models/params.ts';
 import { DEFAULT_PARAMS } from '../../models/params.ts';
 import { createClassifier } from '../../models/index.ts';
@@ -39,33 +38,46 @@ async function featureBench() {
   const seconds = clips.reduce((a, c) => a + probeWav((c.source as { path: string }).path).frames / 48000, 0) / clips.length;
   const result: Record<string, unknown> = { clips: clips.length, passes: PASSES, mean_clip_seconds: +seconds.toFixed(2), settings };
   const cacheDir = mkdtempSync(join(tmpdir(), 'serbench-bench-cache-'));
-  const runs: [FeatureKind, number, string | null][] = [
-    ['logmel', 1, null],
-    ['logmel', cpus().length, null],
-    ['summary', 1, null],
-    ['summary', cpus().length, null],
-    // As in a run: every clip hashed and its features written to a (fresh) cache.
-    ['logmel', 1, cacheDir],
+  // The four-corpora suites' augmentation: every request a training copy with these ops drawn.
+  const augment: AugmentOp[] = [
+    { type: 'noise', snr_db: [10, 30] },
+    { type: 'time_stretch', rate: [0.8, 1.25], p: 0.5 },
+    { type: 'pitch_shift', semitones: [-2, 2], p: 0.3 },
+    { type: 'spec_augment', time_masks: 2, time_width: 12, freq_masks: 2, freq_width: 8 },
   ];
-  for (const [kind, workers, cache] of runs) {
-    const request = (clip: Clip) => ({ clip, kinds: [kind], settings, copy: 0, ops: [], seed: 0 });
-    const requests = clips.map(request);
+  const runs: { kind: FeatureKind; workers: number; cache?: string; ops?: AugmentOp[]; label: string; what: string }[] = [
+    { kind: 'logmel', workers: 1, label: 'logmel_workers_1', what: 'logmel, 1 worker' },
+    { kind: 'logmel', workers: cpus().length, label: `logmel_workers_${cpus().length}`, what: `logmel, ${cpus().length} workers` },
+    { kind: 'summary', workers: 1, label: 'summary_workers_1', what: 'summary, 1 worker' },
+    { kind: 'summary', workers: cpus().length, label: `summary_workers_${cpus().length}`, what: `summary, ${cpus().length} workers` },
+    // As in a run: every clip hashed and its features written to a (fresh) cache.
+    { kind: 'logmel', workers: 1, cache: cacheDir, label: 'logmel_workers_1_with_cache_writes', what: 'logmel, 1 worker, hashing and writing a fresh cache' },
+    {
+      kind: 'logmel',
+      workers: 1,
+      ops: augment,
+      label: 'logmel_augmented_copy_workers_1',
+      what: 'logmel of augmented training copies (four-corpora ops), 1 worker',
+    },
+  ];
+  for (const { kind, workers, cache, ops, label, what } of runs) {
+    // Each pass draws other augmentations (the seed), as the copies of a run would.
+    const requests = (pass: number) => clips.map((clip) => ({ clip, kinds: [kind], settings, copy: ops ? 1 : 0, ops: ops ?? [], seed: pass }));
     const check = (_: number, r: PoolResult) => {
       if (r.error) throw new Error(r.error);
     };
     // With a cache only one pass can be timed (the next would be all hits); its warm-up pass
     // runs without the cache in this thread (one worker runs in the calling thread).
     const pool = new FeaturePool(workers, null);
-    await pool.run(requests, check);
+    await pool.run(requests(-1), check);
     const timed = cache ? new FeaturePool(workers, cache) : pool;
     const passes = cache ? 1 : PASSES;
     const t0 = performance.now();
-    for (let p = 0; p < passes; p++) await timed.run(requests, check);
+    for (let p = 0; p < passes; p++) await timed.run(requests(p), check);
     const s = (performance.now() - t0) / 1000;
     await Promise.all([pool.close(), timed.close()]);
-    const label = `${kind}_workers_${workers}${cache ? '_with_cache_writes' : ''}_clips_per_second`;
-    result[label] = +((passes * clips.length) / s).toFixed(1);
-    log(`features ${kind}, ${workers} worker(s)${cache ? ', hashing and writing a fresh cache' : ''}: ${result[label]} clips/s`);
+    result[`${label}_clips_per_second`] = +((passes * clips.length) / s).toFixed(1);
+    log(`features ${what}: ${result[`${label}_clips_per_second`]} clips/s`);
   }
   rmSync(cacheDir, { recursive: true, force: true });
   const py = spawnSync(
