@@ -48,7 +48,7 @@ interface Kernels {
   ): void;
   bandProducts(x: number, T: number, K: number, w: number, M: number, lo: number, hi: number, out: number): void;
   powerToDb(x: number, n: number, amin: number, offset: number, topDb: number): void;
-  pcm16ToFloat(src: number, n: number, dst: number): void;
+  pcm16ToFloat(src: number, frames: number, channels: number, dst: number): void;
   phaseVocoder(
     re: number,
     im: number,
@@ -299,11 +299,11 @@ export function powerToDbWasm(x: Float64Array, amin: number, offset: number, top
   return v.slice();
 }
 
-/** Little-endian 16-bit PCM (the bytes of n samples) to float32, divided by 32768 as libsndfile does. */
-export function pcm16ToFloatWasm(bytes: Uint8Array): Float32Array {
-  const n = bytes.length >> 1;
-  const { k, at } = layout([n * 2, n * 4]);
+/** Little-endian 16-bit PCM (the bytes of `frames` frames of `channels` samples) to mono float32, as libsndfile and librosa.to_mono. */
+export function pcm16ToFloatWasm(bytes: Uint8Array, frames: number, channels: number): Float32Array {
+  const n = frames * channels;
+  const { k, at } = layout([n * 2, frames * 4]);
   new Uint8Array(k.memory.buffer, at[0], n * 2).set(bytes.subarray(0, n * 2));
-  k.pcm16ToFloat(at[0], n, at[1]);
-  return new Float32Array(k.memory.buffer, at[1], n).slice();
+  k.pcm16ToFloat(at[0], frames, channels, at[1]);
+  return new Float32Array(k.memory.buffer, at[1], frames).slice();
 }

@@ -118,9 +118,9 @@ export function decodeWavFile(path: string): DecodedAudio {
 export function decodeWavBuffer(buf: Buffer, path: string): DecodedAudio {
   const info = parseWavHeader(buf, buf.length, path);
   const { channels, frames, format, dataOffset } = info;
-  // Mono 16-bit PCM, the common case (all four corpora), is converted in WebAssembly
-  // (little-endian like WAV, whatever the host).
-  const out = channels === 1 && format === 'pcm16' ? pcm16ToFloatWasm(buf.subarray(dataOffset, dataOffset + frames * 2)) : decodeSamples(buf, info);
+  // 16-bit PCM, the format of all four corpora, is converted in WebAssembly (little-endian
+  // like WAV, whatever the host).
+  const out = format === 'pcm16' ? pcm16ToFloatWasm(buf.subarray(dataOffset, dataOffset + frames * channels * 2), frames, channels) : decodeSamples(buf, info);
   // Only float data can hold NaN or infinity.
   if (format === 'float32' || format === 'float64')
     for (let i = 0; i < frames; i++) {

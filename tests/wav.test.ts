@@ -58,6 +58,18 @@ describe('WAV decoding (libsndfile scaling)', () => {
       for (const b of [file, shifted]) expect(decodeWavBuffer(b, 'x').samples).toEqual(Float32Array.from(ints, (v) => v / 32768));
     }
   });
+  it('multichannel 16-bit PCM is the float32 mean of its channels (numpy: float32 sum, then divide)', () => {
+    for (const channels of [2, 3, 6]) {
+      const frames = 1001;
+      const ints = Int16Array.from({ length: frames * channels }, (_, i) => ((i * 7919 + 13) % 65536) - 32768);
+      const expected = Float32Array.from({ length: frames }, (_, i) => {
+        let acc = 0;
+        for (let c = 0; c < channels; c++) acc = Math.fround(acc + ints[i * channels + c] / 32768);
+        return acc / channels;
+      });
+      expect(decodeWavBuffer(wav({ tag: 1, bits: 16, channels, data: Buffer.from(ints.buffer) }), 'x').samples).toEqual(expected);
+    }
+  });
   it('float 32 and 64, with fact, PEAK and LIST chunks before data, and odd-sized chunks', () => {
     const f32 = Buffer.alloc(20);
     values.forEach((v, i) => f32.writeFloatLE(v, i * 4));

@@ -326,17 +326,31 @@ export function powerToDb(x: usize, n: i32, amin: f64, offset: f64, topDb: f64):
   }
 }
 
-/** n little-endian 16-bit PCM samples at `src` to float32 at `dst`: v / 32768, eight at a time. */
-export function pcm16ToFloat(src: usize, n: i32, dst: usize): void {
-  const scale = f32x4.splat(1.0 / 32768.0);
-  let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const v = v128.load(src + ((<usize>i) << 1));
-    const o = dst + ((<usize>i) << 2);
-    v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(v)), scale));
-    v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(v)), scale), 16);
+/**
+ * Little-endian 16-bit PCM frames of `channels` interleaved samples at `src` to mono float32
+ * at `dst`: each sample / 32768, channels summed in float32 and divided by their count
+ * (numpy's float32 mean, as librosa.to_mono). Mono runs eight samples at a time.
+ */
+export function pcm16ToFloat(src: usize, frames: i32, channels: i32, dst: usize): void {
+  const scale: f32 = 1.0 / 32768.0;
+  if (channels == 1) {
+    const vscale = f32x4.splat(scale);
+    let i = 0;
+    for (; i + 8 <= frames; i += 8) {
+      const v = v128.load(src + ((<usize>i) << 1));
+      const o = dst + ((<usize>i) << 2);
+      v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(v)), vscale));
+      v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(v)), vscale), 16);
+    }
+    for (; i < frames; i++) store<f32>(dst + ((<usize>i) << 2), <f32>load<i16>(src + ((<usize>i) << 1)) * scale);
+    return;
   }
-  for (; i < n; i++) store<f32>(dst + ((<usize>i) << 2), <f32>load<i16>(src + ((<usize>i) << 1)) * (1.0 / 32768.0));
+  for (let i = 0; i < frames; i++) {
+    const base = src + ((<usize>(i * channels)) << 1);
+    let acc: f32 = 0;
+    for (let c = 0; c < channels; c++) acc += <f32>load<i16>(base + ((<usize>c) << 1)) * scale;
+    store<f32>(dst + ((<usize>i) << 2), acc / <f32>channels);
+  }
 }
 
 /**
