@@ -55,39 +55,45 @@ function toImage(m: Matrix): Float32Array {
   return img;
 }
 
+/** Mean and (population) standard deviation of each column of a frames × width frame-major array. */
+function columnStats(data: ArrayLike<number>, frames: number, width: number): { mean: number[]; std: number[] } {
+  const mean: number[] = [],
+    std: number[] = [];
+  for (let k = 0; k < width; k++) {
+    let a = 0;
+    for (let t = 0; t < frames; t++) a += data[t * width + k];
+    mean.push(a / frames);
+  }
+  for (let k = 0; k < width; k++) {
+    let a = 0;
+    for (let t = 0; t < frames; t++) a += (data[t * width + k] - mean[k]) ** 2;
+    std.push(Math.sqrt(a / frames));
+  }
+  return { mean, std };
+}
+
 function summaryVector(y: Float32Array, s: FeatureSettings): Float32Array {
   const S = stft(y, s.n_fft, s.hop_length); // one transform for the mel, chroma and centroid
   const power = spectrumPower(S, 2);
   const mf = mfccFromMel(applyFilterBank(power, melBank(s.sample_rate, s.n_fft, s.n_mels)), s.n_mfcc);
   const chroma = chromaStft(power, s.sample_rate, s.n_fft, estimateTuning(S, s.sample_rate));
-  const zcr = zeroCrossingRate(y, s.n_fft, s.hop_length);
-  const energy = rms(y, s.n_fft, s.hop_length);
-  const centroid = spectralCentroid(spectrumPower(S, 1), s.sample_rate, s.n_fft);
+  const magnitude = { ...power, data: power.data.map(Math.sqrt) }; // √(re² + im²), as spectrumPower(S, 1)
+  const centroid = spectralCentroid(magnitude, s.sample_rate, s.n_fft).map((c) => c / (s.sample_rate / 2));
   const T = mf.frames;
-  const columns: ((t: number) => number)[] = [
-    ...Array.from({ length: s.n_mfcc }, (_, k) => (t: number) => mf.data[t * s.n_mfcc + k]),
-    ...Array.from({ length: 12 }, (_, k) => (t: number) => chroma.data[t * 12 + k]),
-    (t) => zcr[t],
-    (t) => energy[t],
-    (t) => centroid[t] / (s.sample_rate / 2),
+  const parts = [
+    columnStats(mf.data, T, s.n_mfcc),
+    columnStats(chroma.data, T, 12),
+    columnStats(zeroCrossingRate(y, s.n_fft, s.hop_length), T, 1),
+    columnStats(rms(y, s.n_fft, s.hop_length), T, 1),
+    columnStats(centroid, T, 1),
   ];
-  const means = columns.map((c) => {
-    let a = 0;
-    for (let t = 0; t < T; t++) a += c(t);
-    return a / T;
-  });
-  const stds = columns.map((c, j) => {
-    let a = 0;
-    for (let t = 0; t < T; t++) a += (c(t) - means[j]) ** 2;
-    return Math.sqrt(a / T);
-  });
   const d = delta(mf);
   const dabs = Array.from({ length: s.n_mfcc }, (_, k) => {
     let a = 0;
     for (let t = 0; t < T; t++) a += Math.abs(d.data[t * s.n_mfcc + k]);
     return a / T;
   });
-  return Float32Array.from([...means, ...stds, ...dabs]);
+  return Float32Array.from([...parts.flatMap((p) => p.mean), ...parts.flatMap((p) => p.std), ...dabs]);
 }
 
 function allFinite(x: Float32Array): boolean {
