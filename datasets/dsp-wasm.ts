@@ -12,32 +12,13 @@ const WASM_FILE = fileURLToPath(new URL('../build/dsp.wasm', import.meta.url));
 interface Kernels {
   memory: WebAssembly.Memory;
   fir(x: number, taps: number, L: number, up: number, down: number, half: number, padLeft: number, nOut: number, out: number): void;
-  stft(
-    y: number,
-    frames: number,
-    hop: number,
-    nFft: number,
-    w: number,
-    rev: number,
-    cos: number,
-    sin: number,
-    splitCos: number,
-    splitSin: number,
-    work: number,
-    outRe: number,
-    outIm: number,
-  ): void;
+  stft(y: number, frames: number, hop: number, nFft: number, tables: number, work: number, outRe: number, outIm: number): void;
   stftBands(
     y: number,
     frames: number,
     hop: number,
     nFft: number,
-    w: number,
-    rev: number,
-    cos: number,
-    sin: number,
-    splitCos: number,
-    splitSin: number,
+    tables: number,
     work: number,
     rows: number,
     fb: number,
@@ -64,22 +45,7 @@ interface Kernels {
     outRe: number,
     outIm: number,
   ): void;
-  istft(
-    re: number,
-    im: number,
-    frames: number,
-    hop: number,
-    nFft: number,
-    w: number,
-    rev: number,
-    cos: number,
-    sin: number,
-    splitCos: number,
-    splitSin: number,
-    work: number,
-    y: number,
-    wss: number,
-  ): void;
+  istft(re: number, im: number, frames: number, hop: number, nFft: number, tables: number, work: number, y: number, wss: number): void;
   matmulBatched(a: number, b: number, c: number, batch: number, m: number, k: number, n: number, bStride: number): void;
 }
 
@@ -131,30 +97,38 @@ export interface StftTables {
   splitSin: Float64Array;
 }
 
+/** The FFT tables as one block, in the order kernels/dsp.ts reads them (cosTable … revTable); built once per table set. */
+const blocks = new WeakMap<StftTables, Uint8Array>();
+function tablesBlock(t: StftTables): Uint8Array {
+  let block = blocks.get(t);
+  if (!block) {
+    const f64 = Float64Array.from([...t.window, ...t.cos, ...t.sin, ...t.splitCos, ...t.splitSin]);
+    block = new Uint8Array(f64.byteLength + t.rev.byteLength);
+    block.set(new Uint8Array(f64.buffer));
+    block.set(new Uint8Array(t.rev.buffer, t.rev.byteOffset, t.rev.byteLength), f64.byteLength);
+    blocks.set(t, block);
+  }
+  return block;
+}
+
 /**
- * Lays out a centred STFT's input (y zero-padded by nFft/2 on both sides, as float64) and
- * tables, followed by `extra` buffers; returns the kernel arguments up to `work` and the
- * offsets of the extra buffers.
+ * Lays out a centred STFT's input (y zero-padded by nFft/2 on both sides, as float64), the
+ * tables and the kernel's work area, followed by `extra` buffers; returns the kernel
+ * arguments up to `work` and the offsets of the extra buffers.
  */
 function stftLayout(y: ArrayLike<number>, nFft: number, hop: number, t: StftTables, extra: number[]) {
   const pad = nFft >> 1;
   const frames = 1 + Math.floor(y.length / hop);
   const padded = Math.max((frames - 1) * hop + nFft, y.length + 2 * pad);
-  const f64 = (a: { length: number }) => a.length * 8;
-  const { k, at } = layout([padded * 8, f64(t.window), t.rev.length * 4, f64(t.cos), f64(t.sin), f64(t.splitCos), f64(t.splitSin), 32 * pad, ...extra]);
-  const [yAt, wAt, revAt, cosAt, sinAt, scAt, ssAt, workAt] = at;
-  const buf = k.memory.buffer;
-  const ys = new Float64Array(buf, yAt, padded);
+  const block = tablesBlock(t);
+  const { k, at } = layout([padded * 8, block.length, 16 * nFft, ...extra]);
+  const [yAt, tablesAt, workAt] = at;
+  const ys = new Float64Array(k.memory.buffer, yAt, padded);
   ys.fill(0);
   ys.set(y, pad);
-  new Float64Array(buf, wAt, t.window.length).set(t.window);
-  new Uint32Array(buf, revAt, t.rev.length).set(t.rev);
-  new Float64Array(buf, cosAt, t.cos.length).set(t.cos);
-  new Float64Array(buf, sinAt, t.sin.length).set(t.sin);
-  new Float64Array(buf, scAt, t.splitCos.length).set(t.splitCos);
-  new Float64Array(buf, ssAt, t.splitSin.length).set(t.splitSin);
-  const args = [yAt, frames, hop, nFft, wAt, revAt, cosAt, sinAt, scAt, ssAt, workAt] as const;
-  return { k, frames, args, extraAt: at.slice(8) };
+  new Uint8Array(k.memory.buffer, tablesAt, block.length).set(block);
+  const args = [yAt, frames, hop, nFft, tablesAt, workAt] as const;
+  return { k, frames, args, extraAt: at.slice(3) };
 }
 
 /**
@@ -232,33 +206,16 @@ export function istftWasm(
   t: StftTables,
 ): { y: Float64Array; wss: Float64Array } {
   const total = nFft + hop * (frames - 1);
-  const f64 = (a: { length: number }) => a.length * 8;
-  const { k, at } = layout([
-    f64(re),
-    f64(im),
-    f64(t.window),
-    t.rev.length * 4,
-    f64(t.cos),
-    f64(t.sin),
-    f64(t.splitCos),
-    f64(t.splitSin),
-    16 * nFft,
-    total * 8,
-    total * 8,
-  ]);
-  const [reAt, imAt, wAt, revAt, cosAt, sinAt, scAt, ssAt, workAt, yAt, wssAt] = at;
+  const block = tablesBlock(t);
+  const { k, at } = layout([re.length * 8, im.length * 8, block.length, 16 * nFft, total * 8, total * 8]);
+  const [reAt, imAt, tablesAt, workAt, yAt, wssAt] = at;
   const buf = k.memory.buffer;
   new Float64Array(buf, reAt, re.length).set(re);
   new Float64Array(buf, imAt, im.length).set(im);
-  new Float64Array(buf, wAt, t.window.length).set(t.window);
-  new Uint32Array(buf, revAt, t.rev.length).set(t.rev);
-  new Float64Array(buf, cosAt, t.cos.length).set(t.cos);
-  new Float64Array(buf, sinAt, t.sin.length).set(t.sin);
-  new Float64Array(buf, scAt, t.splitCos.length).set(t.splitCos);
-  new Float64Array(buf, ssAt, t.splitSin.length).set(t.splitSin);
+  new Uint8Array(buf, tablesAt, block.length).set(block);
   new Float64Array(buf, yAt, total).fill(0);
   new Float64Array(buf, wssAt, total).fill(0);
-  k.istft(reAt, imAt, frames, hop, nFft, wAt, revAt, cosAt, sinAt, scAt, ssAt, workAt, yAt, wssAt);
+  k.istft(reAt, imAt, frames, hop, nFft, tablesAt, workAt, yAt, wssAt);
   return { y: new Float64Array(buf, yAt, total).slice(), wss: new Float64Array(buf, wssAt, total).slice() };
 }
 

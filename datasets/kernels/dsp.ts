@@ -72,11 +72,35 @@ function lanesSum(s: v128): f32 {
 }
 
 /**
- * The radix-2 passes of an h-point complex FFT over two transforms at once (one per float64
- * lane), in place on bit-reversed re/im (h lanes-pairs each): RealFFT's butterflies, operation
- * for operation.
+ * The FFT tables of datasets/fft.ts for one nFft, as one block (laid out by tablesBlock in
+ * datasets/dsp-wasm.ts; h = nFft/2): the window w[nFft], twiddles cos[h/2] and sin[h/2],
+ * split twiddles splitCos[h + 1] and splitSin[h + 1] (float64), bit reversal rev[h] (u32).
  */
-function butterflies(re: usize, im: usize, h: i32, cos: usize, sin: usize): void {
+function cosTable(tables: usize, nFft: i32): usize {
+  return tables + ((<usize>nFft) << 3);
+}
+function sinTable(tables: usize, nFft: i32): usize {
+  return cosTable(tables, nFft) + ((<usize>(nFft >> 2)) << 3);
+}
+function splitCosTable(tables: usize, nFft: i32): usize {
+  return sinTable(tables, nFft) + ((<usize>(nFft >> 2)) << 3);
+}
+function splitSinTable(tables: usize, nFft: i32): usize {
+  return splitCosTable(tables, nFft) + ((<usize>((nFft >> 1) + 1)) << 3);
+}
+function revTable(tables: usize, nFft: i32): usize {
+  return splitSinTable(tables, nFft) + ((<usize>((nFft >> 1) + 1)) << 3);
+}
+
+/**
+ * The radix-2 passes of the nFft/2-point complex FFT over two transforms at once (one per
+ * float64 lane), in place on bit-reversed re/im (nFft/2 lane pairs each): RealFFT's
+ * butterflies, operation for operation.
+ */
+function butterflies(re: usize, im: usize, nFft: i32, tables: usize): void {
+  const h = nFft >> 1;
+  const cos = cosTable(tables, nFft),
+    sin = sinTable(tables, nFft);
   for (let size = 2; size <= h; size <<= 1) {
     const halfSize = size >> 1;
     const step = h / size;
@@ -103,29 +127,17 @@ function butterflies(re: usize, im: usize, h: i32, cos: usize, sin: usize): void
 
 /**
  * The spectra of two frames at once, one in each float64 lane: frames starting at y0 and y1
- * (float64 samples), windowed by w[nFft]. The arithmetic is that of datasets/fft.ts
+ * (float64 samples), windowed by the table's window. The arithmetic is that of datasets/fft.ts
  * (radix-2 on the half-size complex packing, then one split step), operation for operation,
- * so results are the same doubles. Tables: bit reversal rev[h] (u32), twiddles cos/sin[h/2],
- * split twiddles splitCos/splitSin[h + 1], h = nFft/2. Writes bins 0..h of the two frames to
- * re0/im0 and re1/im1. `work` needs 32·h bytes.
+ * so results are the same doubles. Writes bins 0..nFft/2 of the two frames to re0/im0 and
+ * re1/im1. `work` needs 16·nFft bytes.
  */
-function spectrumPair(
-  y0: usize,
-  y1: usize,
-  nFft: i32,
-  w: usize,
-  rev: usize,
-  cos: usize,
-  sin: usize,
-  splitCos: usize,
-  splitSin: usize,
-  work: usize,
-  re0: usize,
-  im0: usize,
-  re1: usize,
-  im1: usize,
-): void {
+function spectrumPair(y0: usize, y1: usize, nFft: i32, tables: usize, work: usize, re0: usize, im0: usize, re1: usize, im1: usize): void {
   const h = nFft >> 1;
+  const w = tables; // the window comes first
+  const rev = revTable(tables, nFft),
+    splitCos = splitCosTable(tables, nFft),
+    splitSin = splitSinTable(tables, nFft);
   const re = work;
   const im = work + ((<usize>h) << 4);
   for (let m = 0; m < h; m++) {
@@ -137,7 +149,7 @@ function spectrumPair(
     v128.store(re + dst, f64x2.replace_lane(f64x2.splat(load<f64>(y0 + i0) * w0), 1, load<f64>(y1 + i0) * w0));
     v128.store(im + dst, f64x2.replace_lane(f64x2.splat(load<f64>(y0 + i1) * w1), 1, load<f64>(y1 + i1) * w1));
   }
-  butterflies(re, im, h, cos, sin);
+  butterflies(re, im, nFft, tables);
   const half = f64x2.splat(0.5);
   for (let k = 0; k <= h; k++) {
     const a = (<usize>(k == h ? 0 : k)) << 4;
@@ -165,24 +177,10 @@ function spectrumPair(
 
 /**
  * Centred STFT of float64 samples `y` (already padded by nFft/2 zeros on both sides), two
- * frames at a time (see spectrumPair for the tables). Writes bins 0..nFft/2 of every frame to
+ * frames at a time. Writes bins 0..nFft/2 of every frame to
  * outRe/outIm (frames × (nFft/2 + 1) float64).
  */
-export function stft(
-  y: usize,
-  frames: i32,
-  hop: i32,
-  nFft: i32,
-  w: usize,
-  rev: usize,
-  cos: usize,
-  sin: usize,
-  splitCos: usize,
-  splitSin: usize,
-  work: usize,
-  outRe: usize,
-  outIm: usize,
-): void {
+export function stft(y: usize, frames: i32, hop: i32, nFft: i32, tables: usize, work: usize, outRe: usize, outIm: usize): void {
   const bins = (nFft >> 1) + 1;
   for (let t = 0; t < frames; t += 2) {
     const t1 = t + 1 < frames ? t + 1 : t;
@@ -190,7 +188,7 @@ export function stft(
     const o1 = (<usize>(t1 * bins)) << 3;
     const y0 = y + ((<usize>(t * hop)) << 3);
     const y1 = y + ((<usize>(t1 * hop)) << 3);
-    spectrumPair(y0, y1, nFft, w, rev, cos, sin, splitCos, splitSin, work, outRe + o0, outIm + o0, outRe + o1, outIm + o1);
+    spectrumPair(y0, y1, nFft, tables, work, outRe + o0, outIm + o0, outRe + o1, outIm + o1);
   }
 }
 
@@ -204,12 +202,7 @@ export function stftBands(
   frames: i32,
   hop: i32,
   nFft: i32,
-  w: usize,
-  rev: usize,
-  cos: usize,
-  sin: usize,
-  splitCos: usize,
-  splitSin: usize,
+  tables: usize,
   work: usize,
   rows: usize,
   fb: usize,
@@ -228,7 +221,7 @@ export function stftBands(
     const t1 = t + 1 < frames ? t + 1 : t;
     const y0 = y + ((<usize>(t * hop)) << 3);
     const y1 = y + ((<usize>(t1 * hop)) << 3);
-    spectrumPair(y0, y1, nFft, w, rev, cos, sin, splitCos, splitSin, work, re0, im0, re1, im1);
+    spectrumPair(y0, y1, nFft, tables, work, re0, im0, re1, im1);
     for (let k = 0; k < bins; k++) {
       const o = (<usize>k) << 3;
       const r0 = load<f64>(re0 + o),
@@ -355,29 +348,19 @@ export function pcm16ToFloat(src: usize, frames: i32, channels: i32, dst: usize)
 
 /**
  * Inverse STFT of `frames` Hermitian spectra (bins 0..nFft/2 of each, frames × (nFft/2 + 1)
- * float64 in re/im), two frames at a time, overlap-added into y with the synthesis window w;
- * wss accumulates w². The arithmetic is RealFFT.inverse's (undo the split, a forward FFT of
- * the conjugate, conjugate and divide by h), operation for operation. y and wss (hop·(frames −
- * 1) + nFft float64 each) must start zeroed; `work` needs 32·h bytes.
+ * float64 in re/im), two frames at a time, overlap-added into y with the tables' window as
+ * synthesis window; wss accumulates its square. The arithmetic is RealFFT.inverse's (undo the
+ * split, a forward FFT of the conjugate, conjugate and divide by nFft/2), operation for
+ * operation. y and wss (hop·(frames − 1) + nFft float64 each) must start zeroed; `work` needs
+ * 16·nFft bytes.
  */
-export function istft(
-  re: usize,
-  im: usize,
-  frames: i32,
-  hop: i32,
-  nFft: i32,
-  w: usize,
-  rev: usize,
-  cos: usize,
-  sin: usize,
-  splitCos: usize,
-  splitSin: usize,
-  work: usize,
-  y: usize,
-  wss: usize,
-): void {
+export function istft(re: usize, im: usize, frames: i32, hop: i32, nFft: i32, tables: usize, work: usize, y: usize, wss: usize): void {
   const h = nFft >> 1;
   const bins = h + 1;
+  const w = tables; // the window comes first
+  const rev = revTable(tables, nFft),
+    splitCos = splitCosTable(tables, nFft),
+    splitSin = splitSinTable(tables, nFft);
   const zr = work;
   const zi = work + ((<usize>h) << 4);
   const half = f64x2.splat(0.5);
@@ -408,35 +391,31 @@ export function istft(
       v128.store(zr + dst, f64x2.sub(er, oi));
       v128.store(zi + dst, f64x2.neg(f64x2.add(ei, or)));
     }
-    butterflies(zr, zi, h, cos, sin);
-    // x[2m] = Re z[m] / h, x[2m + 1] = −Im z[m] / h; overlap-add frame t, then frame t1.
-    const y0 = y + ((<usize>(t * hop)) << 3),
-      y1 = y + ((<usize>(t1 * hop)) << 3);
-    const s0 = wss + ((<usize>(t * hop)) << 3),
-      s1 = wss + ((<usize>(t1 * hop)) << 3);
+    butterflies(zr, zi, nFft, tables);
+    // x[2m] = Re z[m] / h, x[2m + 1] = −Im z[m] / h (both frames); overlap-add t, then t1.
     for (let m = 0; m < h; m++) {
-      const a = f64x2.div(v128.load(zr + ((<usize>m) << 4)), hh);
-      const b = f64x2.div(f64x2.neg(v128.load(zi + ((<usize>m) << 4))), hh);
-      const e = (<usize>(2 * m)) << 3;
-      const we = load<f64>(w + e),
-        wo = load<f64>(w + e + 8);
-      store<f64>(y0 + e, load<f64>(y0 + e) + f64x2.extract_lane(a, 0) * we);
-      store<f64>(y0 + e + 8, load<f64>(y0 + e + 8) + f64x2.extract_lane(b, 0) * wo);
-      store<f64>(s0 + e, load<f64>(s0 + e) + we * we);
-      store<f64>(s0 + e + 8, load<f64>(s0 + e + 8) + wo * wo);
+      const o = (<usize>m) << 4;
+      v128.store(zr + o, f64x2.div(v128.load(zr + o), hh));
+      v128.store(zi + o, f64x2.div(f64x2.neg(v128.load(zi + o)), hh));
     }
-    if (t1 == t) continue;
-    for (let m = 0; m < h; m++) {
-      const a = f64x2.div(v128.load(zr + ((<usize>m) << 4)), hh);
-      const b = f64x2.div(f64x2.neg(v128.load(zi + ((<usize>m) << 4))), hh);
-      const e = (<usize>(2 * m)) << 3;
-      const we = load<f64>(w + e),
-        wo = load<f64>(w + e + 8);
-      store<f64>(y1 + e, load<f64>(y1 + e) + f64x2.extract_lane(a, 1) * we);
-      store<f64>(y1 + e + 8, load<f64>(y1 + e + 8) + f64x2.extract_lane(b, 1) * wo);
-      store<f64>(s1 + e, load<f64>(s1 + e) + we * we);
-      store<f64>(s1 + e + 8, load<f64>(s1 + e + 8) + wo * wo);
-    }
+    overlapAdd(zr, zi, 0, w, h, y + ((<usize>(t * hop)) << 3), wss + ((<usize>(t * hop)) << 3));
+    if (t1 != t) overlapAdd(zr, zi, 8, w, h, y + ((<usize>(t1 * hop)) << 3), wss + ((<usize>(t1 * hop)) << 3));
+  }
+}
+
+/**
+ * One frame of the inverse, in the float64 lane at byte offset `lane` (0 or 8) of the packed
+ * zr/zi (x[2m] = zr[m], x[2m + 1] = zi[m]), windowed by w and added to y; w² added to wss.
+ */
+function overlapAdd(zr: usize, zi: usize, lane: usize, w: usize, h: i32, y: usize, wss: usize): void {
+  for (let m = 0; m < h; m++) {
+    const e = (<usize>(2 * m)) << 3;
+    const we = load<f64>(w + e),
+      wo = load<f64>(w + e + 8);
+    store<f64>(y + e, load<f64>(y + e) + load<f64>(zr + ((<usize>m) << 4) + lane) * we);
+    store<f64>(y + e + 8, load<f64>(y + e + 8) + load<f64>(zi + ((<usize>m) << 4) + lane) * wo);
+    store<f64>(wss + e, load<f64>(wss + e) + we * we);
+    store<f64>(wss + e + 8, load<f64>(wss + e + 8) + wo * wo);
   }
 }
 
