@@ -13,7 +13,8 @@
 
 import { firWasm } from './dsp-wasm.ts';
 
-function gcd(a: number, b: number): number {
+/** Greatest common divisor of two non-negative integers. */
+export function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
   return a;
 }

@@ -4,6 +4,7 @@
  * Float64Array of frames × bins.
  */
 import { RealFFT } from './fft.ts';
+import { gcd } from './resample.ts';
 import { bandProductsWasm, istftWasm, phaseVocoderWasm, powerToDbWasm, stftBandsWasm, stftWasm, type StftTables } from './dsp-wasm.ts';
 
 /** A frames × bins matrix, row-major (one row per frame). */
@@ -288,11 +289,6 @@ export function rms(y: ArrayLike<number>, frameLength = 2048, hop = 512): Float6
     out[t] = end > start ? Math.sqrt(Math.max(0, prefix[Math.ceil(end / g)] - prefix[start / g]) / frameLength) : 0;
   }
   return out;
-}
-
-function gcd(a: number, b: number): number {
-  while (b) [a, b] = [b, a % b];
-  return a;
 }
 
 /** librosa.feature.spectral_centroid on the magnitude STFT; 0 for silent frames. */
