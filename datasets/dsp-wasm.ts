@@ -113,15 +113,16 @@ function tablesBlock(t: StftTables): Uint8Array {
 
 /**
  * Lays out a centred STFT's input (y zero-padded by nFft/2 on both sides, as float64), the
- * tables and the kernel's work area, followed by `extra` buffers; returns the kernel
- * arguments up to `work` and the offsets of the extra buffers.
+ * tables and the kernel's work area, followed by the `extra` buffers (byte sizes, given the
+ * frame count); returns the frame count, the kernel arguments up to `work` and the offsets of
+ * the extra buffers.
  */
-function stftLayout(y: ArrayLike<number>, nFft: number, hop: number, t: StftTables, extra: number[]) {
+function stftLayout(y: ArrayLike<number>, nFft: number, hop: number, t: StftTables, extra: (frames: number) => number[]) {
   const pad = nFft >> 1;
   const frames = 1 + Math.floor(y.length / hop);
   const padded = Math.max((frames - 1) * hop + nFft, y.length + 2 * pad);
   const block = tablesBlock(t);
-  const { k, at } = layout([padded * 8, block.length, 16 * nFft, ...extra]);
+  const { k, at } = layout([padded * 8, block.length, 16 * nFft, ...extra(frames)]);
   const [yAt, tablesAt, workAt] = at;
   const ys = new Float64Array(k.memory.buffer, yAt, padded);
   ys.fill(0);
@@ -137,8 +138,7 @@ function stftLayout(y: ArrayLike<number>, nFft: number, hop: number, t: StftTabl
  */
 export function stftWasm(y: ArrayLike<number>, nFft: number, hop: number, t: StftTables): { frames: number; re: Float64Array; im: Float64Array } {
   const bins = (nFft >> 1) + 1;
-  const frames = 1 + Math.floor(y.length / hop);
-  const { k, args, extraAt } = stftLayout(y, nFft, hop, t, [frames * bins * 8, frames * bins * 8]);
+  const { k, frames, args, extraAt } = stftLayout(y, nFft, hop, t, (frames) => [frames * bins * 8, frames * bins * 8]);
   const [reAt, imAt] = extraAt;
   k.stft(...args, reAt, imAt);
   const buf = k.memory.buffer;
@@ -161,8 +161,7 @@ export function stftBandsWasm(
   hi: Int32Array,
 ): { frames: number; data: Float64Array } {
   const bins = (nFft >> 1) + 1;
-  const frames = 1 + Math.floor(y.length / hop);
-  const { k, args, extraAt } = stftLayout(y, nFft, hop, t, [4 * bins * 8, fb.length * 8, M * 4, M * 4, frames * M * 8]);
+  const { k, frames, args, extraAt } = stftLayout(y, nFft, hop, t, (frames) => [4 * bins * 8, fb.length * 8, M * 4, M * 4, frames * M * 8]);
   const [rowsAt, fbAt, loAt, hiAt, outAt] = extraAt;
   const buf = k.memory.buffer;
   new Float64Array(buf, fbAt, fb.length).set(fb);

@@ -3,9 +3,9 @@
  * even/odd samples packed as real/imaginary parts, then one split step — half the work of a
  * complex FFT of the zero-padded frame.
  *
- * The STFT runs the same algorithm in WebAssembly, two frames at a time (kernels/dsp.ts, with
- * these tables); `forward` is its scalar statement, and the tests hold the two to the same
- * doubles. `inverse` serves istft.
+ * The STFT and the inverse STFT run the same algorithm in WebAssembly, two frames at a time
+ * (kernels/dsp.ts, with these tables); `forward` and `inverse` are their scalar statements,
+ * and the tests hold each kernel to the same doubles.
  */
 export class RealFFT {
   readonly n: number;

@@ -24,14 +24,15 @@ export function hann(n: number): Float64Array {
   return w;
 }
 
-const fftCache = new Map<number, { fft: RealFFT; tables: StftTables }>();
-function fftOf(n: number): { fft: RealFFT; tables: StftTables } {
-  let f = fftCache.get(n);
-  if (!f) {
+/** The FFT tables of one size (with its periodic Hann window), built once: every kernel reads them. */
+const tablesCache = new Map<number, StftTables>();
+function fftTables(n: number): StftTables {
+  let t = tablesCache.get(n);
+  if (!t) {
     const fft = new RealFFT(n);
-    fftCache.set(n, (f = { fft, tables: { window: hann(n), rev: fft.rev, cos: fft.cos, sin: fft.sin, splitCos: fft.splitCos, splitSin: fft.splitSin } }));
+    tablesCache.set(n, (t = { window: hann(n), rev: fft.rev, cos: fft.cos, sin: fft.sin, splitCos: fft.splitCos, splitSin: fft.splitSin }));
   }
-  return f;
+  return t;
 }
 
 export interface StftResult {
@@ -42,7 +43,7 @@ export interface StftResult {
 /** Centred STFT with constant (zero) padding: n_frames = 1 + floor(len / hop). */
 export function stft(y: ArrayLike<number>, nFft: number, hop: number): StftResult {
   const bins = nFft / 2 + 1;
-  const { frames, re, im } = stftWasm(y, nFft, hop, fftOf(nFft).tables);
+  const { frames, re, im } = stftWasm(y, nFft, hop, fftTables(nFft));
   return { re: { frames, bins, data: re }, im: { frames, bins, data: im } };
 }
 
@@ -166,7 +167,7 @@ export function melBank(sr: number, nFft: number, nMels: number): Matrix {
 export function melSpectrogram(y: ArrayLike<number>, sr: number, nFft: number, hop: number, nMels: number): Matrix {
   const fb = melBank(sr, nFft, nMels);
   const { lo, hi } = spansOf(fb);
-  const { frames, data } = stftBandsWasm(y, nFft, hop, fftOf(nFft).tables, fb.data, fb.frames, lo, hi);
+  const { frames, data } = stftBandsWasm(y, nFft, hop, fftTables(nFft), fb.data, fb.frames, lo, hi);
   return { frames, bins: fb.frames, data };
 }
 
@@ -461,7 +462,7 @@ export function timeStretch(y: ArrayLike<number>, rate: number, nFft = 2048, hop
 /** librosa.istft (Hann, centred) with an exact output length; the overlap-add runs in WebAssembly. */
 export function istft(re: Matrix, im: Matrix, hop: number, length: number): Float32Array {
   const nFft = 2 * (re.bins - 1);
-  const { y, wss } = istftWasm(re.data, im.data, re.frames, nFft, hop, fftOf(nFft).tables);
+  const { y, wss } = istftWasm(re.data, im.data, re.frames, nFft, hop, fftTables(nFft));
   const out = new Float32Array(length);
   const start = nFft >> 1;
   for (let i = 0; i < length && start + i < y.length; i++) {
