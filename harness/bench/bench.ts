@@ -32,7 +32,7 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 const PASSES = 3;
 
 async function featureBench() {
-  // RAVDESS clips: 48 kHz, about 3.5 s; every one decoded, resampled to 16 kHz and featurized.
+  // RAVDESS clips: 48 kHz, 3.75 s on average; every one decoded, resampled to 16 kHz and featurized.
   const { clips } = loadCorpus('ravdess', join(shared, 'ravdess'));
   const settings: FeatureSettings = { sample_rate: 16000, duration: 3, trim_db: 40, n_fft: 512, hop_length: 256, n_mels: 64, n_mfcc: 40 };
   const seconds = clips.reduce((a, c) => a + probeWav((c.source as { path: string }).path).frames / 48000, 0) / clips.length;
@@ -45,22 +45,18 @@ async function featureBench() {
     { type: 'pitch_shift', semitones: [-2, 2], p: 0.3 },
     { type: 'spec_augment', time_masks: 2, time_width: 12, freq_masks: 2, freq_width: 8 },
   ];
-  const runs: { kind: FeatureKind; workers: number; cache?: string; ops?: AugmentOp[]; label: string; what: string }[] = [
-    { kind: 'logmel', workers: 1, label: 'logmel_workers_1', what: 'logmel, 1 worker' },
-    { kind: 'logmel', workers: cpus().length, label: `logmel_workers_${cpus().length}`, what: `logmel, ${cpus().length} workers` },
-    { kind: 'summary', workers: 1, label: 'summary_workers_1', what: 'summary, 1 worker' },
-    { kind: 'summary', workers: cpus().length, label: `summary_workers_${cpus().length}`, what: `summary, ${cpus().length} workers` },
+  const runs: { kind: FeatureKind; workers: number; cache?: string; ops?: AugmentOp[] }[] = [
+    { kind: 'logmel', workers: 1 },
+    { kind: 'logmel', workers: cpus().length },
+    { kind: 'summary', workers: 1 },
+    { kind: 'summary', workers: cpus().length },
     // As in a run: every clip hashed and its features written to a (fresh) cache.
-    { kind: 'logmel', workers: 1, cache: cacheDir, label: 'logmel_workers_1_with_cache_writes', what: 'logmel, 1 worker, hashing and writing a fresh cache' },
-    {
-      kind: 'logmel',
-      workers: 1,
-      ops: augment,
-      label: 'logmel_augmented_copy_workers_1',
-      what: 'logmel of augmented training copies (four-corpora ops), 1 worker',
-    },
+    { kind: 'logmel', workers: 1, cache: cacheDir },
+    { kind: 'logmel', workers: 1, ops: augment },
   ];
-  for (const { kind, workers, cache, ops, label, what } of runs) {
+  for (const { kind, workers, cache, ops } of runs) {
+    const label = `${kind}${ops ? '_augmented_copy' : ''}_workers_${workers}${cache ? '_with_cache_writes' : ''}`;
+    const what = `${kind}${ops ? ' of augmented training copies (four-corpora ops)' : ''}, ${workers} worker(s)${cache ? ', hashing and writing a fresh cache' : ''}`;
     // Each pass draws other augmentations (the seed), as the copies of a run would.
     const requests = (pass: number) => clips.map((clip) => ({ clip, kinds: [kind], settings, copy: ops ? 1 : 0, ops: ops ?? [], seed: pass }));
     const check = (_: number, r: PoolResult) => {
