@@ -1,12 +1,12 @@
 /**
- * The report in a real browser: Debian's Chromium driven by playwright-core. Every page of a
+ * The report in a real browser: Chromium (tests/browser.ts says which) driven by playwright-core. Every page of a
  * real run's site is opened from disk; every chart must be drawn, no console error may occur,
  * user-supplied text must show as text, and the pages must fit a phone and print.
  * Screenshots go to test-artifacts/screenshots/.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { existsSync, mkdirSync, mkdtempSync, copyFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, copyFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,8 +14,8 @@ import { parseSuite } from '../harness/suite.ts';
 import { runSuite } from '../harness/run.ts';
 import { report } from '../harness/report.ts';
 import { CORPORA_SAMPLE } from './paths.ts';
+import { chromiumPath } from './browser.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const shots = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-artifacts', 'screenshots');
 const HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
 
@@ -23,7 +23,6 @@ let browser: Browser;
 let site: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium), as .ci/run does`);
   // Real audio plus a file whose name is markup: it is skipped, and the Data page must show its name as text.
   const data = mkdtempSync(join(tmpdir(), 'serbench-site-data-'));
   for (const f of readdirSync(join(CORPORA_SAMPLE, 'tess')).filter((f) => /^OAF_.*_(angry|sad|happy)\.wav$/.test(f)))
@@ -52,7 +51,7 @@ report: { title: ${JSON.stringify(`Site test ${HOSTILE}`)} }
   expect(summary.failed).toEqual([]);
   site = await report(out);
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: await chromiumPath(),
     args: [
       '--no-sandbox',
       '--disable-gpu',
