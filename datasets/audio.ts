@@ -25,6 +25,17 @@ export interface ClipAudio {
   nativeRate: number;
 }
 
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/**
+ * sha256 of a clip's source: the file's bytes, or the synthetic spec. The feature cache keys on
+ * it, and a run records it per clip, so that a changed file or a duplicate under another name
+ * is seen. Throws (naming the file) when the file cannot be read.
+ */
+export function sourceContentHash(clip: Clip): string {
+  return clip.source.kind === 'synthetic' ? sha256(JSON.stringify(clip.source.spec)) : sha256(readFileSync(clip.source.path));
+}
+
 /** Read a clip at `sampleRate`. Throws WavError (naming the file) for undecodable input. */
 export async function readClip(clip: Clip, sampleRate: number): Promise<ClipAudio> {
   if (clip.source.kind === 'synthetic') {
@@ -34,7 +45,7 @@ export async function readClip(clip: Clip, sampleRate: number): Promise<ClipAudi
       samples: resample(raw, spec.sampleRate, sampleRate),
       sampleRate,
       nativeRate: spec.sampleRate,
-      contentHash: once(() => createHash('sha256').update(JSON.stringify(spec)).digest('hex')),
+      contentHash: once(() => sha256(JSON.stringify(spec))),
     };
   }
   const buf = readFileSync(clip.source.path);
@@ -43,7 +54,7 @@ export async function readClip(clip: Clip, sampleRate: number): Promise<ClipAudi
     samples: resample(decoded.samples, decoded.sampleRate, sampleRate),
     sampleRate,
     nativeRate: decoded.sampleRate,
-    contentHash: once(() => createHash('sha256').update(buf).digest('hex')),
+    contentHash: once(() => sha256(buf)),
   };
 }
 

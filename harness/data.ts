@@ -2,7 +2,8 @@
  * Assemble a suite's clips: load every dataset, harmonize labels (corpus label → Emotion →
  * the suite's map and set), apply filters, and keep the record of what was skipped and why.
  */
-import type { Clip, Emotion, SkippedFile } from '../datasets/types.ts';
+import { clipPath, type Clip, type Emotion, type SkippedFile } from '../datasets/types.ts';
+import { sourceContentHash } from '../datasets/audio.ts';
 import { loadCorpus } from '../datasets/corpora.ts';
 import { synthesizeCorpus, DEFAULT_SYNTHETIC, DEFAULT_CONDITIONS } from '../datasets/synthetic.ts';
 import { Rng } from '../datasets/random.ts';
@@ -19,6 +20,8 @@ export interface LabelMappingRow {
 
 export interface SuiteData {
   clips: Clip[];
+  /** sha256 of each clip's source (same order as clips): the run's identity and the duplicate audit. */
+  hashes: string[];
   /** Class names, index = class id. */
   classes: Emotion[];
   labels: Int32Array;
@@ -85,9 +88,23 @@ export function loadSuiteData(suite: Suite): SuiteData {
     if (ids.has(c.id)) throw new Error(`clip id ${c.id} appears twice: is the same corpus listed twice in the suite?`);
     ids.add(c.id);
   }
+  // Hash every source now: a file that cannot be read is skipped with the reason, not met mid-run.
+  const readable: Clip[] = [];
+  const hashes: string[] = [];
+  for (const c of clips) {
+    try {
+      hashes.push(sourceContentHash(c));
+      readable.push(c);
+    } catch (e) {
+      skipped.push({ path: clipPath(c), reason: `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+    }
+  }
+  clips.length = 0;
+  clips.push(...readable);
   const classes = suite.labels.set;
   return {
     clips,
+    hashes,
     classes,
     labels: Int32Array.from(clips, (c) => classes.indexOf(c.emotion)),
     skipped,

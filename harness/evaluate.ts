@@ -6,9 +6,10 @@
 import type { Clip } from '../datasets/types.ts';
 import { argmaxRows, classification, probabilistic, type Classification, type Probabilistic } from './metrics.ts';
 import { calibration, equalWidthError, type Calibration } from './calibration.ts';
-import { metricFrame, oneVsRestParity, groupIndices, type MetricFrame } from './fairness.ts';
-import { bootstrap, mcnemar, meanSd, type Interval, type McNemar } from './stats.ts';
-import type { Suite, SliceField } from './suite.ts';
+import { metricFrame, groupIndices, type MetricFrame } from './fairness.ts';
+import { bootstrap, twoSampleBootstrap, mcnemar, meanSd, type Interval, type McNemar } from './stats.ts';
+import { proportionInterval, differenceInterval, type ProportionMethod } from './intervals.ts';
+import type { Suite, SliceField, RankMetric } from './suite.ts';
 
 /** One test clip's prediction by one model in one job (seed × fold). */
 export interface PredictionRow {
@@ -29,6 +30,8 @@ export interface EvalOptions {
   slices: SliceField[];
   intersections: SliceField[][];
   minSlice: number;
+  rankBy: RankMetric;
+  proportionInterval: ProportionMethod;
 }
 
 export const evalOptions = (suite: Suite, classes: string[]): EvalOptions => ({
@@ -39,6 +42,8 @@ export const evalOptions = (suite: Suite, classes: string[]): EvalOptions => ({
   slices: suite.evaluation.slices,
   intersections: suite.evaluation.intersections,
   minSlice: suite.evaluation.min_slice,
+  rankBy: suite.evaluation.rank_by,
+  proportionInterval: suite.evaluation.proportion_interval,
 });
 
 export function sliceValue(clip: Clip, field: SliceField): string {
@@ -59,6 +64,8 @@ interface Flat {
   probs: Float64Array;
   yHat: Int32Array;
   conf: Float64Array;
+  /** Each row's clip as a number (rows of one clip in several jobs share it). */
+  clip: Int32Array;
 }
 
 function flatten(rows: PredictionRow[], k: number, calibrated = false): Flat {
@@ -66,7 +73,9 @@ function flatten(rows: PredictionRow[], k: number, calibrated = false): Flat {
   const probs = new Float64Array(n * k);
   rows.forEach((r, i) => probs.set(calibrated ? r.calibrated : r.probs, i * k));
   const yHat = argmaxRows(probs, k);
-  return { n, k, y: Int32Array.from(rows, (r) => r.y), probs, yHat, conf: Float64Array.from(yHat, (c, i) => probs[i * k + c]) };
+  const ids = new Map<string, number>();
+  const clip = Int32Array.from(rows, (r) => ids.get(r.clip.id) ?? (ids.set(r.clip.id, ids.size), ids.size - 1));
+  return { n, k, y: Int32Array.from(rows, (r) => r.y), probs, yHat, conf: Float64Array.from(yHat, (c, i) => probs[i * k + c]), clip };
 }
 
 // Statistics over a resampled index set (bootstrap).
@@ -101,45 +110,116 @@ function eceOf(f: Flat, idx: Int32Array, bins: number): number {
     bins,
   ).ece;
 }
+const RANKED: Record<RankMetric, (f: Flat, idx: Int32Array) => number> = { uar: uarOf, accuracy: accuracyOf, macro_f1: macroF1Of };
+export const RANK_METRIC_NAMES: Record<RankMetric, string> = { uar: 'UAR', accuracy: 'accuracy', macro_f1: 'macro F1' };
+
+/** The rows of each clip among `members` (one entry per clip; several rows when several jobs predicted it). */
+function clusters(f: Flat, members: ArrayLike<number>): number[][] {
+  const m = new Map<number, number[]>();
+  for (let j = 0; j < members.length; j++) {
+    const i = members[j];
+    const list = m.get(f.clip[i]);
+    if (list) list.push(i);
+    else m.set(f.clip[i], [i]);
+  }
+  return [...m.values()];
+}
+const expand = (cl: number[][], picked: Int32Array): Int32Array => {
+  const out: number[] = [];
+  for (const c of picked) for (const i of cl[c]) out.push(i);
+  return Int32Array.from(out);
+};
+
+/**
+ * A proportion over clips: each clip counts once, with the share of its rows that hit (a clip
+ * predicted by several jobs is one piece of evidence, not several). k may be fractional.
+ */
+function clipProportion(f: Flat, members: ArrayLike<number>, hit: (i: number) => boolean): { k: number; n: number } {
+  let k = 0;
+  const cl = clusters(f, members);
+  for (const rows of cl) k += rows.filter(hit).length / rows.length;
+  return { k, n: cl.length };
+}
 
 /**
  * Bootstrap that resamples clips, not rows: with several seeds a clip is predicted several
  * times, and resampling rows would treat those as independent evidence.
  */
-function clusterBootstrap(rows: PredictionRow[], stat: (idx: Int32Array) => number, o: EvalOptions, seed: string): Interval {
-  const byClip = [...groupIndices(rows.map((r) => r.clip.id)).values()];
-  const expand = (clusterIdx: Int32Array) => {
-    const out: number[] = [];
-    for (const c of clusterIdx) out.push(...byClip[c]);
-    return Int32Array.from(out);
-  };
-  return bootstrap(byClip.length, (ci) => stat(expand(ci)), o.bootstrap, o.confidence, seed);
+function clusterBootstrap(f: Flat, members: ArrayLike<number>, stat: (idx: Int32Array) => number, o: EvalOptions, seed: string): Interval {
+  const cl = clusters(f, members);
+  return bootstrap(cl.length, (ci) => stat(expand(cl, ci)), o.bootstrap, o.confidence, seed);
 }
 
 export interface SliceGroup {
   group: string;
+  /** Prediction rows (clips × jobs). */
+  rows: number;
+  /** Distinct clips: what the interval and the min_slice rule count. */
   n: number;
+  /** Wilson (or Clopper–Pearson) interval over the group's clips. */
   accuracy: Interval;
+  /** Clip-level bootstrap. */
   uar: Interval;
   macro_f1: number;
   ece: number;
   mean_confidence: number;
+  /** Fewer than min_slice clips: shown, never in a worst group, a gap or a headline. */
   small: boolean;
+  /** True class mix of the group's rows, in class order. */
+  class_counts: number[];
+}
+
+/** The gap between the best and the worst group of a slice, with its own interval. */
+export interface Gap {
+  metric: 'accuracy' | 'uar';
+  best: string;
+  worst: string;
+  n_best: number;
+  n_worst: number;
+  /** best − worst: Newcombe for accuracy, two-sample clip bootstrap for UAR. */
+  difference: Interval;
+  /** Group pairs the largest gap was picked from; the interval's level is Bonferroni-adjusted for them. */
+  pairs: number;
+  level: number;
+  /** The interval excludes 0. */
+  beyond_noise: boolean;
+}
+
+/** One rate (TPR or FPR of one class against the rest) between the groups where it is highest and lowest. */
+export interface RateGap {
+  high: string;
+  low: string;
+  n_high: number;
+  n_low: number;
+  difference: Interval;
+  level: number;
+}
+
+export interface EqualizedOddsGap {
+  class: string;
+  /** max(TPR gap, FPR gap) between groups of at least min_slice clips, as fairlearn defines it. */
+  difference: number;
+  tpr: RateGap | null;
+  fpr: RateGap | null;
+  beyond_noise: boolean;
 }
 
 export interface SliceReport {
   field: string;
   groups: SliceGroup[];
+  /** fairlearn's MetricFrame over every group (small ones too), for reference and the CSV. */
   frame: MetricFrame;
-  /** Worst per-class equalized-odds gap (TPR/FPR differences between groups, one class vs rest). */
-  equalized_odds: { class: string; difference: number; tpr_difference: number; fpr_difference: number }[];
-  worst_group: string;
-  accuracy_gap: number;
+  /** Groups with at least min_slice clips: only these enter worst group, gaps and headlines. */
+  comparable: number;
+  worst_group: string | null;
+  accuracy_gap: Gap | null;
+  uar_gap: Gap | null;
   accuracy_ratio: number | null;
-  /** Spread (sd) of group accuracies: the speaker-level spread when field = speaker. */
-  accuracy_sd: number;
-  /** Is the best–worst gap larger than the intervals allow (non-overlapping 95% CIs)? */
+  /** Spread (sd) of comparable groups' accuracies: the speaker-level spread when field = speaker. */
+  accuracy_sd: number | null;
   gap_beyond_noise: boolean;
+  /** Per class, between comparable groups, largest first. */
+  equalized_odds: EqualizedOddsGap[];
   warnings: string[];
 }
 
@@ -152,11 +232,28 @@ export interface ConfidentError {
   confidence: number;
 }
 
+export interface PerClass {
+  class: string;
+  /** Test clips of this class. */
+  support: number;
+  /** Rows predicted as this class. */
+  predicted: number;
+  precision: number;
+  /** Over the class's clips (Wilson or Clopper–Pearson). */
+  recall: Interval;
+  f1: number;
+}
+
 export interface ModelEvaluation {
   n: number;
+  /** Distinct test clips. */
+  clips: number;
   jobs: number;
+  rank_metric: RankMetric;
   headline: { accuracy: Interval; uar: Interval; macro_f1: Interval; ece: Interval };
+  /** Mean ± sd over jobs; with one job there is no spread (n = 1). */
   over_jobs: { accuracy: ReturnType<typeof meanSd>; uar: ReturnType<typeof meanSd>; macro_f1: ReturnType<typeof meanSd> };
+  per_class: PerClass[];
   classification: Classification;
   probabilistic: Probabilistic;
   calibration: Calibration;
@@ -168,60 +265,127 @@ export interface ModelEvaluation {
     confusions: { truth: string; predicted: string; count: number; mean_confidence: number }[];
     confidence_histogram: { lo: number; hi: number; correct: number; wrong: number }[];
   };
+  /** Share of predictions going to each class, and which present classes are never predicted. */
+  prediction_mix: {
+    top_class: string;
+    top_share: number;
+    top_true_share: number;
+    predicted_classes: number;
+    present_classes: number;
+    never_predicted: string[];
+  };
   slices: SliceReport[];
   warnings: string[];
 }
 
-function sliceReport(rows: PredictionRow[], f: Flat, field: string, values: string[], o: EvalOptions, seed: string): SliceReport {
+const bonferroni = (confidence: number, tests: number) => 1 - (1 - confidence) / Math.max(1, tests);
+
+function sliceReport(f: Flat, field: string, values: string[], o: EvalOptions, seed: string): SliceReport {
   const idx = groupIndices(values);
   const warnings: string[] = [];
-  const groups: SliceGroup[] = [...idx.entries()].map(([group, members]) => {
-    const sub = rows.filter((_, i) => values[i] === group);
-    const mi = Int32Array.from(members);
-    const local = (stat: (g: Flat, ii: Int32Array) => number) => (ii: Int32Array) =>
-      stat(
-        f,
-        Int32Array.from(ii, (j) => mi[j]),
-      );
-    const small = members.length < o.minSlice;
-    if (small) warnings.push(`${field}=${group}: ${members.length} clips (< ${o.minSlice}); its figures are too uncertain to compare`);
+  const members = new Map<string, number[]>();
+  const groups: SliceGroup[] = [...idx.entries()].map(([group, rows]) => {
+    members.set(group, rows);
+    const acc = clipProportion(f, rows, (i) => f.yHat[i] === f.y[i]);
+    const small = acc.n < o.minSlice;
+    if (small) warnings.push(`${field}=${group}: ${acc.n} clips (< ${o.minSlice}); shown, but left out of worst group and gaps`);
     let conf = 0;
-    for (const i of members) conf += f.conf[i];
+    const classCounts = new Array<number>(f.k).fill(0);
+    for (const i of rows) ((conf += f.conf[i]), classCounts[f.y[i]]++);
+    const mi = Int32Array.from(rows);
     return {
       group,
-      n: members.length,
-      accuracy: clusterBootstrap(sub, local(accuracyOf), o, `${seed}:${field}:${group}:acc`),
-      uar: clusterBootstrap(sub, local(uarOf), o, `${seed}:${field}:${group}:uar`),
+      rows: rows.length,
+      n: acc.n,
+      accuracy: proportionInterval(acc.k, acc.n, o.confidence, o.proportionInterval),
+      uar: clusterBootstrap(f, rows, (ii) => uarOf(f, ii), o, `${seed}:${field}:${group}:uar`),
       macro_f1: macroF1Of(f, mi),
       ece: eceOf(f, mi, o.eceBins),
-      mean_confidence: conf / members.length,
+      mean_confidence: conf / rows.length,
       small,
+      class_counts: classCounts,
     };
   });
   const frame = metricFrame(f.y, f.yHat, f.k, values);
-  const eo = o.classes.map((name, c) => {
-    const p = oneVsRestParity(f.y, f.yHat, c, values);
-    return {
-      class: name,
-      difference: p.equalized_odds_difference,
-      tpr_difference: p.true_positive_rate_difference,
-      fpr_difference: p.false_positive_rate_difference,
-    };
+  const comparable = groups.filter((g) => !g.small);
+  const pairs = (comparable.length * (comparable.length - 1)) / 2;
+  const extremes = (metric: (g: SliceGroup) => number) => ({
+    best: comparable.reduce((b, g) => (metric(g) > metric(b) ? g : b), comparable[0]),
+    worst: comparable.reduce((w, g) => (metric(g) < metric(w) ? g : w), comparable[0]),
   });
-  const accs = groups.map((g) => g.accuracy.estimate);
-  const worst = groups.reduce((w, g) => (g.accuracy.estimate < w.accuracy.estimate ? g : w), groups[0]);
-  const best = groups.reduce((b, g) => (g.accuracy.estimate > b.accuracy.estimate ? g : b), groups[0]);
+  let accuracyGap: Gap | null = null,
+    uarGap: Gap | null = null;
+  if (comparable.length >= 2) {
+    const level = bonferroni(o.confidence, pairs);
+    const a = extremes((g) => g.accuracy.estimate);
+    const kOf = (g: SliceGroup) => g.accuracy.estimate * g.n;
+    const accDiff = differenceInterval(kOf(a.best), a.best.n, kOf(a.worst), a.worst.n, level);
+    accuracyGap = gapOf('accuracy', a.best, a.worst, accDiff, pairs, level);
+    const u = extremes((g) => g.uar.estimate);
+    const cb = clusters(f, members.get(u.best.group)!),
+      cw = clusters(f, members.get(u.worst.group)!);
+    const uarDiff = twoSampleBootstrap(
+      cb.length,
+      cw.length,
+      (ib, iw) => uarOf(f, expand(cb, ib)) - uarOf(f, expand(cw, iw)),
+      o.bootstrap,
+      level,
+      `${seed}:${field}:uar-gap`,
+    );
+    uarGap = gapOf('uar', u.best, u.worst, uarDiff, pairs, level);
+  }
+  const eo = o.classes
+    .map((name, c) => equalizedOddsGap(f, name, c, comparable, members, o))
+    .sort((a, b) => Number(b.beyond_noise) - Number(a.beyond_noise) || b.difference - a.difference);
+  const accs = comparable.map((g) => g.accuracy.estimate);
   return {
     field,
     groups,
     frame,
-    equalized_odds: eo.sort((a, b) => b.difference - a.difference),
-    worst_group: worst.group,
-    accuracy_gap: frame.difference_between_groups.accuracy,
-    accuracy_ratio: frame.ratio_between_groups.accuracy,
-    accuracy_sd: meanSd(accs).sd,
-    gap_beyond_noise: groups.length > 1 && worst.accuracy.hi < best.accuracy.lo,
+    comparable: comparable.length,
+    worst_group: accuracyGap?.worst ?? null,
+    accuracy_gap: accuracyGap,
+    uar_gap: uarGap,
+    accuracy_ratio: accuracyGap && accuracyGap.difference.estimate >= 0 && Math.max(...accs) > 0 ? Math.min(...accs) / Math.max(...accs) : null,
+    accuracy_sd: comparable.length >= 2 ? meanSd(accs).sd : null,
+    gap_beyond_noise: accuracyGap?.beyond_noise ?? false,
+    equalized_odds: eo,
     warnings,
+  };
+}
+
+function gapOf(metric: Gap['metric'], best: SliceGroup, worst: SliceGroup, difference: Interval, pairs: number, level: number): Gap {
+  return { metric, best: best.group, worst: worst.group, n_best: best.n, n_worst: worst.n, difference, pairs, level, beyond_noise: difference.lo > 0 };
+}
+
+/**
+ * TPR and FPR of class c against the rest in each comparable group, over clips; the gap between
+ * the highest and lowest group gets a Newcombe interval, Bonferroni-adjusted over the group
+ * pairs and the k classes it was picked from.
+ */
+function equalizedOddsGap(f: Flat, name: string, c: number, comparable: SliceGroup[], members: Map<string, number[]>, o: EvalOptions): EqualizedOddsGap {
+  const rate = (pick: (i: number) => boolean) => {
+    const per = comparable
+      .map((g) => {
+        const rows = members.get(g.group)!.filter(pick);
+        const p = clipProportion(f, rows, (i) => f.yHat[i] === c);
+        return { group: g.group, ...p };
+      })
+      .filter((r) => r.n > 0);
+    if (per.length < 2) return null;
+    const hi = per.reduce((b, r) => (r.k / r.n > b.k / b.n ? r : b), per[0]);
+    const lo = per.reduce((w, r) => (r.k / r.n < w.k / w.n ? r : w), per[0]);
+    const level = bonferroni(o.confidence, ((per.length * (per.length - 1)) / 2) * o.classes.length);
+    return { high: hi.group, low: lo.group, n_high: hi.n, n_low: lo.n, difference: differenceInterval(hi.k, hi.n, lo.k, lo.n, level), level } satisfies RateGap;
+  };
+  const tpr = rate((i) => f.y[i] === c);
+  const fpr = rate((i) => f.y[i] !== c);
+  return {
+    class: name,
+    difference: Math.max(tpr?.difference.estimate ?? 0, fpr?.difference.estimate ?? 0),
+    tpr,
+    fpr,
+    beyond_noise: (tpr?.difference.lo ?? 0) > 0 || (fpr?.difference.lo ?? 0) > 0,
   };
 }
 
@@ -230,14 +394,16 @@ export function evaluateModel(rows: PredictionRow[], o: EvalOptions, seed = 'eva
   const warnings: string[] = [];
   const f = flatten(rows, k);
   const fc = flatten(rows, k, true);
+  const all = Int32Array.from({ length: rows.length }, (_, i) => i);
   const present = new Set(rows.map((r) => r.y));
   if (rows.length === 0) warnings.push('no test predictions');
   if (present.size < k)
     warnings.push(
       `classes absent from the test data: ${o.classes.filter((_, c) => !present.has(c)).join(', ')} (UAR averages over the ${present.size} present)`,
     );
-  const never = o.classes.filter((_, c) => !f.yHat.includes(c));
-  if (never.length) warnings.push(`never predicted: ${never.join(', ')}`);
+  const neverAtAll = o.classes.filter((_, c) => !f.yHat.includes(c));
+  if (neverAtAll.length) warnings.push(`never predicted: ${neverAtAll.join(', ')}`);
+  const never = o.classes.filter((_, c) => present.has(c) && !f.yHat.includes(c));
   const cls = classification(f.y, f.yHat, k);
   const cal = calibration(f.y, f.probs, k, o.eceBins);
 
@@ -273,21 +439,39 @@ export function evaluateModel(rows: PredictionRow[], o: EvalOptions, seed = 'eva
     else histogram[b].wrong++;
   });
 
+  const perClass: PerClass[] = o.classes.map((name, c) => {
+    const ofClass = rows.map((_, i) => i).filter((i) => f.y[i] === c);
+    const r = clipProportion(f, ofClass, (i) => f.yHat[i] === c);
+    return {
+      class: name,
+      support: r.n,
+      predicted: cls.predicted_count_per_class[c],
+      precision: cls.precision_per_class[c],
+      recall: proportionInterval(r.k, r.n, o.confidence, o.proportionInterval),
+      f1: cls.f1_per_class[c],
+    };
+  });
+  const top = cls.predicted_count_per_class.reduce((b, v, c) => (v > cls.predicted_count_per_class[b] ? c : b), 0);
+
   const fields: { name: string; values: string[] }[] = [
     ...o.slices.map((s) => ({ name: s, values: rows.map((r) => sliceValue(r.clip, s)) })),
     ...o.intersections.map((fs) => ({ name: fs.join('|'), values: rows.map((r) => fs.map((s) => sliceValue(r.clip, s)).join('|')) })),
   ];
-  const slices = rows.length ? fields.map(({ name, values }) => sliceReport(rows, f, name, values, o, seed)) : [];
+  const slices = rows.length ? fields.map(({ name, values }) => sliceReport(f, name, values, o, seed)) : [];
+  const correct = clipProportion(f, all, (i) => f.yHat[i] === f.y[i]);
   return {
     n: rows.length,
+    clips: correct.n,
     jobs: perJob.length,
+    rank_metric: o.rankBy,
     headline: {
-      accuracy: clusterBootstrap(rows, (ii) => accuracyOf(f, ii), o, `${seed}:acc`),
-      uar: clusterBootstrap(rows, (ii) => uarOf(f, ii), o, `${seed}:uar`),
-      macro_f1: clusterBootstrap(rows, (ii) => macroF1Of(f, ii), o, `${seed}:f1`),
-      ece: clusterBootstrap(rows, (ii) => eceOf(f, ii, o.eceBins), o, `${seed}:ece`),
+      accuracy: proportionInterval(correct.k, correct.n, o.confidence, o.proportionInterval),
+      uar: clusterBootstrap(f, all, (ii) => uarOf(f, ii), o, `${seed}:uar`),
+      macro_f1: clusterBootstrap(f, all, (ii) => macroF1Of(f, ii), o, `${seed}:f1`),
+      ece: clusterBootstrap(f, all, (ii) => eceOf(f, ii, o.eceBins), o, `${seed}:ece`),
     },
     over_jobs: { accuracy: meanSd(perJob.map((j) => j.acc)), uar: meanSd(perJob.map((j) => j.uar)), macro_f1: meanSd(perJob.map((j) => j.f1)) },
+    per_class: perClass,
     classification: cls,
     probabilistic: probabilistic(f.y, f.probs, k),
     calibration: cal,
@@ -302,6 +486,14 @@ export function evaluateModel(rows: PredictionRow[], o: EvalOptions, seed = 'eva
         .slice(0, 10),
       confidence_histogram: histogram,
     },
+    prediction_mix: {
+      top_class: o.classes[top] ?? '',
+      top_share: rows.length ? cls.predicted_count_per_class[top] / rows.length : 0,
+      top_true_share: rows.length ? cls.support_per_class[top] / rows.length : 0,
+      predicted_classes: cls.predicted_count_per_class.filter((v) => v > 0).length,
+      present_classes: present.size,
+      never_predicted: never,
+    },
     slices,
     warnings: [...warnings, ...slices.flatMap((s) => s.warnings)],
   };
@@ -311,8 +503,14 @@ export interface Comparison {
   a: string;
   b: string;
   paired: number;
+  /** The metric models are ranked by; its paired difference decides "≈ best". */
+  metric: RankMetric;
+  /** a − b on `metric`, paired bootstrap over clips. */
+  difference: Interval;
   accuracy_difference: Interval;
+  /** McNemar's exact test: a test of accuracy, not of `metric`. */
   mcnemar: McNemar;
+  /** The paired interval of `metric` excludes 0. */
   significant: boolean;
 }
 
@@ -332,13 +530,23 @@ export function compareModels(a: string, rowsA: PredictionRow[], b: string, rows
   );
   const ca = Array.from(fa.yHat, (c, i) => c === fa.y[i]);
   const cb = Array.from(fb.yHat, (c, i) => c === fb.y[i]);
-  const diff = clusterBootstrap(
-    pairs.map((p) => p[0]),
-    (ii) => accuracyOf(fa, ii) - accuracyOf(fb, ii),
-    o,
-    `cmp:${a}:${b}`,
-  );
+  const all = Int32Array.from({ length: pairs.length }, (_, i) => i);
+  const stat = RANKED[o.rankBy];
+  const difference = clusterBootstrap(fa, all, (ii) => stat(fa, ii) - stat(fb, ii), o, `cmp:${a}:${b}:${o.rankBy}`);
+  const accuracyDifference =
+    o.rankBy === 'accuracy' ? difference : clusterBootstrap(fa, all, (ii) => accuracyOf(fa, ii) - accuracyOf(fb, ii), o, `cmp:${a}:${b}`);
   const m = mcnemar(ca, cb);
-  const alpha = 1 - o.confidence;
-  return { a, b, paired: pairs.length, accuracy_difference: diff, mcnemar: m, significant: m.exact_pvalue < alpha && (diff.lo > 0 || diff.hi < 0) };
+  return {
+    a,
+    b,
+    paired: pairs.length,
+    metric: o.rankBy,
+    difference,
+    accuracy_difference: accuracyDifference,
+    mcnemar: m,
+    significant: (difference.resamples ?? 0) > 0 && (difference.lo > 0 || difference.hi < 0),
+  };
 }
+
+/** A model's headline value of the rank metric. */
+export const rankValue = (e: ModelEvaluation, metric: RankMetric): Interval => e.headline[metric];

@@ -4,10 +4,20 @@
  */
 import { existsSync } from 'node:fs';
 import type { Clip } from '../datasets/types.ts';
-import type { Suite } from './suite.ts';
-import type { JobResult, JobFailure } from './run.ts';
-import { RunFolder, readJson, writeJson, writeAtomic } from './runfolder.ts';
-import { evaluateModel, compareModels, evalOptions, type ModelEvaluation, type Comparison, type PredictionRow } from './evaluate.ts';
+import type { Suite, RankMetric } from './suite.ts';
+import type { JobResult, JobFailure, ValidationCalibration } from './run.ts';
+import { RunFolder, readJson, writeJson, writeAtomic, fileComponent } from './runfolder.ts';
+import { evaluateModel, compareModels, evalOptions, sliceValue, type ModelEvaluation, type Comparison, type PredictionRow } from './evaluate.ts';
+import {
+  modelFlags,
+  temperatureSummary,
+  confoundedSlices,
+  missingTrainClasses,
+  duplicateContent,
+  temperatureOffDomain,
+  type Flag,
+  type TemperatureSummary,
+} from './flags.ts';
 import { applyTemperature, floorProbabilities } from './calibration.ts';
 import type { LabelMappingRow } from './data.ts';
 import type { LeakageAudit } from './splits.ts';
@@ -40,8 +50,12 @@ export interface ModelResult {
     valClips: number;
     testClips: number;
     seconds: number;
+    validation: ValidationCalibration | null;
+    trainClassCounts?: number[];
   }[];
   evaluation: ModelEvaluation;
+  temperature_scaling: TemperatureSummary;
+  flags: Flag[];
 }
 
 export interface Results {
@@ -73,7 +87,22 @@ export interface Results {
   };
   models: ModelResult[];
   comparisons: Comparison[];
-  leaderboard: { model: string; uar: number; uar_lo: number; uar_hi: number; accuracy: number; ece: number; rank: number; tied_with_best: boolean }[];
+  leaderboard: {
+    model: string;
+    metric: RankMetric;
+    value: number;
+    value_lo: number;
+    value_hi: number;
+    uar: number;
+    uar_lo: number;
+    uar_hi: number;
+    accuracy: number;
+    ece: number;
+    rank: number;
+    tied_with_best: boolean;
+  }[];
+  /** Everything a reader must notice, with evidence: model flags (also under models[].flags) and data/split flags. */
+  flags: Flag[];
   failures: JobFailure[];
   cache: { hits: number; misses: number };
   seconds: { features_and_training: number };
@@ -117,13 +146,18 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
   const rowsByModel = predictionRows(data, jobs);
   const models: ModelResult[] = suite.models
     .filter((m) => rowsByModel.has(m.name))
-    .map((m) => ({
-      name: m.name,
-      family: m.type,
-      features: m.features,
-      jobs: jobs
-        .filter((j) => j.model === m.name)
-        .map((j) => ({
+    .map((m) => {
+      const own = jobs.filter((j) => j.model === m.name);
+      const evaluation = evaluateModel(rowsByModel.get(m.name)!, o, `eval:${m.name}`);
+      const temperature = temperatureSummary(
+        own.map((j) => ({ validation: j.validation ?? null })),
+        evaluation,
+      );
+      return {
+        name: m.name,
+        family: m.type,
+        features: m.features,
+        jobs: own.map((j) => ({
           id: j.id,
           seed: j.seed,
           fold: j.fold,
@@ -135,28 +169,41 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
           valClips: j.valClips,
           testClips: j.test.clips.length,
           seconds: j.seconds,
+          validation: j.validation ?? null,
+          trainClassCounts: j.trainClassCounts,
         })),
-      evaluation: evaluateModel(rowsByModel.get(m.name)!, o, `eval:${m.name}`),
-    }));
+        evaluation,
+        temperature_scaling: temperature,
+        flags: modelFlags(m.name, evaluation, temperature),
+      };
+    });
   const comparisons: Comparison[] = [];
   for (let a = 0; a < models.length; a++) {
     for (let b = a + 1; b < models.length; b++) {
       comparisons.push(compareModels(models[a].name, rowsByModel.get(models[a].name)!, models[b].name, rowsByModel.get(models[b].name)!, o));
     }
   }
-  const ranked = [...models].sort((x, y) => y.evaluation.headline.uar.estimate - x.evaluation.headline.uar.estimate);
+  const metric = suite.evaluation.rank_by;
+  const ranked = [...models].sort((x, y) => y.evaluation.headline[metric].estimate - x.evaluation.headline[metric].estimate);
   const best = ranked[0]?.name;
   const leaderboard = ranked.map((m, i) => {
     const cmp = comparisons.find((c) => (c.a === best && c.b === m.name) || (c.b === best && c.a === m.name));
+    const h = m.evaluation.headline;
     return {
       model: m.name,
-      uar: m.evaluation.headline.uar.estimate,
-      uar_lo: m.evaluation.headline.uar.lo,
-      uar_hi: m.evaluation.headline.uar.hi,
-      accuracy: m.evaluation.headline.accuracy.estimate,
+      metric,
+      value: h[metric].estimate,
+      value_lo: h[metric].lo,
+      value_hi: h[metric].hi,
+      uar: h.uar.estimate,
+      uar_lo: h.uar.lo,
+      uar_hi: h.uar.hi,
+      accuracy: h.accuracy.estimate,
       ece: m.evaluation.calibration.ece,
       rank: i + 1,
-      tied_with_best: m.name === best || (cmp ? !cmp.significant : true),
+      // Not significantly worse than the top model by a paired test of the rank metric; a model
+      // that shares no test clips with it cannot be tested and is not called ≈ best.
+      tied_with_best: m.name === best || (cmp ? !cmp.significant && cmp.paired > 0 : false),
     };
   });
   const count = new Map<string, number>();
@@ -165,6 +212,23 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
     count.set(key, (count.get(key) ?? 0) + 1);
   }
   const backend = jobs.map((j) => j.fit.backend).find((b) => b) ?? null;
+  const asClips = data.clips.map((c) => ({ ...c, source: { kind: 'file', path: c.path ?? c.id } }) as Clip);
+  const folds = new Map<string, { seed: number; fold: string; trainClassCounts: number[] | undefined; testClasses: Set<number> }>();
+  for (const j of jobs)
+    if (!folds.has(`${j.seed}/${j.fold}`))
+      folds.set(`${j.seed}/${j.fold}`, {
+        seed: j.seed,
+        fold: j.fold,
+        trainClassCounts: j.trainClassCounts,
+        testClasses: new Set(j.test.clips.map((ci) => data.classes.indexOf(data.clips[ci].emotion))),
+      });
+  const flags: Flag[] = [
+    ...models.flatMap((m) => m.flags),
+    ...confoundedSlices((field) => asClips.map((c) => sliceValue(c, field)), suite.evaluation.slices),
+    ...missingTrainClasses(data.classes, [...folds.values()]),
+    ...duplicateContent(data.leakage),
+    ...(models.length ? temperatureOffDomain(suite.split.protocol) : []),
+  ];
   return {
     format: RESULTS_FORMAT,
     created: new Date().toISOString(),
@@ -197,6 +261,7 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
     models,
     comparisons,
     leaderboard,
+    flags,
     failures,
     cache: shards.reduce((a, s) => ({ hits: a.hits + s.cache.hits, misses: a.misses + s.cache.misses }), { hits: 0, misses: 0 }),
     seconds: { features_and_training: shards.reduce((a, s) => a + s.seconds, 0) },
@@ -280,7 +345,8 @@ export function writeResults(folder: RunFolder, results: Results): void {
   for (const m of results.models) {
     for (const s of m.evaluation.slices) {
       writeAtomic(
-        folder.path('slices', `${m.name}__${s.field.replace(/\|/g, '+')}.csv`),
+        // Slice fields are names from SLICE_FIELDS joined by '|': safe as they are, once '|' is '+'.
+        folder.path('slices', `${fileComponent(m.name)}__${s.field.replace(/\|/g, '+')}.csv`),
         toCsv(
           ['model', 'field', 'group', 'n', 'accuracy', 'accuracy_lo', 'accuracy_hi', 'uar', 'uar_lo', 'uar_hi', 'macro_f1', 'ece', 'mean_confidence', 'small'],
           s.groups.map((g) => [

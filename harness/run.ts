@@ -15,8 +15,8 @@ import { FeaturePool } from '../datasets/feature-pool.ts';
 import type { FeatureKind } from '../models/params.ts';
 import type { Batch, FitReport } from '../models/classifier.ts';
 import { createClassifier } from '../models/index.ts';
-import { fitTemperature, floorProbabilities } from './calibration.ts';
-import { RunFolder, writeJson, readJson, writeAtomic, removeStaleTemporaries } from './runfolder.ts';
+import { fitTemperature, floorProbabilities, temperatureNll, calibration, applyTemperature } from './calibration.ts';
+import { RunFolder, writeJson, readJson, writeAtomic, removeStaleTemporaries, fileComponent } from './runfolder.ts';
 import { Progress } from './progress.ts';
 import { clipPath, type SkippedFile } from '../datasets/types.ts';
 import type { SpectrogramExample } from '../reports/site.ts';
@@ -31,11 +31,6 @@ export interface RunOptions {
   processes?: number;
   shard?: { index: number; count: number };
   quiet?: boolean;
-  /**
-   * Content hashes of clip sources already read (clip id → sha256), handed by a parent to its
-   * job processes so that they find the cached features without reading every source again.
-   */
-  sourceHashes?: Record<string, string>;
 }
 
 export interface JobSpec {
@@ -53,12 +48,24 @@ export interface JobResult extends JobSpec {
   fit: FitReport;
   temperature: number;
   temperatureFoundBy: string;
+  /** Raw and temperature-scaled probabilities on the validation clips (null: no validation or no scaling). */
+  validation: ValidationCalibration | null;
+  /** Training clips per class (class order), before augmentation. */
+  trainClassCounts: number[];
   /** Indices into the run's clip list, and their n × k test probabilities. */
   test: { clips: number[]; probs: number[][] };
   trainClips: number;
   trainCopies: number;
   valClips: number;
   seconds: number;
+}
+
+export interface ValidationCalibration {
+  n: number;
+  nll_raw: number;
+  nll_scaled: number;
+  ece_raw: number;
+  ece_scaled: number;
 }
 
 export interface JobFailure extends JobSpec {
@@ -72,11 +79,17 @@ export function suiteHash(suite: Suite): string {
   return createHash('sha256').update(JSON.stringify(semantic)).digest('hex').slice(0, 16);
 }
 
+/** A job's id and file name: injective in (seed, fold, model), so no two jobs share a file. */
+export const jobId = (seed: number, fold: string, model: string) => `s${seed}_${fileComponent(fold)}_${fileComponent(model)}`;
+
+/** Where a fold's clip ids are written: folds/<seed>_<fold>.json. */
+export const foldFile = (folder: RunFolder, seed: number, fold: string) => folder.path('folds', `${seed}_${fileComponent(fold)}.json`);
+
 export function planJobs(suite: Suite, foldsBySeed: Map<number, Fold[]>): JobSpec[] {
   const jobs: JobSpec[] = [];
   for (const seed of suite.seeds) {
     for (const fold of foldsBySeed.get(seed)!) {
-      for (const m of suite.models) jobs.push({ id: `s${seed}_${fold.name}_${m.name}`.replace(/[^A-Za-z0-9_.-]/g, '-'), seed, fold: fold.name, model: m.name });
+      for (const m of suite.models) jobs.push({ id: jobId(seed, fold.name, m.name), seed, fold: fold.name, model: m.name });
     }
   }
   return jobs;
@@ -101,7 +114,7 @@ export function prepareRun(suite: Suite): Prepared {
   for (const seed of suite.seeds) {
     const folds = makeFolds(data.clips, suite.split, seed);
     foldsBySeed.set(seed, folds);
-    for (const f of folds) audits.push({ seed, ...auditLeakage(data.clips, f, SPEAKER_INDEPENDENT.has(suite.split.protocol)) });
+    for (const f of folds) audits.push({ seed, ...auditLeakage(data.clips, f, SPEAKER_INDEPENDENT.has(suite.split.protocol), data.hashes) });
   }
   return { data, foldsBySeed, audits, jobs: planJobs(suite, foldsBySeed), hash: suiteHash(suite) };
 }
@@ -127,10 +140,17 @@ export function initRunFolder(suite: Suite, p: Prepared, folder: RunFolder): voi
       [...p.foldsBySeed].map(([s, f]) => [s, f.map((x) => ({ name: x.name, train: x.train.length, val: x.val.length, test: x.test.length }))]),
     ),
   });
+  // Each fold's clip ids, so that others can re-score the run or reuse its folds.
+  for (const [seed, folds] of p.foldsBySeed)
+    for (const f of folds) {
+      const ids = (idx: number[]) => idx.map((i) => p.data.clips[i].id);
+      writeJson(foldFile(folder, seed, f.name), { seed, fold: f.name, train: ids(f.train), val: ids(f.val), test: ids(f.test) });
+    }
   writeJson(folder.path('data.json'), {
     classes: p.data.classes,
-    clips: p.data.clips.map((c) => ({
+    clips: p.data.clips.map((c, i) => ({
       id: c.id,
+      hash: p.data.hashes[i],
       path: c.source.kind === 'file' ? c.source.path : null,
       corpus: c.corpus,
       speaker: c.speaker,
@@ -252,7 +272,8 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
   // Without a shared cache, features still go to disk (inside the run folder) for the run's own use.
   const cacheDir = opts.cacheDir ?? folder.path('.features');
   const pool = new FeaturePool(opts.jobs ?? cpus().length, cacheDir);
-  for (const [id, hash] of Object.entries(opts.sourceHashes ?? {})) pool.sourceHash.set(id, hash);
+  // Every source was hashed when the data was loaded: cached features are found without decoding.
+  p.data.clips.forEach((c, i) => pool.sourceHash.set(c.id, p.data.hashes[i]));
   const store = new FeatureStore(suite, p.data, pool);
   if (suite.report.spectrograms && !existsSync(folder.path('examples.json'))) {
     writeJson(folder.path('examples.json'), await spectrogramExamples(suite, p.data, new FeatureCache(cacheDir)));
@@ -300,7 +321,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
     writeShardRecord(`${opts.shard ? `${opts.shard.index}-of-${opts.shard.count}-` : ''}features`);
     await pool.close(); // its threads' memory is not needed while the job processes train
     const { runShardsInProcesses } = await import('./job-process.ts');
-    const parts = await runShardsInProcesses(suite.source, suite.sourcePath, { ...opts, cacheDir, sourceHashes: Object.fromEntries(pool.sourceHash) }, n);
+    const parts = await runShardsInProcesses(suite.source, suite.sourcePath, { ...opts, cacheDir }, n);
     const skipped = new Map([...p.data.skipped, ...parts.flatMap((x) => x.skipped)].map((x) => [x.path, x]));
     return {
       folder: opts.out,
@@ -369,13 +390,25 @@ async function runJob(suite: Suite, p: Prepared, store: FeatureStore, spec: Mode
   progress.done(`${fit.seconds.toFixed(1)} s`);
   const testProbs = await model.predictProba(test);
   let temperature = 1,
-    foundBy = 'no validation clips: T = 1';
+    foundBy = 'no validation clips: T = 1',
+    validation: ValidationCalibration | null = null;
   if (val.n > 0 && suite.evaluation.temperature_scaling) {
-    const valProbs = await model.predictProba(val);
-    const t = fitTemperature(val.y!, floorProbabilities(valProbs), k);
+    const valProbs = floorProbabilities(await model.predictProba(val));
+    const t = fitTemperature(val.y!, valProbs, k);
     temperature = t.temperature;
     foundBy = t.found_by;
+    // Both sets of probabilities on validation: the report says which is better there, never silently prefers one.
+    const bins = suite.evaluation.ece_bins;
+    validation = {
+      n: val.n,
+      nll_raw: temperatureNll(val.y!, valProbs, k, 1),
+      nll_scaled: temperatureNll(val.y!, valProbs, k, temperature),
+      ece_raw: calibration(val.y!, valProbs, k, bins).ece,
+      ece_scaled: calibration(val.y!, applyTemperature(valProbs, k, temperature), k, bins).ece,
+    };
   }
+  const trainClassCounts = p.data.classes.map(() => 0);
+  for (const i of fold.train) trainClassCounts[p.data.labels[i]]++;
   const rows: number[][] = [];
   for (let i = 0; i < test.n; i++) rows.push(Array.from(testProbs.subarray(i * k, (i + 1) * k)));
   return {
@@ -386,6 +419,8 @@ async function runJob(suite: Suite, p: Prepared, store: FeatureStore, spec: Mode
     fit,
     temperature,
     temperatureFoundBy: foundBy,
+    validation,
+    trainClassCounts,
     test: { clips: test.clips, probs: rows },
     trainClips: new Set(train.clips).size,
     trainCopies: train.n,

@@ -3,7 +3,7 @@
  * run killed at any moment leaves only complete files behind and can be resumed.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 export function writeAtomic(path: string, data: string | Buffer): void {
@@ -33,10 +33,31 @@ export function removeStaleTemporaries(dir: string): void {
 export const writeJson = (path: string, value: unknown) => writeAtomic(path, JSON.stringify(value, null, 1) + '\n');
 export const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 
+/**
+ * A name (model, fold, slice, corpus) as one path component, injectively: letters, digits, '-'
+ * and '.' stay (a leading '.' does not), every other UTF-8 byte becomes %XX. Distinct names never
+ * collide, '_' never occurs (so '_' can join components), and no result is '.', '..' or holds a
+ * separator. The one place where names become file names.
+ */
+export function fileComponent(name: string): string {
+  if (name === '') return '%';
+  let out = '';
+  for (const byte of Buffer.from(name, 'utf8')) {
+    const ch = String.fromCharCode(byte);
+    out += /[A-Za-z0-9-]/.test(ch) || (ch === '.' && out !== '') ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
 export class RunFolder {
   constructor(readonly dir: string) {}
+  /** A path inside the run folder; refuses one that would lie outside it. */
   path(...parts: string[]): string {
-    return join(this.dir, ...parts);
+    const p = join(this.dir, ...parts);
+    const root = resolve(this.dir);
+    const abs = resolve(p);
+    if (abs !== root && !abs.startsWith(root + sep)) throw new Error(`refusing to write ${abs}: outside the run folder ${root}`);
+    return p;
   }
   jobFile(id: string): string {
     return this.path('jobs', `${id}.json`);

@@ -1,4 +1,4 @@
-/** Significance and uncertainty: McNemar's test, bootstrap intervals, erfc. */
+/** Significance and uncertainty: McNemar's test, bootstrap intervals (one and two samples), erfc. */
 import { Rng } from '../datasets/random.ts';
 
 /**
@@ -113,19 +113,25 @@ export function mcnemar(correctA: ArrayLike<boolean | number>, correctB: ArrayLi
   };
 }
 
+export type IntervalMethod = 'bootstrap' | 'wilson' | 'clopper-pearson' | 'newcombe';
+
+/** An estimate with its interval and what it rests on. */
 export interface Interval {
   estimate: number;
   lo: number;
   hi: number;
-  /** Resamples used; 0 means no interval could be formed (n < 2). */
-  resamples: number;
+  /** Clips the interval rests on (distinct clips, not prediction rows). */
+  n: number;
+  method: IntervalMethod;
+  /** Bootstrap only: resamples used; 0 means no interval could be formed (n < 2). */
+  resamples?: number;
 }
 
-/** Percentile bootstrap over clips: `stat` gets the resampled indices. */
+/** Percentile bootstrap over n units (clips): `stat` gets the resampled indices. */
 export function bootstrap(n: number, stat: (idx: Int32Array) => number, resamples: number, confidence: number, seed: string): Interval {
   const all = Int32Array.from({ length: n }, (_, i) => i);
   const estimate = stat(all);
-  if (n < 2 || resamples === 0) return { estimate, lo: estimate, hi: estimate, resamples: 0 };
+  if (n < 2 || resamples === 0) return { estimate, lo: estimate, hi: estimate, n, method: 'bootstrap', resamples: 0 };
   const rng = new Rng(seed);
   const values = new Float64Array(resamples);
   const idx = new Int32Array(n);
@@ -133,10 +139,45 @@ export function bootstrap(n: number, stat: (idx: Int32Array) => number, resample
     for (let i = 0; i < n; i++) idx[i] = rng.int(n);
     values[r] = stat(idx);
   }
+  return { estimate, ...percentiles(values, confidence), n, method: 'bootstrap', resamples };
+}
+
+/**
+ * Percentile bootstrap of a statistic of two independent samples (two groups' clips, each
+ * resampled within itself): the interval of a gap between groups. n is the smaller group.
+ */
+export function twoSampleBootstrap(
+  nA: number,
+  nB: number,
+  stat: (a: Int32Array, b: Int32Array) => number,
+  resamples: number,
+  confidence: number,
+  seed: string,
+): Interval {
+  const estimate = stat(
+    Int32Array.from({ length: nA }, (_, i) => i),
+    Int32Array.from({ length: nB }, (_, i) => i),
+  );
+  const n = Math.min(nA, nB);
+  if (n < 2 || resamples === 0) return { estimate, lo: estimate, hi: estimate, n, method: 'bootstrap', resamples: 0 };
+  const rng = new Rng(seed);
+  const values = new Float64Array(resamples);
+  const a = new Int32Array(nA),
+    b = new Int32Array(nB);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < nA; i++) a[i] = rng.int(nA);
+    for (let i = 0; i < nB; i++) b[i] = rng.int(nB);
+    values[r] = stat(a, b);
+  }
+  return { estimate, ...percentiles(values, confidence), n, method: 'bootstrap', resamples };
+}
+
+function percentiles(values: Float64Array, confidence: number): { lo: number; hi: number } {
   values.sort();
-  const q = (p: number) => values[Math.min(resamples - 1, Math.max(0, Math.floor(p * resamples)))];
+  const m = values.length;
+  const q = (p: number) => values[Math.min(m - 1, Math.max(0, Math.floor(p * m)))];
   const alpha = (1 - confidence) / 2;
-  return { estimate, lo: q(alpha), hi: q(1 - alpha), resamples };
+  return { lo: q(alpha), hi: q(1 - alpha) };
 }
 
 export function meanSd(values: number[]): { mean: number; sd: number; n: number } {

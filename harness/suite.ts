@@ -7,6 +7,7 @@ import { readFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument, LineCounter, isNode, type Node as YamlNode } from 'yaml';
 import { validate, toJsonSchema, type Schema, type Path } from './schema.ts';
+import { PROPORTION_METHODS, type ProportionMethod } from './intervals.ts';
 import { EMOTIONS, type Emotion, type Gender } from '../datasets/types.ts';
 import { FILE_CORPORA } from '../datasets/corpora.ts';
 import {
@@ -25,6 +26,8 @@ export const PROTOCOLS = ['stratified', 'speaker-independent', 'group-kfold', 'l
 export const AUGMENTATIONS = ['noise', 'time_stretch', 'pitch_shift', 'gain', 'time_shift', 'spec_augment'] as const;
 export const SLICE_FIELDS = ['corpus', 'speaker', 'gender', 'age_band', 'emotion', 'intensity', 'race', 'ethnicity'] as const;
 export type SliceField = (typeof SLICE_FIELDS)[number];
+export const RANK_METRICS = ['uar', 'accuracy', 'macro_f1'] as const;
+export type RankMetric = (typeof RANK_METRICS)[number];
 
 const emotion: Schema = { type: 'string', enum: EMOTIONS };
 const range = (d: string, minimum?: number): Schema => ({
@@ -161,8 +164,19 @@ const SUITE_SCHEMA: Schema = {
         ece_bins: { type: 'number', integer: true, minimum: 2 },
         slices: { type: 'array', items: { type: 'string', enum: SLICE_FIELDS } },
         intersections: { type: 'array', items: { type: 'array', items: { type: 'string', enum: SLICE_FIELDS }, minItems: 2 } },
-        min_slice: { type: 'number', integer: true, minimum: 1, description: 'slices smaller than this are flagged' },
+        min_slice: {
+          type: 'number',
+          integer: true,
+          minimum: 1,
+          description: 'groups with fewer clips are shown greyed and never enter a worst group, a gap or a headline',
+        },
         temperature_scaling: { type: 'boolean' },
+        rank_by: { type: 'string', enum: RANK_METRICS, description: 'the metric models are ranked by and tested on (paired bootstrap)' },
+        proportion_interval: {
+          type: 'string',
+          enum: PROPORTION_METHODS,
+          description: 'interval of a proportion (accuracy, per-class recall): Wilson score or Clopper–Pearson exact',
+        },
       },
     },
     report: {
@@ -243,6 +257,8 @@ export interface Suite {
     intersections: SliceField[][];
     min_slice: number;
     temperature_scaling: boolean;
+    rank_by: RankMetric;
+    proportion_interval: ProportionMethod;
   };
   report: { title: string; spectrograms: boolean };
   /** The YAML text as given (shown in the report's provenance page). */
@@ -392,6 +408,8 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
       intersections: [['corpus', 'gender']],
       min_slice: 30,
       temperature_scaling: true,
+      rank_by: 'uar',
+      proportion_interval: 'wilson',
       ...(r.evaluation ?? {}),
     },
     report: { title: r.report?.title ?? r.name, spectrograms: r.report?.spectrograms ?? true },

@@ -92,39 +92,114 @@ export function trainingCurves(history: { job: string; epoch: number; loss: numb
   } as TopLevelSpec;
 }
 
-export function reliabilityDiagram(
-  before: { confidence: number | null; accuracy: number | null; count: number }[],
-  after: { confidence: number | null; accuracy: number | null; count: number }[],
-): TopLevelSpec {
-  const pts = (bins: typeof before, label: string) =>
-    bins.filter((b) => b.count > 0).map((b) => ({ confidence: b.confidence, accuracy: b.accuracy, count: b.count, version: label }));
+type ReliabilityBin = { lo: number; hi: number; confidence: number | null; accuracy: number | null; count: number };
+
+/** One panel as netcal draws it: per-bin accuracy bars, the gap to the mean confidence, the diagonal; the bin counts below. */
+function reliabilityPanel(bins: ReliabilityBin[], title: string): object {
+  const filled = bins.filter((b) => b.count > 0);
+  const x = { field: 'lo', type: 'quantitative', scale: { domain: [0, 1] }, title: 'confidence' };
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Reliability diagram (15 equal-width bins)',
-    width: 260,
-    height: 260,
-    layer: [
+    vconcat: [
       {
-        data: {
-          values: [
-            { x: 0, y: 0 },
-            { x: 1, y: 1 },
-          ],
-        },
-        mark: { type: 'line', color: '#9ca3af', strokeDash: [4, 4] },
-        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+        title,
+        width: 220,
+        height: 220,
+        layer: [
+          {
+            data: { values: filled.map((b) => ({ lo: b.lo, hi: b.hi, zero: 0, accuracy: b.accuracy, count: b.count })) },
+            mark: { type: 'rect', color: '#2563eb', stroke: 'white', strokeWidth: 0.5 },
+            encoding: {
+              x,
+              x2: { field: 'hi' },
+              y: { field: 'zero', type: 'quantitative', scale: { domain: [0, 1] }, title: 'accuracy in bin' },
+              y2: { field: 'accuracy' },
+            },
+          },
+          {
+            data: { values: filled.map((b) => ({ lo: b.lo, hi: b.hi, accuracy: b.accuracy, confidence: b.confidence, gap: 'gap to mean confidence' })) },
+            mark: { type: 'rect', color: '#dc2626', opacity: 0.35, stroke: '#dc2626', strokeWidth: 0.5 },
+            encoding: {
+              x,
+              x2: { field: 'hi' },
+              y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, title: 'accuracy in bin' },
+              y2: { field: 'confidence' },
+            },
+          },
+          {
+            data: { values: [{ a: 0, b: 1 }] },
+            mark: { type: 'rule', color: '#6b7280', strokeDash: [4, 4] },
+            encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'a', type: 'quantitative' }, x2: { field: 'b' }, y2: { field: 'b' } },
+          },
+        ],
       },
       {
-        data: { values: [...pts(before, 'before temperature scaling'), ...pts(after, 'after temperature scaling')] },
-        mark: { type: 'line', point: true },
-        encoding: {
-          x: { field: 'confidence', type: 'quantitative', scale: { domain: [0, 1] }, title: 'mean confidence in bin' },
-          y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, title: 'accuracy in bin' },
-          color: { field: 'version', type: 'nominal', title: null },
-          size: { field: 'count', type: 'quantitative', legend: null },
-        },
+        width: 220,
+        height: 60,
+        data: { values: bins.map((b) => ({ lo: b.lo, hi: b.hi, zero: 0, count: b.count })) },
+        mark: { type: 'rect', color: '#6b7280', stroke: 'white', strokeWidth: 0.5 },
+        encoding: { x, x2: { field: 'hi' }, y: { field: 'zero', type: 'quantitative', title: 'clips' }, y2: { field: 'count' } },
       },
     ],
+  };
+}
+
+/** Reliability diagrams before and after temperature scaling, side by side, with the run's ece_bins. */
+export function reliabilityDiagram(before: ReliabilityBin[], after: ReliabilityBin[], nBins: number): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `Reliability (${nBins} equal-width bins): blue = accuracy in bin, red = gap to its mean confidence, grey = clips per bin`,
+    hconcat: [reliabilityPanel(before, 'raw probabilities'), reliabilityPanel(after, 'after temperature scaling')],
+  } as TopLevelSpec;
+}
+
+/** Every model's group metric in one chart, with intervals; groups under min_slice drawn faint. */
+export function crossModelSlice(
+  field: string,
+  rows: { model: string; group: string; n: number; estimate: number; lo: number; hi: number; small: boolean }[],
+  metric: string,
+  intervalLabel: string,
+): TopLevelSpec {
+  const values = rows.map((r) => ({ ...r, label: `${r.group} (n=${r.n})${r.small ? ' · below min_slice' : ''}` }));
+  const y = { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 280 } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `${metric} by ${field}, every model (${intervalLabel})`,
+    data: { values },
+    width: 320,
+    height: { step: 10 },
+    encoding: { y, yOffset: { field: 'model' }, color: { field: 'model', type: 'nominal', title: 'model' } },
+    layer: [
+      {
+        mark: 'rule',
+        encoding: {
+          x: { field: 'lo', type: 'quantitative', scale: { domain: [0, 1] }, title: metric },
+          x2: { field: 'hi' },
+          opacity: { condition: { test: 'datum.small', value: 0.3 }, value: 1 },
+        },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 40 },
+        encoding: { x: { field: 'estimate', type: 'quantitative' }, opacity: { condition: { test: 'datum.small', value: 0.3 }, value: 1 } },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+/** Each group's true class mix (share of its test clips), so a gap can be read against it. */
+export function classMix(field: string, rows: { group: string; class: string; count: number }[], classes: string[]): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `Class mix of each ${field} group (test clips)`,
+    data: { values: rows },
+    width: 320,
+    height: { step: 16 },
+    mark: 'bar',
+    encoding: {
+      y: { field: 'group', type: 'nominal', sort: null, title: null, axis: { labelLimit: 280 } },
+      x: { field: 'count', type: 'quantitative', stack: 'normalize', title: 'share of the group', axis: { format: '%' } },
+      color: { field: 'class', type: 'nominal', sort: classes, scale: { scheme: 'tableau10' }, title: 'class' },
+      order: { field: 'class', sort: 'ascending' },
+    },
   } as TopLevelSpec;
 }
 
@@ -152,20 +227,20 @@ export function sliceDotPlot(
   field: string,
   groups: { group: string; n: number; estimate: number; lo: number; hi: number; small: boolean }[],
   overall: number,
-  confidencePct: number,
+  intervalLabel: string,
   metric = 'accuracy',
 ): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `${metric} by ${field} (${confidencePct}% bootstrap intervals)`,
-    data: { values: groups.map((g) => ({ ...g, label: `${g.group} (n=${g.n})`, size: g.small ? 'small slice' : 'ok' })) },
+    title: `${metric} by ${field} (${intervalLabel})`,
+    data: { values: groups.map((g) => ({ ...g, label: `${g.group} (n=${g.n})`, size: g.small ? 'below min_slice' : 'comparable' })) },
     width: 320,
     height: { step: 18 },
     layer: [
       {
         mark: 'rule',
         encoding: {
-          y: { field: 'label', type: 'nominal', sort: null, title: null },
+          y: { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 280 } },
           x: { field: 'lo', type: 'quantitative', scale: { domain: [0, 1] }, title: metric },
           x2: { field: 'hi' },
         },
@@ -175,7 +250,7 @@ export function sliceDotPlot(
         encoding: {
           y: { field: 'label', type: 'nominal', sort: null },
           x: { field: 'estimate', type: 'quantitative' },
-          color: { field: 'size', type: 'nominal', scale: { domain: ['ok', 'small slice'], range: ['#1d4ed8', '#f59e0b'] }, title: null },
+          color: { field: 'size', type: 'nominal', scale: { domain: ['comparable', 'below min_slice'], range: ['#1d4ed8', '#d1d5db'] }, title: null },
         },
       },
       {
@@ -188,12 +263,13 @@ export function sliceDotPlot(
 }
 
 export function leaderboardChart(
-  rows: { model: string; uar: number; uar_lo: number; uar_hi: number; tied_with_best: boolean }[],
-  confidencePct: number,
+  rows: { model: string; value: number; value_lo: number; value_hi: number; tied_with_best: boolean }[],
+  metric: string,
+  intervalLabel: string,
 ): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `Unweighted average recall (${confidencePct}% bootstrap intervals)`,
+    title: `${metric} (${intervalLabel})`,
     data: { values: rows.map((r) => ({ ...r, status: r.tied_with_best ? 'not significantly worse than the best' : 'significantly worse than the best' })) },
     width: 360,
     height: { step: 22 },
@@ -202,15 +278,15 @@ export function leaderboardChart(
         mark: 'rule',
         encoding: {
           y: { field: 'model', type: 'nominal', sort: null, title: null },
-          x: { field: 'uar_lo', type: 'quantitative', scale: { domain: [0, 1] }, title: 'UAR' },
-          x2: { field: 'uar_hi' },
+          x: { field: 'value_lo', type: 'quantitative', scale: { domain: [0, 1] }, title: metric },
+          x2: { field: 'value_hi' },
         },
       },
       {
         mark: { type: 'point', filled: true, size: 80 },
         encoding: {
           y: { field: 'model', type: 'nominal', sort: null },
-          x: { field: 'uar', type: 'quantitative' },
+          x: { field: 'value', type: 'quantitative' },
           color: { field: 'status', type: 'nominal', title: null, scale: { range: ['#1d4ed8', '#9ca3af'] } },
         },
       },

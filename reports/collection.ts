@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Results } from '../harness/results.ts';
 import type { PredictionRow } from '../harness/evaluate.ts';
-import { compareModels, evalOptions } from '../harness/evaluate.ts';
+import { compareModels, evalOptions, RANK_METRIC_NAMES } from '../harness/evaluate.ts';
 import { parseSuite } from '../harness/suite.ts';
 import type { JobResult } from '../harness/run.ts';
 import { RunFolder, readJson } from '../harness/runfolder.ts';
@@ -50,21 +50,16 @@ export async function buildComparison(runA: string, runB: string, outDir: string
       model,
       a: ma && { uar: ma.headline.uar, accuracy: ma.headline.accuracy, ece: ma.calibration.ece },
       b: mb && { uar: mb.headline.uar, accuracy: mb.headline.accuracy, ece: mb.calibration.ece },
-      diff: ma && mb ? { estimate: mb.headline.uar.estimate - ma.headline.uar.estimate, lo: 0, hi: 0, resamples: 0 } : undefined,
+      diff: ma && mb ? { estimate: mb.headline[o.rankBy].estimate - ma.headline[o.rankBy].estimate, lo: 0, hi: 0, resamples: 0 } : undefined,
       paired: 0,
       pvalue: undefined as number | undefined,
     };
     if (sameData && ra.has(model) && rb.has(model)) {
-      // compareModels gives A − B on accuracy; the page reports B − A.
+      // compareModels gives A − B on the rank metric; the page reports B − A.
       const c = compareModels(`A:${model}`, ra.get(model)!, `B:${model}`, rb.get(model)!, o);
       row.paired = c.paired;
       row.pvalue = c.mcnemar.exact_pvalue;
-      row.diff = {
-        estimate: -c.accuracy_difference.estimate,
-        lo: -c.accuracy_difference.hi,
-        hi: -c.accuracy_difference.lo,
-        resamples: c.accuracy_difference.resamples,
-      };
+      row.diff = { estimate: -c.difference.estimate, lo: -c.difference.hi, hi: -c.difference.lo, resamples: c.difference.resamples ?? 0 };
     }
     return row;
   });
@@ -84,7 +79,7 @@ export async function buildComparison(runA: string, runB: string, outDir: string
   } as never);
   mkdirSync(outDir, { recursive: true });
   copyFileSync(join(here, 'style.css'), join(outDir, 'style.css'));
-  const body = template('compare')({ a: summary(a), b: summary(b), sameData, rows, chart });
+  const body = template('compare')({ a: summary(a), b: summary(b), sameData, rows, chart, metric: RANK_METRIC_NAMES[o.rankBy] });
   writeFileSync(join(outDir, 'index.html'), renderPage({ title: 'Comparison', suiteTitle: `${a.suite.name} vs ${b.suite.name}`, root: '', body }));
   return outDir;
 }

@@ -9,6 +9,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Results, ModelResult } from '../harness/results.ts';
+import { RANK_METRIC_NAMES } from '../harness/evaluate.ts';
+import type { Interval } from '../harness/stats.ts';
 import * as charts from './charts.ts';
 import { versions } from '../harness/versions.ts';
 
@@ -39,14 +41,32 @@ export interface SpectrogramExample {
   image: number[];
 }
 
+/** How an interval was formed, for chart titles and notes. */
+export function intervalLabel(i: Pick<Interval, 'method'>, confidence: number): string {
+  const pct = `${Math.round(100 * confidence)}%`;
+  return i.method === 'bootstrap'
+    ? `${pct} clip-level bootstrap intervals`
+    : i.method === 'clopper-pearson'
+      ? `${pct} Clopper–Pearson intervals`
+      : `${pct} ${i.method[0].toUpperCase()}${i.method.slice(1)} intervals`;
+}
+
+const pts = (x: number) => `${(100 * x).toFixed(1)}`;
+
 function summaryParagraph(r: Results): string {
   const best = r.leaderboard[0];
   const tied = r.leaderboard.filter((l) => l.tied_with_best).map((l) => l.model);
   const data = `${r.data.clips} clips of ${r.data.corpora.join(', ')} (${r.data.speakers} speakers, ${r.data.classes.length} classes)`;
   const protocol = `split by the ${r.suite.protocol} protocol over ${r.suite.seeds.length} seed(s)`;
   if (!best) return `${data}, ${protocol}. No model finished.`;
-  const models = `${r.models.length} model(s) trained; the best UAR is ${(100 * best.uar).toFixed(1)}% (${best.model}, ${Math.round(100 * r.suite.evaluation.confidence)}% interval ${(100 * best.uar_lo).toFixed(1)}–${(100 * best.uar_hi).toFixed(1)}%)`;
-  const tie = tied.length > 1 ? `, and ${tied.filter((t) => t !== best.model).join(', ')} ${tied.length > 2 ? 'are' : 'is'} not significantly worse` : '';
+  const metric = RANK_METRIC_NAMES[best.metric];
+  const m = r.models.find((x) => x.name === best.model)!;
+  const iv = m.evaluation.headline[best.metric];
+  const models = `${r.models.length} model(s) trained; the best ${metric} is ${pts(best.value)}% (${best.model}, ${intervalLabel(iv, r.suite.evaluation.confidence).replace(/s$/, '')} ${pts(best.value_lo)}–${pts(best.value_hi)}%, ${iv.n} test clips)`;
+  const tie =
+    tied.length > 1
+      ? `, and ${tied.filter((t) => t !== best.model).join(', ')} ${tied.length > 2 ? 'are' : 'is'} not significantly worse by a paired test of ${metric}`
+      : '';
   return `${data}, ${protocol}. ${models}${tie}.`;
 }
 
@@ -54,6 +74,7 @@ function calibrationNotes(r: Results): string[] {
   return r.models.map((m) => {
     const e = m.evaluation;
     const c = e.calibration;
+    const t = m.temperature_scaling;
     const over = c.mean_confidence - e.classification.accuracy;
     const against = `mean confidence ${(100 * c.mean_confidence).toFixed(0)}% against ${(100 * e.classification.accuracy).toFixed(0)}% accuracy`;
     // The sign of confidence − accuracy says over or under; ECE says how far off the bins are,
@@ -70,36 +91,30 @@ function calibrationNotes(r: Results): string[] {
     const confusion = top
       ? `; its most confident confusion is ${top.truth} taken for ${top.predicted} (${top.count}×, mean confidence ${top.mean_confidence.toFixed(2)})`
       : '';
-    return `${m.name} is ${direction}: ECE ${c.ece.toFixed(3)}, ${e.calibrated.calibration.ece.toFixed(3)} after temperature scaling${confusion}.`;
+    const scaling = t.validation
+      ? ` Temperature scaling: ${t.preferred_on_validation === 'scaled' ? 'better' : 'not better'} on validation (ECE ${t.validation.ece_raw.toFixed(3)} → ${t.validation.ece_scaled.toFixed(3)}, ${t.validation.n} clips); on test ECE ${t.test.ece_raw.toFixed(3)} → ${t.test.ece_scaled.toFixed(3)}${t.hurts_on_test ? ': it hurts here, so read the raw probabilities' : ''}.`
+      : ' No temperature was fitted (no validation clips, or scaling off).';
+    return `${m.name} is ${direction}: ECE ${c.ece.toFixed(3)} raw${confusion}.${scaling}`;
   });
 }
 
 /**
- * The gap a reviewer should read first: the largest gap beyond noise if any; else the largest
- * between groups big enough to compare; else the largest of all, said to be from small groups.
+ * The gap a reviewer should read first. Only groups of at least min_slice clips take part; a gap
+ * is beyond noise when its own interval (Newcombe, Bonferroni-adjusted for the group pairs it
+ * was picked from) excludes 0.
  */
 function fairnessNote(r: Results): string {
-  const pct = Math.round(100 * r.suite.evaluation.confidence);
-  const gaps = r.models.flatMap((m) =>
-    m.evaluation.slices
-      .filter((s) => s.groups.length > 1)
-      .map((s) => ({
-        model: m.name,
-        field: s.field,
-        gap: s.accuracy_gap,
-        group: s.worst_group,
-        beyond: s.gap_beyond_noise,
-        small: s.groups.some((g) => g.small),
-      })),
-  );
-  if (gaps.length === 0) return 'No slice has two or more groups.';
-  const largest = (xs: typeof gaps) => xs.reduce((a, b) => (b.gap > a.gap ? b : a), xs[0]);
-  const beyond = gaps.filter((g) => g.beyond);
-  const solid = gaps.filter((g) => !g.small);
-  const w = beyond.length ? largest(beyond) : solid.length ? largest(solid) : largest(gaps);
-  const head = `The largest accuracy gap ${beyond.length ? 'beyond noise ' : ''}is ${(100 * w.gap).toFixed(1)} points across ${w.field} for ${w.model}; the worst group is ${w.group}.`;
-  if (w.beyond) return `${head} The best and worst groups' ${pct}% intervals do not overlap: this gap is larger than noise.`;
-  return `${head} The groups' ${pct}% intervals overlap: this gap may be noise.${w.small ? ` Some groups are smaller than ${r.suite.evaluation.min_slice} clips.` : ''} No slice shows a gap beyond noise.`;
+  const minSlice = r.suite.evaluation.min_slice;
+  const gaps = r.models.flatMap((m) => m.evaluation.slices.filter((s) => s.accuracy_gap).map((s) => ({ model: m.name, field: s.field, gap: s.accuracy_gap! })));
+  if (gaps.length === 0)
+    return `No slice has two groups of at least ${minSlice} clips, so no gap between groups can be stated. Every group is on the Fairness page, the smaller ones greyed.`;
+  const largest = (xs: typeof gaps) => xs.reduce((a, b) => (b.gap.difference.estimate > a.gap.difference.estimate ? b : a), xs[0]);
+  const beyond = gaps.filter((g) => g.gap.beyond_noise);
+  const w = beyond.length ? largest(beyond) : largest(gaps);
+  const d = w.gap.difference;
+  const head = `The largest accuracy gap ${beyond.length ? 'beyond noise' : `between groups of at least ${minSlice} clips`} is ${pts(d.estimate)} points across ${w.field} for ${w.model}: ${w.gap.best} (n=${w.gap.n_best}) against ${w.gap.worst} (n=${w.gap.n_worst}), ${Math.round(1000 * w.gap.level) / 10}% Newcombe interval [${pts(d.lo)}, ${pts(d.hi)}] points${w.gap.pairs > 1 ? ` (Bonferroni over ${w.gap.pairs} group pairs)` : ''}.`;
+  if (w.gap.beyond_noise) return `${head} The interval excludes 0: this gap is larger than noise.`;
+  return `${head} The interval includes 0: this gap may be noise. No slice shows an accuracy gap beyond noise.`;
 }
 
 async function modelCharts(r: Results, m: ModelResult) {
@@ -110,7 +125,7 @@ async function modelCharts(r: Results, m: ModelResult) {
     perClass: await charts.renderSvg(
       charts.perClassBars(r.data.classes, e.classification.precision_per_class, e.classification.recall_per_class, e.classification.f1_per_class),
     ),
-    reliability: await charts.renderSvg(charts.reliabilityDiagram(e.calibration.bins, e.calibrated.calibration.bins)),
+    reliability: await charts.renderSvg(charts.reliabilityDiagram(e.calibration.bins, e.calibrated.calibration.bins, e.calibration.n_bins)),
     confidence: await charts.renderSvg(charts.confidenceHistogram(e.overconfidence.confidence_histogram)),
     curves: history.length ? await charts.renderSvg(charts.trainingCurves(history)) : null,
   };
@@ -146,6 +161,8 @@ export async function buildSite(results: Results, runDir: string, examples: Spec
       accuracy_lo: m.evaluation.headline.accuracy.lo,
       accuracy_hi: m.evaluation.headline.accuracy.hi,
       f1: m.evaluation.headline.macro_f1.estimate,
+      f1_lo: m.evaluation.headline.macro_f1.lo,
+      f1_hi: m.evaluation.headline.macro_f1.hi,
       ece_after: m.evaluation.calibrated.calibration.ece,
     };
   });
@@ -167,19 +184,48 @@ export async function buildSite(results: Results, runDir: string, examples: Spec
       leakage: results.data.leakage,
       leakageWarning,
       failures: results.failures,
+      flags: (results.flags ?? []).map((f) => ({ ...f, file: f.model ? modelFile(f.model) : null })),
       confidencePct: Math.round(100 * results.suite.evaluation.confidence),
+      metric: RANK_METRIC_NAMES[results.suite.evaluation.rank_by],
+      metricKey: results.suite.evaluation.rank_by,
+      rankInterval: results.models[0]
+        ? intervalLabel(results.models[0].evaluation.headline[results.suite.evaluation.rank_by], results.suite.evaluation.confidence)
+        : '',
+      accuracyInterval: results.models[0] ? intervalLabel(results.models[0].evaluation.headline.accuracy, results.suite.evaluation.confidence) : '',
       charts: {
         leaderboard: results.leaderboard.length
-          ? await charts.renderSvg(charts.leaderboardChart(results.leaderboard, Math.round(100 * results.suite.evaluation.confidence)))
+          ? await charts.renderSvg(
+              charts.leaderboardChart(
+                results.leaderboard,
+                RANK_METRIC_NAMES[results.suite.evaluation.rank_by],
+                intervalLabel(results.models[0].evaluation.headline[results.suite.evaluation.rank_by], results.suite.evaluation.confidence),
+              ),
+            )
           : '',
       },
     }),
   );
 
   for (const m of results.models) {
-    page(join('models', modelFile(m.name)), '../', modelFile(m.name), m.name, template('model')({ m, e: m.evaluation, charts: await modelCharts(results, m) }));
+    const flags = (results.flags ?? []).filter((f) => f.model === m.name);
+    page(
+      join('models', modelFile(m.name)),
+      '../',
+      modelFile(m.name),
+      m.name,
+      template('model')({
+        m,
+        e: m.evaluation,
+        t: m.temperature_scaling,
+        flags,
+        severalJobs: m.evaluation.jobs > 1,
+        recallInterval: intervalLabel(m.evaluation.per_class[0]?.recall ?? { method: 'wilson' }, results.suite.evaluation.confidence),
+        charts: await modelCharts(results, m),
+      }),
+    );
   }
 
+  const confidence = results.suite.evaluation.confidence;
   const fairnessModels = [];
   for (const m of results.models) {
     const slices = [];
@@ -187,13 +233,43 @@ export async function buildSite(results: Results, runDir: string, examples: Spec
       const groups = s.groups.map((g) => ({ group: g.group, n: g.n, estimate: g.accuracy.estimate, lo: g.accuracy.lo, hi: g.accuracy.hi, small: g.small }));
       slices.push({
         ...s,
+        small: s.groups.length - s.comparable,
         chart: await charts.renderSvg(
-          charts.sliceDotPlot(s.field, groups, m.evaluation.headline.accuracy.estimate, Math.round(100 * results.suite.evaluation.confidence)),
+          charts.sliceDotPlot(
+            s.field,
+            groups,
+            m.evaluation.headline.accuracy.estimate,
+            intervalLabel(s.groups[0]?.accuracy ?? { method: 'wilson' }, confidence),
+          ),
         ),
       });
     }
     fairnessModels.push({ name: m.name, slices });
   }
+  // Across models: per slice, every model's group accuracy with its interval, and each group's class mix.
+  const crossModel = [];
+  for (const [f, s] of (results.models[0]?.evaluation.slices ?? []).entries()) {
+    const rows = results.models.flatMap((m) =>
+      (m.evaluation.slices[f]?.groups ?? []).map((g) => ({
+        model: m.name,
+        group: g.group,
+        n: g.n,
+        estimate: g.accuracy.estimate,
+        lo: g.accuracy.lo,
+        hi: g.accuracy.hi,
+        small: g.small,
+      })),
+    );
+    const mix = s.groups.flatMap((g) => g.class_counts.map((count, c) => ({ group: `${g.group} (n=${g.n})`, class: results.data.classes[c], count })));
+    crossModel.push({
+      field: s.field,
+      chart: await charts.renderSvg(
+        charts.crossModelSlice(s.field, rows, 'accuracy', intervalLabel(s.groups[0]?.accuracy ?? { method: 'wilson' }, confidence)),
+      ),
+      mix: await charts.renderSvg(charts.classMix(s.field, mix, results.data.classes)),
+    });
+  }
+  const confounded = (results.flags ?? []).filter((f) => f.kind === 'confounded');
   page(
     'fairness.html',
     '',
@@ -201,6 +277,8 @@ export async function buildSite(results: Results, runDir: string, examples: Spec
     'Fairness',
     template('fairness')({
       models: fairnessModels,
+      crossModel,
+      confounded,
       confidencePct: Math.round(100 * results.suite.evaluation.confidence),
       minSlice: results.suite.evaluation.min_slice,
     }),

@@ -75,6 +75,10 @@ describe('a run from YAML to report folder', () => {
     expect(inter.worst_group).toBe('synth-phone|male');
     const acc = Object.fromEntries(inter.groups.map((g) => [g.group, g.accuracy.estimate]));
     expect(acc['synth-phone|male']).toBeLessThan(acc['synth-studio|male'] - 0.15);
+    // Enough clips per group: the planted gap is beyond noise by its own (Newcombe) interval.
+    expect(inter.accuracy_gap!.worst).toBe('synth-phone|male');
+    expect(inter.gap_beyond_noise).toBe(true);
+    expect(inter.accuracy_gap!.n_worst).toBeGreaterThanOrEqual(10);
   });
 
   it('running the same command again resumes: nothing is retrained and results are identical', async () => {
@@ -91,7 +95,7 @@ describe('a run from YAML to report folder', () => {
     const cmp = await buildComparison(out, copy, mkdtempSync(join(tmpdir(), 'serbench-cmp-')));
     const html = readFileSync(join(cmp, 'index.html'), 'utf8');
     expect(html).toContain('the differences below are paired');
-    expect(html).toContain('accuracy B − A (paired)');
+    expect(html).toContain('UAR B − A (paired)');
     const site = buildCollection([out, copy], mkdtempSync(join(tmpdir(), 'serbench-site-')), 'Two runs');
     const index = readFileSync(join(site, 'index.html'), 'utf8');
     expect(index).toContain('Two runs');
@@ -216,4 +220,33 @@ describe('run folder temporaries', () => {
     removeStaleTemporaries(dir);
     expect(readdirSync(dir).sort()).toEqual(['b.json.' + process.pid + '.0123abcd.tmp', 'c.json'].sort());
   });
+});
+
+describe('the shared-sample cross-corpus run (SVM and tree; the CNN is left out for time)', () => {
+  it('its overview cites no group below min_slice, and flags the out-of-domain temperature', async () => {
+    const text = readFileSync(join(import.meta.dirname, '..', 'suites', 'cross-corpus.yaml'), 'utf8').replace(
+      /^models:\n(?:  - .*\n)+/m,
+      'models:\n  - { name: svm, type: svm, features: summary, params: { grid: false } }\n  - { name: tree, type: tree, features: summary }\n',
+    );
+    const out = mkdtempSync(join(tmpdir(), 'serbench-xcorpus-'));
+    process.env.SERBENCH_DATA = CORPORA_SAMPLE;
+    const suite = parseSuite(text, join(import.meta.dirname, '..', 'suites', 'cross-corpus.yaml'));
+    const summary = await runSuite(suite, { out, cacheDir: null, quiet: true });
+    expect(summary.failed).toEqual([]);
+    await report(out);
+    const r: Results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    const minSlice = r.suite.evaluation.min_slice;
+    expect(minSlice).toBe(30);
+    for (const m of r.models)
+      for (const s of m.evaluation.slices) {
+        if (s.accuracy_gap) expect(Math.min(s.accuracy_gap.n_best, s.accuracy_gap.n_worst), `${m.name} ${s.field}`).toBeGreaterThanOrEqual(minSlice);
+        if (s.worst_group) expect(s.groups.find((g) => g.group === s.worst_group)!.small).toBe(false);
+      }
+    const html = readFileSync(join(out, 'site', 'index.html'), 'utf8');
+    const fairness = /<h2>Largest fairness gap<\/h2>\s*<p>([^<]*)<\/p>/.exec(html)![1];
+    for (const [, n] of fairness.matchAll(/\(n=(\d+)\)/g)) expect(Number(n)).toBeGreaterThanOrEqual(minSlice);
+    expect(r.flags.map((f) => f.kind)).toContain('temperature-off-domain');
+    // Per-fold files: each held-out corpus is a test set.
+    expect(readdirSync(join(out, 'folds')).sort()).toEqual(['1_without-crema-d.json', '1_without-ravdess.json', '1_without-savee.json', '1_without-tess.json']);
+  }, 300_000);
 });

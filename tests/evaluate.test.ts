@@ -6,6 +6,8 @@ import { mcnemar } from '../harness/stats.ts';
 import type { Clip } from '../datasets/types.ts';
 
 const o: EvalOptions = {
+  rankBy: 'uar',
+  proportionInterval: 'wilson',
   classes: ['neutral', 'happy', 'sad'],
   bootstrap: 200,
   confidence: 0.95,
@@ -53,7 +55,10 @@ describe('degenerate inputs give defined values and warnings', () => {
   it('n = 1 and n = 0', () => {
     const one = evaluateModel([row(0, 1, [0.1, 0.8, 0.1])], o);
     noNaN(one);
-    expect(one.headline.accuracy).toEqual({ estimate: 1, lo: 1, hi: 1, resamples: 0 });
+    // One clip: the bootstrap would say [100%, 100%]; Wilson says what one clip can support.
+    expect(one.headline.accuracy).toMatchObject({ estimate: 1, hi: 1, n: 1, method: 'wilson' });
+    expect(one.headline.accuracy.lo).toBeCloseTo(0.2065493143772374, 12);
+    expect(one.headline.uar).toMatchObject({ estimate: 1, lo: 1, hi: 1, n: 1, method: 'bootstrap', resamples: 0 });
     const none = evaluateModel([], o);
     noNaN(none);
     expect(none.warnings).toContain('no test predictions');
