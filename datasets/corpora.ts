@@ -3,7 +3,7 @@
  * Each one walks a folder, parses its file names into clip metadata, harmonizes the label
  * into the shared Emotion set, and lists every file it did not use together with the reason.
  */
-import { readdirSync, statSync, existsSync, readFileSync } from 'node:fs';
+import { readdirSync, statSync, existsSync, readFileSync, realpathSync, type Dirent } from 'node:fs';
 import { basename, extname, join, relative } from 'node:path';
 import type { Clip, Emotion, Gender, LoadResult, SkippedFile } from './types.ts';
 import { probeWav, WavError } from './wav.ts';
@@ -11,8 +11,8 @@ import { probeWav, WavError } from './wav.ts';
 export const FILE_CORPORA = ['ravdess', 'tess', 'crema-d', 'savee'] as const;
 export type FileCorpus = (typeof FILE_CORPORA)[number];
 
-/** What a file name says about a clip; the loader adds id, source and corpus. */
-type ParsedName = Omit<Clip, 'id' | 'source' | 'corpus'>;
+/** What a file name says about a clip; the loader adds id, source and corpus. `note`: accepted, but worth saying (a known misspelling). */
+type ParsedName = Omit<Clip, 'id' | 'source' | 'corpus'> & { note?: string };
 /** A parser returns the metadata, or a string saying why the name does not fit. */
 type NameParser = (file: string, relPath: string) => ParsedName | string;
 
@@ -74,9 +74,11 @@ const TESS_AGES: Record<string, number> = { OAF: 64, YAF: 26 };
 
 /** OAF_back_angry.wav / YAF_dog_ps.wav: speaker, word, emotion. Both speakers are female. */
 const parseTess: NameParser = (file) => {
-  const m = /^(OAF|YAF)_([a-z]+)_([a-z]+)\.wav$/i.exec(file);
+  const m = /^(OAF|OA|YAF)_([a-z]+)_([a-z]+)\.wav$/i.exec(file);
   if (!m) return 'name is not the TESS pattern OAF|YAF_<word>_<emotion>.wav';
-  const speaker = m[1].toUpperCase();
+  // The TESS release itself names a few OAF files "OA_…": the known misspelling is accepted, with a note.
+  const misspelt = m[1].toUpperCase() === 'OA';
+  const speaker = misspelt ? 'OAF' : m[1].toUpperCase();
   const label = m[3].toLowerCase();
   const emotion = TESS_EMOTIONS[label];
   if (!emotion) return `unknown TESS emotion "${m[3]}"`;
@@ -87,6 +89,7 @@ const parseTess: NameParser = (file) => {
     emotion,
     originalLabel: label,
     sentence: `Say the word ${m[2].toLowerCase()}`,
+    ...(misspelt ? { note: 'read as OAF_…: "OA_" is a known misspelling in the TESS release' } : {}),
   };
 };
 
@@ -215,14 +218,59 @@ const parseSavee: NameParser = (file, relPath) => {
 };
 
 // ---------------------------------------------------------------- common walk
-function walk(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...walk(p));
-    else if (entry.isFile()) out.push(p);
-  }
-  return out;
+/**
+ * Every file under `dir`, sorted, following symbolic links (corpora are often kept as links into
+ * a shared store) with loop protection: a folder already visited (by its real path) is not
+ * entered again. What cannot be read (permissions, a dangling link, a name that is not valid
+ * UTF-8) is listed in `problems` with the reason, and the walk goes on.
+ */
+export function walk(dir: string): { files: string[]; problems: SkippedFile[] } {
+  const files: string[] = [];
+  const problems: SkippedFile[] = [];
+  const seen = new Set<string>();
+  const visit = (d: string) => {
+    let real: string;
+    try {
+      real = realpathSync(d);
+    } catch (e) {
+      problems.push({ path: d, reason: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
+      return;
+    }
+    if (seen.has(real)) {
+      problems.push({ path: d, reason: `folder already visited as ${real} (a symbolic link loop or a second link to it): not read twice` });
+      return;
+    }
+    seen.add(real);
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch (e) {
+      problems.push({ path: d, reason: `folder cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
+      return;
+    }
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = join(d, entry.name);
+      if (entry.name.includes('\uFFFD')) {
+        problems.push({ path: p, reason: 'file name is not valid UTF-8: rename it' });
+        continue;
+      }
+      let isDir = entry.isDirectory(),
+        isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        try {
+          const st = statSync(p);
+          ((isDir = st.isDirectory()), (isFile = st.isFile()));
+        } catch (e) {
+          problems.push({ path: p, reason: `symbolic link to nothing readable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
+          continue;
+        }
+      }
+      if (isDir) visit(p);
+      else if (isFile) files.push(p);
+    }
+  };
+  visit(dir);
+  return { files, problems };
 }
 
 /** Files that come with corpora and are not clips: not worth a "skipped" line. */
@@ -236,13 +284,15 @@ export function loadCorpus(corpus: FileCorpus, dir: string, opts: LoaderOptions 
   else if (corpus === 'tess') parse = parseTess;
   else if (corpus === 'savee') parse = parseSavee;
   else {
-    const demoPath = opts.demographics ?? walk(dir).find((p) => basename(p).toLowerCase() === 'videodemographics.csv');
+    const demoPath = opts.demographics ?? walk(dir).files.find((p) => basename(p).toLowerCase() === 'videodemographics.csv');
     parse = crema(demoPath ? readCremaDemographics(demoPath) : new Map());
   }
   const clips: Clip[] = [];
-  const skipped: SkippedFile[] = [];
+  const { files, problems } = walk(dir);
+  const skipped: SkippedFile[] = [...problems];
+  const notes: SkippedFile[] = [];
   const ids = new Set<string>();
-  for (const path of walk(dir)) {
+  for (const path of files) {
     const file = basename(path);
     if (IGNORED.test(file)) continue;
     if (extname(file).toLowerCase() !== '.wav') {
@@ -268,12 +318,14 @@ export function loadCorpus(corpus: FileCorpus, dir: string, opts: LoaderOptions 
       continue;
     }
     ids.add(id);
-    clips.push({ id, source: { kind: 'file', path }, corpus, ...meta, duration });
+    const { note, ...fields } = meta;
+    if (note) notes.push({ path, reason: note });
+    clips.push({ id, source: { kind: 'file', path }, corpus, ...fields, duration });
   }
   if (clips.length === 0) {
     skipped.push({ path: dir, reason: `no usable ${corpus} clips in this folder` });
   }
-  return { clips, skipped };
+  return { clips, skipped, notes };
 }
 
 /**

@@ -26,7 +26,8 @@ import {
 import { FeatureCache, type CachedArray } from './cache.ts';
 import { Rng } from './random.ts';
 
-export const FEATURE_VERSION = 7;
+/** In every cache key: 8 = entries carry a checksum of their floats (older entries are never read). */
+export const FEATURE_VERSION = 8;
 
 /** A clip's features: images are stored band-major (H = bands, W = frames). */
 export type FeatureSet = Partial<Record<FeatureKind, CachedArray>>;

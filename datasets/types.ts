@@ -35,6 +35,8 @@ export interface SkippedFile {
 export interface LoadResult {
   clips: Clip[];
   skipped: SkippedFile[];
+  /** Files used, with something worth saying (path, note). */
+  notes?: SkippedFile[];
 }
 
 export function clipPath(clip: Clip): string {

@@ -1,7 +1,10 @@
 /**
  * WAV (RIFF/WAVE) decoding to mono float32, the way librosa.load(sr=None, mono=True) sees it
  * through libsndfile: integer PCM divided by 2^(bits-1) (8-bit is unsigned, centred at 128),
- * IEEE float as is, channels averaged in float32.
+ * IEEE float as is, channels averaged in float32. AIFF and AIFF-C PCM (big-endian, or 'sowt'
+ * little-endian) are read too, whatever the file's extension: the real TESS release ships a few
+ * AIFF files named .wav. Headers are checked against what audio uses (rates 1–384 kHz, at most
+ * 32 channels), so a damaged header is a clear skip, not a run that trains on noise.
  */
 import { openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs';
 import { pcm16ToFloatWasm } from './dsp-wasm.ts';
@@ -16,7 +19,8 @@ export class WavError extends Error {
   }
 }
 
-export type SampleFormat = 'pcm8' | 'pcm16' | 'pcm24' | 'pcm32' | 'float32' | 'float64';
+/** pcm8 is unsigned (WAV), pcm8s signed (AIFF). */
+export type SampleFormat = 'pcm8' | 'pcm8s' | 'pcm16' | 'pcm24' | 'pcm32' | 'float32' | 'float64';
 
 export interface WavInfo {
   sampleRate: number;
@@ -26,6 +30,19 @@ export interface WavInfo {
   /** Byte offset and length of the sample data inside the file. */
   dataOffset: number;
   dataBytes: number;
+  /** AIFF's big-endian samples (WAV and AIFF-C 'sowt' are little-endian). */
+  bigEndian?: boolean;
+  container?: 'wav' | 'aiff';
+}
+
+/** Sample rates and channel counts outside these are a damaged header, not audio. */
+export const RATE_BOUNDS: [number, number] = [1000, 384000];
+export const MAX_CHANNELS = 32;
+
+function checkBounds(path: string, rate: number, channels: number): void {
+  if (!(rate >= RATE_BOUNDS[0] && rate <= RATE_BOUNDS[1]))
+    throw new WavError(path, `sample rate ${rate} Hz is outside what audio uses (${RATE_BOUNDS[0]}–${RATE_BOUNDS[1]} Hz): damaged header`);
+  if (channels < 1 || channels > MAX_CHANNELS) throw new WavError(path, `${channels} channels is outside what audio uses (1–${MAX_CHANNELS}): damaged header`);
 }
 
 const WAVE_FORMAT_PCM = 1;
@@ -37,6 +54,7 @@ export function parseWavHeader(buf: Buffer, fileSize: number, path: string): Wav
   if (fileSize === 0) throw new WavError(path, 'empty file (0 bytes)');
   if (buf.length < 12) throw new WavError(path, `truncated: ${fileSize} bytes is too short for a RIFF header`);
   const riff = buf.toString('latin1', 0, 4);
+  if (riff === 'FORM') return parseAiffHeader(buf, fileSize, path);
   if (riff === 'RIFX' || riff === 'RF64') throw new WavError(path, `unsupported container ${riff} (only little-endian RIFF WAVE)`);
   if (riff !== 'RIFF' || buf.toString('latin1', 8, 12) !== 'WAVE') throw new WavError(path, 'not a WAV file (no RIFF/WAVE header)');
   let pos = 12;
@@ -61,6 +79,7 @@ export function parseWavHeader(buf: Buffer, fileSize: number, path: string): Wav
       const format = sampleFormat(fmt.tag, fmt.bits, path);
       if (fmt.channels < 1) throw new WavError(path, 'fmt chunk declares 0 channels');
       if (fmt.rate < 1) throw new WavError(path, 'fmt chunk declares sample rate 0');
+      checkBounds(path, fmt.rate, fmt.channels);
       const available = fileSize - body;
       // Streaming writers leave 0 or 0xFFFFFFFF as the size: then the data runs to the end of the file.
       const declared = size === 0xffffffff || size === 0 ? available : size;
@@ -77,6 +96,68 @@ export function parseWavHeader(buf: Buffer, fileSize: number, path: string): Wav
   throw new WavError(path, fmt ? 'truncated: no data chunk' : 'truncated: no fmt chunk');
 }
 
+/** 80-bit IEEE 754 extended (AIFF's sample rate). */
+function readExtended(buf: Buffer, o: number): number {
+  const exp = buf.readUInt16BE(o) & 0x7fff;
+  const sign = buf[o] & 0x80 ? -1 : 1;
+  const hi = buf.readUInt32BE(o + 2),
+    lo = buf.readUInt32BE(o + 6);
+  if (exp === 0 && hi === 0 && lo === 0) return 0;
+  return sign * (hi * 2 ** (exp - 16383 - 31) + lo * 2 ** (exp - 16383 - 63));
+}
+
+/** AIFF / AIFF-C: FORM container, COMM (format) and SSND (samples) chunks, big-endian sizes. */
+function parseAiffHeader(buf: Buffer, fileSize: number, path: string): WavInfo {
+  const kind = buf.toString('latin1', 8, 12);
+  if (kind !== 'AIFF' && kind !== 'AIFC') throw new WavError(path, `not an audio file (FORM of type ${JSON.stringify(kind)}, not AIFF or AIFC)`);
+  let pos = 12;
+  let comm: { channels: number; frames: number; bits: number; rate: number; compression: string } | undefined;
+  while (pos + 8 <= buf.length) {
+    const id = buf.toString('latin1', pos, pos + 4);
+    const size = buf.readUInt32BE(pos + 4);
+    const body = pos + 8;
+    if (id === 'COMM') {
+      if (size < 18 || body + 18 > buf.length) throw new WavError(path, 'truncated AIFF COMM chunk');
+      const compression = kind === 'AIFC' && size >= 22 ? buf.toString('latin1', body + 18, body + 22) : 'NONE';
+      comm = {
+        channels: buf.readUInt16BE(body),
+        frames: buf.readUInt32BE(body + 2),
+        bits: buf.readUInt16BE(body + 6),
+        rate: readExtended(buf, body + 8),
+        compression,
+      };
+    } else if (id === 'SSND') {
+      if (!comm) throw new WavError(path, 'AIFF SSND chunk before COMM chunk');
+      checkBounds(path, comm.rate, comm.channels);
+      const c = comm.compression;
+      if (c !== 'NONE' && c !== 'sowt' && c !== 'twos')
+        throw new WavError(path, `unsupported AIFF-C compression "${c}" (uncompressed PCM, 'NONE', 'twos' or 'sowt', is supported)`);
+      const bits = comm.bits;
+      if (![8, 16, 24, 32].includes(bits)) throw new WavError(path, `unsupported AIFF sample size ${bits} bits (8/16/24/32-bit PCM is supported)`);
+      const format: SampleFormat = bits === 8 ? 'pcm8s' : (`pcm${bits}` as SampleFormat);
+      const offset = buf.readUInt32BE(body);
+      const dataOffset = body + 8 + offset;
+      const frameBytes = (bits / 8) * comm.channels;
+      const available = Math.max(0, Math.min(size - 8 - offset, fileSize - dataOffset));
+      const frames = Math.min(comm.frames, Math.floor(available / frameBytes));
+      if (frames < comm.frames) throw new WavError(path, `truncated: COMM declares ${comm.frames} frames but the file holds ${frames}`);
+      if (frames === 0) throw new WavError(path, 'no audio: the SSND chunk is empty');
+      return {
+        sampleRate: comm.rate,
+        channels: comm.channels,
+        format,
+        frames,
+        dataOffset,
+        dataBytes: frames * frameBytes,
+        bigEndian: c !== 'sowt',
+        container: 'aiff',
+      };
+    }
+    pos = body + size + (size & 1);
+  }
+  throw new WavError(path, comm ? 'truncated: no SSND chunk' : 'truncated: no COMM chunk');
+}
+
 function sampleFormat(tag: number, bits: number, path: string): SampleFormat {
   if (tag === WAVE_FORMAT_PCM) {
     if (bits === 8 || bits === 16 || bits === 24 || bits === 32) return `pcm${bits}` as SampleFormat;
@@ -87,7 +168,7 @@ function sampleFormat(tag: number, bits: number, path: string): SampleFormat {
 }
 
 function bytesPerSample(f: SampleFormat): number {
-  return { pcm8: 1, pcm16: 2, pcm24: 3, pcm32: 4, float32: 4, float64: 8 }[f];
+  return { pcm8: 1, pcm8s: 1, pcm16: 2, pcm24: 3, pcm32: 4, float32: 4, float64: 8 }[f];
 }
 
 /** Read only the header (first 64 KiB) of a WAV file. */
@@ -120,7 +201,10 @@ export function decodeWavBuffer(buf: Buffer, path: string): DecodedAudio {
   const { channels, frames, format, dataOffset } = info;
   // 16-bit PCM, the format of all four corpora, is converted in WebAssembly (little-endian
   // like WAV, whatever the host).
-  const out = format === 'pcm16' ? pcm16ToFloatWasm(buf.subarray(dataOffset, dataOffset + frames * channels * 2), frames, channels) : decodeSamples(buf, info);
+  const out =
+    format === 'pcm16' && !info.bigEndian
+      ? pcm16ToFloatWasm(buf.subarray(dataOffset, dataOffset + frames * channels * 2), frames, channels)
+      : decodeSamples(buf, info);
   // Only float data can hold NaN or infinity.
   if (format === 'float32' || format === 'float64')
     for (let i = 0; i < frames; i++) {
@@ -130,9 +214,9 @@ export function decodeWavBuffer(buf: Buffer, path: string): DecodedAudio {
 }
 
 /** Any supported format and channel count, sample by sample. */
-function decodeSamples(buf: Buffer, { channels, frames, format, dataOffset }: WavInfo): Float32Array {
+function decodeSamples(buf: Buffer, { channels, frames, format, dataOffset, bigEndian }: WavInfo): Float32Array {
   const out = new Float32Array(frames);
-  const read = sampleReader(buf, format);
+  const read = bigEndian ? bigEndianReader(buf, format) : sampleReader(buf, format);
   const bps = bytesPerSample(format);
   const step = bps * channels;
   if (channels === 1) {
@@ -150,10 +234,25 @@ function decodeSamples(buf: Buffer, { channels, frames, format, dataOffset }: Wa
   return out;
 }
 
+function bigEndianReader(buf: Buffer, format: SampleFormat): (offset: number) => number {
+  switch (format) {
+    case 'pcm16':
+      return (o) => buf.readInt16BE(o) / 32768;
+    case 'pcm24':
+      return (o) => buf.readIntBE(o, 3) / 8388608;
+    case 'pcm32':
+      return (o) => buf.readInt32BE(o) / 2147483648;
+    default:
+      return sampleReader(buf, format);
+  }
+}
+
 function sampleReader(buf: Buffer, format: SampleFormat): (offset: number) => number {
   switch (format) {
     case 'pcm8':
       return (o) => (buf[o] - 128) / 128;
+    case 'pcm8s':
+      return (o) => buf.readInt8(o) / 128;
     case 'pcm16':
       return (o) => buf.readInt16LE(o) / 32768;
     case 'pcm24':

@@ -10,6 +10,7 @@ import { buildComparison, buildCollection } from '../reports/collection.ts';
 import { scanDatasets, formatScan } from './scan.ts';
 import { writeSyntheticCorpus } from './synth-command.ts';
 import { mergeShards } from './merge.ts';
+import { fileComponent } from './runfolder.ts';
 
 const EXIT_INVALID = 2;
 const EXIT_JOBS_FAILED = 3;
@@ -22,7 +23,7 @@ function fail(message: string, code = 1): never {
 function parseShard(s: string | undefined): { index: number; count: number } | undefined {
   if (!s) return undefined;
   const m = /^(\d+)\/(\d+)$/.exec(s);
-  if (!m || Number(m[1]) >= Number(m[2])) fail(`--shard takes i/n with 0 ≤ i < n (e.g. 0/4), got "${s}"`, EXIT_INVALID);
+  if (!m || Number(m[1]) >= Number(m[2]) || Number(m[2]) > 100_000) fail(`--shard takes i/n with 0 ≤ i < n ≤ 100000 (e.g. 0/4), got "${s}"`, EXIT_INVALID);
   return { index: Number(m![1]), count: Number(m![2]) };
 }
 
@@ -46,8 +47,11 @@ await yargs(hideBin(process.argv))
         .option('shard', { type: 'string', describe: 'run only shard i of n of the jobs (i/n, 0-based); combine with `serbench merge`' })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' }),
     async (a) => {
+      // Arguments are checked before any work (the suite's own numbers are bounded by its schema).
+      if (!Number.isInteger(a.jobs) || a.jobs < 1 || a.jobs > 256) fail(`--jobs takes a whole number from 1 to 256, got ${a.jobs}`, EXIT_INVALID);
+      if (typeof a.cache === 'string' && a.cache.trim() === '') fail('--cache takes a folder (or --no-cache), got an empty string', EXIT_INVALID);
       const suite = loadSuite(a.suite!);
-      const out = resolve(a.out ?? join('runs', suite.name.replace(/[^A-Za-z0-9_.-]/g, '_')));
+      const out = resolve(a.out ?? join('runs', fileComponent(suite.name)));
       const shard = parseShard(a.shard);
       const summary = await runSuite(suite, {
         out,
@@ -59,7 +63,7 @@ await yargs(hideBin(process.argv))
       });
       for (const s of summary.skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
       process.stderr.write(
-        `${summary.completed.length} job(s) trained, ${summary.resumed.length} already done, ${summary.failed.length} failed; feature cache ${summary.cache.hits} hits / ${summary.cache.misses} misses\n`,
+        `${summary.completed.length} job(s) trained, ${summary.resumed.length} already done, ${summary.failed.length} failed${summary.recomputed.length ? ` (${summary.recomputed.length} of the trained ran again: their files were damaged or computed on other data)` : ''}; feature cache ${summary.cache.hits} hits / ${summary.cache.misses} misses${summary.cache.corrupt ? ` / ${summary.cache.corrupt} damaged entries recomputed` : ''}\n`,
       );
       if (shard) {
         process.stdout.write(`shard ${shard.index}/${shard.count} done in ${out}; combine the shards with: serbench merge <out> <shard folders…>\n`);

@@ -2,7 +2,7 @@
  * Assemble a suite's clips: load every dataset, harmonize labels (corpus label → Emotion →
  * the suite's map and set), apply filters, and keep the record of what was skipped and why.
  */
-import { clipPath, type Clip, type Emotion, type SkippedFile } from '../datasets/types.ts';
+import { clipPath, type Clip, type Emotion, type SkippedFile, type LoadResult } from '../datasets/types.ts';
 import { sourceContentHash } from '../datasets/audio.ts';
 import { loadCorpus } from '../datasets/corpora.ts';
 import { synthesizeCorpus, DEFAULT_SYNTHETIC, DEFAULT_CONDITIONS } from '../datasets/synthetic.ts';
@@ -26,10 +26,12 @@ export interface SuiteData {
   classes: Emotion[];
   labels: Int32Array;
   skipped: SkippedFile[];
+  /** Files used with a note (a known misspelling accepted). */
+  notes: SkippedFile[];
   labelMapping: LabelMappingRow[];
 }
 
-function loadDataset(d: DatasetSpec, sampleRate: number): { clips: Clip[]; skipped: SkippedFile[] } {
+function loadDataset(d: DatasetSpec, sampleRate: number): LoadResult {
   if (d.corpus === 'synthetic') {
     const o = d.synthetic ?? {};
     return synthesizeCorpus({
@@ -61,11 +63,22 @@ function capClips(clips: Clip[], n: number, seed: string): Clip[] {
 export function loadSuiteData(suite: Suite): SuiteData {
   const clips: Clip[] = [];
   const skipped: SkippedFile[] = [];
+  const notes: SkippedFile[] = [];
   const mapping = new Map<string, LabelMappingRow>();
+  // A clip shorter than one analysis frame has no spectrum to speak of: skipped with the reason.
+  const minSeconds = suite.features.n_fft / suite.features.sample_rate;
   for (const d of suite.datasets) {
     const loaded = loadDataset(d, suite.features.sample_rate);
     skipped.push(...loaded.skipped);
+    notes.push(...(loaded.notes ?? []));
     let kept = loaded.clips.filter((c) => {
+      if (c.duration !== undefined && c.duration < minSeconds) {
+        skipped.push({
+          path: clipPath(c),
+          reason: `${(1000 * c.duration).toFixed(1)} ms is shorter than one analysis frame (n_fft ${suite.features.n_fft} at ${suite.features.sample_rate} Hz)`,
+        });
+        return false;
+      }
       const f = d.filter;
       if (f?.speakers && !f.speakers.includes(c.speaker)) return false;
       if (f?.genders && (!c.gender || !f.genders.includes(c.gender))) return false;
@@ -105,6 +118,7 @@ export function loadSuiteData(suite: Suite): SuiteData {
   return {
     clips,
     hashes,
+    notes,
     classes,
     labels: Int32Array.from(clips, (c) => classes.indexOf(c.emotion)),
     skipped,

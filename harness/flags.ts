@@ -4,7 +4,7 @@
  * another, a fold missing classes in training, the same audio in train and test.
  */
 import type { ModelEvaluation } from './evaluate.ts';
-import type { ValidationCalibration } from './run.ts';
+import type { ValidationCalibration } from './records.ts';
 import type { LeakageAudit } from './splits.ts';
 import type { SliceField } from './suite.ts';
 

@@ -41,7 +41,7 @@ export function runShardsInProcesses(suiteText: string, suitePath: string, optio
           });
           const base = options.shard ?? { index: 0, count: 1 };
           const shard = { index: base.index + index * base.count, count: base.count * count };
-          const order: WorkerOrder = { suiteText, suitePath, options: { ...options, shard, processes: 1, jobs: 1 } };
+          const order: WorkerOrder = { suiteText, suitePath, options: { ...options, shard, processes: 1, jobs: 1, parentPid: process.pid } };
           child.send(order);
         }),
     ),

@@ -2,18 +2,21 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { RunFolder, readJson, writeAtomic } from './runfolder.ts';
+import type { PlanRecord } from './records.ts';
 
 export function mergeShards(out: string, shards: string[]): number {
   if (shards.length === 0) throw new Error('merge needs at least one shard folder');
   const plans = shards.map((s) => {
     const f = join(s, 'plan.json');
     if (!existsSync(f)) throw new Error(`${s}: not a run folder (no plan.json)`);
-    return readJson<{ suiteHash: string; suite: string; jobs: { id: string }[] }>(f);
+    return readJson<PlanRecord>(f);
   });
   const hash = plans[0].suiteHash;
   plans.forEach((p, i) => {
     if (p.suiteHash !== hash)
       throw new Error(`${shards[i]} is a run of suite ${p.suite} (${p.suiteHash}), not ${plans[0].suite} (${hash}): refusing to merge different suites`);
+    if (p.dataHash !== plans[0].dataHash)
+      throw new Error(`${shards[i]} was run on other data than ${shards[0]} (the clips or their contents differ): refusing to merge`);
   });
   const target = new RunFolder(out);
   if (existsSync(target.path('plan.json')) && readJson<{ suiteHash: string }>(target.path('plan.json')).suiteHash !== hash) {
@@ -35,6 +38,10 @@ export function mergeShards(out: string, shards: string[]): number {
     for (const file of from.listJson('failed')) {
       mkdirSync(target.path('failed'), { recursive: true });
       copyFileSync(file, target.path('failed', basename(file)));
+    }
+    for (const file of from.listJson('folds')) {
+      mkdirSync(target.path('folds'), { recursive: true });
+      copyFileSync(file, target.path('folds', basename(file)));
     }
     for (const file of from.listJson('shards')) {
       mkdirSync(target.path('shards'), { recursive: true });

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { Clip } from '../datasets/types.ts';
 import type { Suite, RankMetric } from './suite.ts';
-import type { JobResult, JobFailure, ValidationCalibration } from './run.ts';
+import { readCurrentJobs, type JobResult, type JobFailure, type ValidationCalibration, type RunData } from './records.ts';
 import { RunFolder, readJson, writeJson, writeAtomic, fileComponent } from './runfolder.ts';
 import { evaluateModel, compareModels, evalOptions, sliceValue, type ModelEvaluation, type Comparison, type PredictionRow } from './evaluate.ts';
 import {
@@ -25,14 +25,6 @@ import type { SkippedFile } from '../datasets/types.ts';
 import { versions } from './versions.ts';
 
 export const RESULTS_FORMAT = 'serbench-results/1';
-
-export interface RunData {
-  classes: string[];
-  clips: (Omit<Clip, 'source'> & { path: string | null })[];
-  skipped: SkippedFile[];
-  labelMapping: LabelMappingRow[];
-  leakage: (LeakageAudit & { seed: number })[];
-}
 
 export interface ModelResult {
   name: string;
@@ -69,6 +61,7 @@ export interface Results {
     corpora: string[];
     speakers: number;
     skipped: SkippedFile[];
+    notes: SkippedFile[];
     labelMapping: LabelMappingRow[];
     leakage: (LeakageAudit & { seed: number })[];
     counts: { corpus: string; emotion: string; gender: string; clips: number }[];
@@ -104,24 +97,30 @@ export interface Results {
   /** Everything a reader must notice, with evidence: model flags (also under models[].flags) and data/split flags. */
   flags: Flag[];
   failures: JobFailure[];
-  cache: { hits: number; misses: number };
+  /** Job files left out: damaged, computed on other data, or not in the current plan. */
+  stale_jobs: { id: string; reason: string }[];
+  /** corrupt: damaged feature-cache entries that were found and recomputed. */
+  cache: { hits: number; misses: number; corrupt: number };
   seconds: { features_and_training: number };
 }
 
 /** Per-model test predictions of a run's finished jobs, with each job's temperature applied. */
 export function predictionRows(data: RunData, jobs: JobResult[]): Map<string, PredictionRow[]> {
   const k = data.classes.length;
-  const clips = data.clips.map((c) => ({ ...c, source: { kind: 'file', path: c.path ?? c.id } }) as Clip);
+  const clips = new Map(data.clips.map((c) => [c.id, { ...c, source: { kind: 'file', path: c.path ?? c.id } } as Clip]));
   const rowsByModel = new Map<string, PredictionRow[]>();
   for (const j of jobs) {
     const rows = rowsByModel.get(j.model) ?? [];
-    j.test.clips.forEach((ci, r) => {
+    j.test.clips.forEach((id, r) => {
       const probs = j.test.probs[r];
+      const clip = clips.get(id);
+      // readCurrentJobs only hands over jobs computed on this data: a missing clip is a broken folder.
+      if (!clip) throw new Error(`job ${j.id} names test clip ${id}, which data.json does not hold: the run folder is inconsistent; run the suite again`);
       rows.push({
-        clip: clips[ci],
+        clip,
         seed: j.seed,
         fold: j.fold,
-        y: data.classes.indexOf(clips[ci].emotion),
+        y: data.classes.indexOf(clip.emotion),
         probs,
         calibrated: Array.from(applyTemperature(floorProbabilities(probs), k, j.temperature)),
       });
@@ -133,7 +132,7 @@ export function predictionRows(data: RunData, jobs: JobResult[]): Map<string, Pr
 
 export function collectResults(suite: Suite, folder: RunFolder): Results {
   const data = readJson<RunData>(folder.path('data.json'));
-  const jobs = folder.listJson('jobs').map((f) => readJson<JobResult>(f));
+  const { jobs, stale } = readCurrentJobs(folder);
   const finished = new Set(jobs.map((j) => j.id));
   const failures = folder
     .listJson('failed')
@@ -141,7 +140,7 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
     .filter((f) => !finished.has(f.id));
   const shards = folder
     .listJson('shards')
-    .map((f) => readJson<{ cache: { hits: number; misses: number }; featureFailures: SkippedFile[]; seconds: number }>(f));
+    .map((f) => readJson<{ cache: { hits: number; misses: number; corrupt?: number }; featureFailures: SkippedFile[]; seconds: number }>(f));
   const o = evalOptions(suite, data.classes);
   const rowsByModel = predictionRows(data, jobs);
   const models: ModelResult[] = suite.models
@@ -213,6 +212,7 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
   }
   const backend = jobs.map((j) => j.fit.backend).find((b) => b) ?? null;
   const asClips = data.clips.map((c) => ({ ...c, source: { kind: 'file', path: c.path ?? c.id } }) as Clip);
+  const emotionOf = new Map(data.clips.map((c) => [c.id, c.emotion]));
   const folds = new Map<string, { seed: number; fold: string; trainClassCounts: number[] | undefined; testClasses: Set<number> }>();
   for (const j of jobs)
     if (!folds.has(`${j.seed}/${j.fold}`))
@@ -220,7 +220,7 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
         seed: j.seed,
         fold: j.fold,
         trainClassCounts: j.trainClassCounts,
-        testClasses: new Set(j.test.clips.map((ci) => data.classes.indexOf(data.clips[ci].emotion))),
+        testClasses: new Set(j.test.clips.map((id) => data.classes.indexOf(emotionOf.get(id)!))),
       });
   const flags: Flag[] = [
     ...models.flatMap((m) => m.flags),
@@ -250,6 +250,7 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
       speakers: new Set(data.clips.map((c) => c.speaker)).size,
       // Each process that met an undecodable clip reports it: list it once.
       skipped: [...new Map([...data.skipped, ...shards.flatMap((s) => s.featureFailures)].map((f) => [f.path, f])).values()],
+      notes: data.notes ?? [],
       labelMapping: data.labelMapping,
       leakage: data.leakage,
       corpora_summary: corporaSummary(data.clips),
@@ -263,7 +264,12 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
     leaderboard,
     flags,
     failures,
-    cache: shards.reduce((a, s) => ({ hits: a.hits + s.cache.hits, misses: a.misses + s.cache.misses }), { hits: 0, misses: 0 }),
+    stale_jobs: stale,
+    cache: shards.reduce((a, s) => ({ hits: a.hits + s.cache.hits, misses: a.misses + s.cache.misses, corrupt: a.corrupt + (s.cache.corrupt ?? 0) }), {
+      hits: 0,
+      misses: 0,
+      corrupt: 0,
+    }),
     seconds: { features_and_training: shards.reduce((a, s) => a + s.seconds, 0) },
   };
 }
@@ -297,8 +303,9 @@ export const toCsv = (header: string[], rows: unknown[][]) => [header, ...rows].
 
 export function writeResults(folder: RunFolder, results: Results): void {
   writeJson(folder.path('results.json'), results);
-  const jobs = folder.listJson('jobs').map((f) => readJson<JobResult>(f));
+  const { jobs } = readCurrentJobs(folder);
   const data = readJson<RunData>(folder.path('data.json'));
+  const byId = new Map(data.clips.map((c) => [c.id, c]));
   const k = data.classes.length;
   const header = [
     'model',
@@ -318,8 +325,8 @@ export function writeResults(folder: RunFolder, results: Results): void {
   ];
   const rows: unknown[][] = [];
   for (const j of jobs) {
-    j.test.clips.forEach((ci, r) => {
-      const c = data.clips[ci];
+    j.test.clips.forEach((id, r) => {
+      const c = byId.get(id)!;
       const p = j.test.probs[r];
       let best = 0;
       for (let q = 1; q < k; q++) if (p[q] > p[best]) best = q;

@@ -13,10 +13,22 @@ import { extractFeatures, featureKey, type ExtractRequest } from '../datasets/fe
 import { FeatureCache } from '../datasets/cache.ts';
 import { FeaturePool } from '../datasets/feature-pool.ts';
 import type { FeatureKind } from '../models/params.ts';
-import type { Batch, FitReport } from '../models/classifier.ts';
+import type { Batch } from '../models/classifier.ts';
 import { createClassifier } from '../models/index.ts';
 import { fitTemperature, floorProbabilities, temperatureNll, calibration, applyTemperature } from './calibration.ts';
-import { RunFolder, writeJson, readJson, writeAtomic, removeStaleTemporaries, fileComponent } from './runfolder.ts';
+import { RunFolder, writeJson, readJson, writeAtomic, removeStaleTemporaries, fileComponent, lockRunFolder } from './runfolder.ts';
+import {
+  writeJobFile,
+  currentJob,
+  foldFingerprint,
+  dataHash,
+  type JobSpec,
+  type JobResult,
+  type JobFailure,
+  type ValidationCalibration,
+  type PlanRecord,
+  type RunData,
+} from './records.ts';
 import { Progress } from './progress.ts';
 import { clipPath, type SkippedFile } from '../datasets/types.ts';
 import type { SpectrogramExample } from '../reports/site.ts';
@@ -31,46 +43,20 @@ export interface RunOptions {
   processes?: number;
   shard?: { index: number; count: number };
   quiet?: boolean;
+  /**
+   * Set for job processes: the pid of the run that forked them, which holds the run folder's
+   * lock. A job process whose parent is gone stops at its next epoch or job (see orphaned).
+   */
+  parentPid?: number;
 }
 
-export interface JobSpec {
-  id: string;
-  seed: number;
-  fold: string;
-  model: string;
-}
-
-/** What a finished job leaves in jobs/<id>.json. */
-export interface JobResult extends JobSpec {
-  suiteHash: string;
-  family: string;
-  features: FeatureKind;
-  fit: FitReport;
-  temperature: number;
-  temperatureFoundBy: string;
-  /** Raw and temperature-scaled probabilities on the validation clips (null: no validation or no scaling). */
-  validation: ValidationCalibration | null;
-  /** Training clips per class (class order), before augmentation. */
-  trainClassCounts: number[];
-  /** Indices into the run's clip list, and their n × k test probabilities. */
-  test: { clips: number[]; probs: number[][] };
-  trainClips: number;
-  trainCopies: number;
-  valClips: number;
-  seconds: number;
-}
-
-export interface ValidationCalibration {
-  n: number;
-  nll_raw: number;
-  nll_scaled: number;
-  ece_raw: number;
-  ece_scaled: number;
-}
-
-export interface JobFailure extends JobSpec {
-  error: string;
-  at: string;
+/**
+ * A job process whose parent was killed alone: it exits at once, writing nothing unfinished.
+ * process.ppid is read live from the OS (it becomes the reaper's pid), so this needs no event
+ * loop turn, unlike the IPC 'disconnect' event, which a long synchronous fit never yields to.
+ */
+function exitIfOrphaned(opts: RunOptions): void {
+  if (opts.parentPid !== undefined && process.ppid !== opts.parentPid) process.exit(1);
 }
 
 export function suiteHash(suite: Suite): string {
@@ -101,6 +87,9 @@ export const shardOf = (jobs: JobSpec[], s?: { index: number; count: number }) =
 export interface Prepared {
   data: SuiteData;
   foldsBySeed: Map<number, Fold[]>;
+  /** "seed/fold" → the fold's fingerprint (its clips' ids, content hashes and labels). */
+  fingerprints: Map<string, string>;
+  dataHash: string;
   audits: (LeakageAudit & { seed: number })[];
   jobs: JobSpec[];
   hash: string;
@@ -116,30 +105,52 @@ export function prepareRun(suite: Suite): Prepared {
     foldsBySeed.set(seed, folds);
     for (const f of folds) audits.push({ seed, ...auditLeakage(data.clips, f, SPEAKER_INDEPENDENT.has(suite.split.protocol), data.hashes) });
   }
-  return { data, foldsBySeed, audits, jobs: planJobs(suite, foldsBySeed), hash: suiteHash(suite) };
+  const ids = data.clips.map((c) => c.id);
+  const fingerprints = new Map<string, string>();
+  for (const [seed, folds] of foldsBySeed) for (const f of folds) fingerprints.set(`${seed}/${f.name}`, foldFingerprint(ids, data.hashes, data.labels, f));
+  return {
+    data,
+    foldsBySeed,
+    fingerprints,
+    dataHash: dataHash(ids, data.hashes, data.labels),
+    audits,
+    jobs: planJobs(suite, foldsBySeed),
+    hash: suiteHash(suite),
+  };
 }
 
-/** Write the run's fixed inputs; refuse a folder that holds another suite's run. */
-export function initRunFolder(suite: Suite, p: Prepared, folder: RunFolder): void {
+/**
+ * Write the run's fixed inputs; refuse a folder that holds another suite's run. When the same
+ * suite's data changed since the folder was written, says what changed (the jobs whose folds
+ * changed then run again; see currentJob).
+ */
+export function initRunFolder(suite: Suite, p: Prepared, folder: RunFolder): string | null {
   const planFile = folder.path('plan.json');
+  let change: string | null = null;
   if (existsSync(planFile)) {
-    const old = readJson<{ suiteHash: string; suite: string }>(planFile);
+    const old = readJson<PlanRecord>(planFile);
     if (old.suiteHash !== p.hash) {
       throw new Error(`${folder.dir} holds a run of a different suite (${old.suite}, ${old.suiteHash}); use another --out or delete it`);
     }
+    if (old.dataHash !== p.dataHash) change = dataChange(folder, p);
   }
   mkdirSync(folder.dir, { recursive: true });
   for (const sub of ['.', 'jobs', 'failed', 'shards']) removeStaleTemporaries(folder.path(sub));
   writeAtomic(folder.path('suite.yaml'), suite.source);
-  writeJson(planFile, {
+  const plan: PlanRecord = {
     suite: suite.name,
     suitePath: suite.sourcePath,
     suiteHash: p.hash,
+    dataHash: p.dataHash,
     jobs: p.jobs,
     folds: Object.fromEntries(
-      [...p.foldsBySeed].map(([s, f]) => [s, f.map((x) => ({ name: x.name, train: x.train.length, val: x.val.length, test: x.test.length }))]),
+      [...p.foldsBySeed].map(([s, f]) => [
+        s,
+        f.map((x) => ({ name: x.name, train: x.train.length, val: x.val.length, test: x.test.length, fingerprint: p.fingerprints.get(`${s}/${x.name}`)! })),
+      ]),
     ),
-  });
+  };
+  writeJson(planFile, plan);
   // Each fold's clip ids, so that others can re-score the run or reuse its folds.
   for (const [seed, folds] of p.foldsBySeed)
     for (const f of folds) {
@@ -165,9 +176,29 @@ export function initRunFolder(suite: Suite, p: Prepared, folder: RunFolder): voi
       duration: c.duration,
     })),
     skipped: p.data.skipped,
+    notes: p.data.notes,
     labelMapping: p.data.labelMapping,
     leakage: p.audits,
   });
+  return change;
+}
+
+/** What differs between the data a folder was run on and the data now. */
+function dataChange(folder: RunFolder, p: Prepared): string {
+  const file = folder.path('data.json');
+  if (!existsSync(file)) return 'the data changed since this folder was run';
+  const before = new Map(readJson<RunData>(file).clips.map((c) => [c.id, `${c.hash}|${c.emotion}`]));
+  const now = new Map(p.data.clips.map((c, i) => [c.id, `${p.data.hashes[i]}|${c.emotion}`]));
+  const added = [...now.keys()].filter((id) => !before.has(id));
+  const removed = [...before.keys()].filter((id) => !now.has(id));
+  const changed = [...now.keys()].filter((id) => before.has(id) && before.get(id) !== now.get(id));
+  const list = (xs: string[]) => xs.slice(0, 3).join(', ') + (xs.length > 3 ? ', …' : '');
+  const parts = [
+    added.length ? `${added.length} clip(s) added (${list(added)})` : '',
+    removed.length ? `${removed.length} removed (${list(removed)})` : '',
+    changed.length ? `${changed.length} changed content or label (${list(changed)})` : '',
+  ].filter(Boolean);
+  return `the data changed since this folder was run: ${parts.join('; ') || 'clip order or labels differ'}; jobs whose folds changed run again`;
 }
 
 /**
@@ -178,7 +209,7 @@ export function initRunFolder(suite: Suite, p: Prepared, folder: RunFolder): voi
 class FeatureStore {
   private ready = new Set<string>();
   readonly failed = new Map<number, string>();
-  private reader: FeatureCache;
+  readonly reader: FeatureCache;
   constructor(
     private suite: Suite,
     private data: SuiteData,
@@ -202,9 +233,10 @@ class FeatureStore {
       for (let c = 0; c <= copies; c++) {
         if (this.failed.has(i) || kinds.every((k) => this.ready.has(this.key(seed, i, c, k)))) continue;
         // Already in the cache under a known source hash (a job process after its parent's
-        // extraction, a resumed run): nothing to compute or read.
+        // extraction, a resumed run): nothing to compute. Verified (read and checksummed), so
+        // a damaged entry is recomputed rather than trained on.
         const hash = this.pool.sourceHash.get(this.data.clips[i].id);
-        if (hash && kinds.every((k) => this.reader.has(featureKey(this.request(i, c, [k], seed), hash, k)))) {
+        if (hash && kinds.every((k) => this.reader.verify(featureKey(this.request(i, c, [k], seed), hash, k)))) {
           for (const k of kinds) this.ready.add(this.key(seed, i, c, k));
         } else todo.push({ i, copy: c });
       }
@@ -253,7 +285,10 @@ export interface RunSummary {
   resumed: string[];
   failed: JobFailure[];
   skipped: SkippedFile[];
-  cache: { hits: number; misses: number };
+  /** Jobs whose file existed but could not be used (damaged, or computed on other data): run again. */
+  recomputed: { id: string; reason: string }[];
+  /** corrupt: damaged feature-cache entries found, recomputed. */
+  cache: { hits: number; misses: number; corrupt: number };
 }
 
 export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSummary> {
@@ -261,9 +296,16 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
   const folder = new RunFolder(opts.out);
   const progress = new Progress(opts.quiet ?? false, (l) => folder.log(l));
   const p = prepareRun(suite);
+  let unlock = () => {};
   try {
-    initRunFolder(suite, p, folder);
+    if (opts.parentPid === undefined) unlock = lockRunFolder(folder.dir);
+    const change = initRunFolder(suite, p, folder);
+    if (change) {
+      progress.message(change);
+      folder.log(change);
+    }
   } catch (e) {
+    unlock();
     const err = e as NodeJS.ErrnoException;
     if (!err.code) throw e;
     throw new Error(`cannot write the run folder ${opts.out}: ${err.code} (${err.message.split(':')[0]}); choose another --out`);
@@ -279,7 +321,14 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
     writeJson(folder.path('examples.json'), await spectrogramExamples(suite, p.data, new FeatureCache(cacheDir)));
   }
   const mine = shardOf(p.jobs, opts.shard);
-  const pending = mine.filter((j) => !existsSync(folder.jobFile(j.id)));
+  // A job file counts only if it is intact and was computed on this fold's data; else the job runs again.
+  const status = new Map(mine.map((j) => [j.id, currentJob(folder.jobFile(j.id), p.fingerprints.get(`${j.seed}/${j.fold}`)!)]));
+  const pending = mine.filter((j) => !status.get(j.id)!.ok);
+  const recomputed = pending.flatMap((j) => {
+    const s = status.get(j.id)!;
+    return !s.ok && s.reason !== 'no job file' ? [{ id: j.id, reason: s.reason }] : [];
+  });
+  for (const r of recomputed) progress.message(`job ${r.id} runs again: ${r.reason}`);
   const models = new Map(suite.models.map((m) => [m.name, m]));
   const foldOf = (job: JobSpec) => p.foldsBySeed.get(job.seed)!.find((f) => f.name === job.fold)!;
   const processes = Math.min(opts.processes ?? 1, pending.length);
@@ -288,6 +337,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
   } finally {
     await pool.close();
     if (!opts.cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+    unlock();
   }
 
   /**
@@ -298,7 +348,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
     const clipFailures = [...store.failed.entries()].map(([i, reason]) => ({ path: clipPath(p.data.clips[i]), reason }));
     writeJson(folder.path('shards', `${name}.json`), {
       suiteHash: p.hash,
-      cache: { hits: pool.hits, misses: pool.misses, dir: opts.cacheDir },
+      cache: { hits: pool.hits, misses: pool.misses, corrupt: store.reader.corrupt, dir: opts.cacheDir },
       featureFailures: clipFailures,
       seconds: (performance.now() - t0) / 1000,
       // The process's peak resident memory so far (worker threads included), for the scale benchmark.
@@ -329,8 +379,13 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
       resumed: parts.flatMap((x) => x.resumed),
       failed: parts.flatMap((x) => x.failed),
       skipped: [...skipped.values()],
+      recomputed,
       // This process extracted the features; the job processes mostly read them back.
-      cache: { hits: pool.hits + parts.reduce((a, x) => a + x.cache.hits, 0), misses: pool.misses + parts.reduce((a, x) => a + x.cache.misses, 0) },
+      cache: {
+        hits: pool.hits + parts.reduce((a, x) => a + x.cache.hits, 0),
+        misses: pool.misses + parts.reduce((a, x) => a + x.cache.misses, 0),
+        corrupt: store.reader.corrupt + parts.reduce((a, x) => a + x.cache.corrupt, 0),
+      },
     };
   }
 
@@ -340,13 +395,14 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
       failed: JobFailure[] = [];
 
     for (const job of mine) {
-      if (existsSync(folder.jobFile(job.id))) {
+      if (status.get(job.id)!.ok) {
         resumed.push(job.id);
         continue;
       }
+      exitIfOrphaned(opts);
       try {
-        const result = await runJob(suite, p, store, models.get(job.model)!, foldOf(job), job, progress);
-        writeJson(folder.jobFile(job.id), result);
+        const result = await runJob(suite, p, store, models.get(job.model)!, foldOf(job), job, progress, () => exitIfOrphaned(opts));
+        writeJobFile(folder.jobFile(job.id), result);
         completed.push(job.id);
         folder.log(`job ${job.id} done in ${result.seconds.toFixed(1)} s`);
       } catch (e) {
@@ -363,11 +419,28 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
     }
     const clipFailures = writeShardRecord(opts.shard ? `${opts.shard.index}-of-${opts.shard.count}` : 'all');
     folder.log(`finished: ${completed.length} trained, ${resumed.length} resumed, ${failed.length} failed`);
-    return { folder: opts.out, completed, resumed, failed, skipped: [...p.data.skipped, ...clipFailures], cache: { hits: pool.hits, misses: pool.misses } };
+    return {
+      folder: opts.out,
+      completed,
+      resumed,
+      recomputed,
+      failed,
+      skipped: [...p.data.skipped, ...clipFailures],
+      cache: { hits: pool.hits, misses: pool.misses, corrupt: store.reader.corrupt },
+    };
   }
 }
 
-async function runJob(suite: Suite, p: Prepared, store: FeatureStore, spec: ModelSpec, fold: Fold, job: JobSpec, progress: Progress): Promise<JobResult> {
+async function runJob(
+  suite: Suite,
+  p: Prepared,
+  store: FeatureStore,
+  spec: ModelSpec,
+  fold: Fold,
+  job: JobSpec,
+  progress: Progress,
+  checkParent: () => void,
+): Promise<JobResult> {
   const t0 = performance.now();
   const copies = suite.augment.copies;
   const kinds = [spec.features];
@@ -384,7 +457,10 @@ async function runJob(suite: Suite, p: Prepared, store: FeatureStore, spec: Mode
   progress.start(`train ${job.id}`, 'epochs' in spec.params ? spec.params.epochs : 1);
   const fit = await model.fit(train, val.n > 0 ? val : undefined, {
     seed: job.seed,
-    onEpoch: (l) => progress.tick(`loss ${l.loss.toFixed(3)}${l.valLoss !== undefined ? ` val ${l.valLoss.toFixed(3)}` : ''}`),
+    onEpoch: (l) => {
+      checkParent();
+      progress.tick(`loss ${l.loss.toFixed(3)}${l.valLoss !== undefined ? ` val ${l.valLoss.toFixed(3)}` : ''}`);
+    },
   });
   if (fit.epochs === undefined) progress.tick(); // one step for models without epochs
   progress.done(`${fit.seconds.toFixed(1)} s`);
@@ -414,6 +490,7 @@ async function runJob(suite: Suite, p: Prepared, store: FeatureStore, spec: Mode
   return {
     ...job,
     suiteHash: p.hash,
+    foldFingerprint: p.fingerprints.get(`${job.seed}/${job.fold}`)!,
     family: spec.type,
     features: spec.features,
     fit,
@@ -421,7 +498,7 @@ async function runJob(suite: Suite, p: Prepared, store: FeatureStore, spec: Mode
     temperatureFoundBy: foundBy,
     validation,
     trainClassCounts,
-    test: { clips: test.clips, probs: rows },
+    test: { clips: test.clips.map((i) => p.data.clips[i].id), probs: rows },
     trainClips: new Set(train.clips).size,
     trainCopies: train.n,
     valClips: val.n,

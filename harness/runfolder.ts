@@ -6,11 +6,58 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import { dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
+/** Write a file whole or not at all; a failed write (a full disk) names the file and leaves no temporary behind. */
 export function writeAtomic(path: string, data: string | Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const err = e as NodeJS.ErrnoException;
+    throw Object.assign(new Error(`cannot write ${path}: ${err.code ?? err.message}`), { code: err.code });
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Take the run folder's lock (.lock, holding the pid) for as long as this run writes it: a
+ * second run on the same folder is refused with the holder's pid. A lock left by a process that
+ * is gone (killed) is taken over. Returns the release function.
+ */
+export function lockRunFolder(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, '.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        process.off('exit', release);
+        rmSync(file, { force: true });
+      };
+      process.on('exit', release);
+      return release;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
+      if (Number.isInteger(holder) && holder !== process.pid && alive(holder))
+        throw new Error(`${dir} is in use by another serbench run (pid ${holder}); wait for it, or use another --out`);
+      rmSync(file, { force: true }); // its holder is gone
+    }
+  }
+  throw new Error(`${dir}: cannot take the run folder's lock ${file}`);
 }
 
 /**

@@ -45,7 +45,13 @@ const SUITE_SCHEMA: Schema = {
   properties: {
     name: { type: 'string', description: 'suite name, shown in the report' },
     description: { type: 'string' },
-    seeds: { type: 'array', items: { type: 'number', integer: true, minimum: 0 }, minItems: 1, description: 'one run of every model per seed' },
+    seeds: {
+      type: 'array',
+      items: { type: 'number', integer: true, minimum: 0, maximum: 2 ** 31 - 1 },
+      minItems: 1,
+      maxItems: 100,
+      description: 'one run of every model per seed',
+    },
     datasets: {
       type: 'array',
       minItems: 1,
@@ -62,17 +68,23 @@ const SUITE_SCHEMA: Schema = {
               emotions: { type: 'array', items: emotion },
               speakers: { type: 'array', items: { type: 'string' } },
               genders: { type: 'array', items: { type: 'string', enum: ['female', 'male'] } },
-              max_clips: { type: 'number', integer: true, minimum: 1, description: 'keep at most this many clips (deterministic, stratified)' },
+              max_clips: {
+                type: 'number',
+                integer: true,
+                minimum: 1,
+                maximum: 10_000_000,
+                description: 'keep at most this many clips (deterministic, stratified)',
+              },
             },
           },
           synthetic: {
             type: 'object',
             description: 'options of the built-in synthetic corpus',
             properties: {
-              speakers_per_corpus: { type: 'number', integer: true, minimum: 2 },
-              clips_per_emotion: { type: 'number', integer: true, minimum: 1 },
+              speakers_per_corpus: { type: 'number', integer: true, minimum: 2, maximum: 1000 },
+              clips_per_emotion: { type: 'number', integer: true, minimum: 1, maximum: 1000 },
               conditions: { type: 'number', integer: true, minimum: 1, maximum: 2, description: 'recording conditions, each a corpus' },
-              seed: { type: 'number', integer: true, minimum: 0 },
+              seed: { type: 'number', integer: true, minimum: 0, maximum: 2 ** 31 - 1 },
               bias: {
                 type: 'object',
                 required: ['snr_db'],
@@ -97,14 +109,14 @@ const SUITE_SCHEMA: Schema = {
         protocol: { type: 'string', enum: PROTOCOLS },
         test_fraction: { type: 'number', minimum: 0.01, maximum: 0.9 },
         val_fraction: { type: 'number', minimum: 0, maximum: 0.9 },
-        folds: { type: 'number', integer: true, minimum: 2, description: 'group-kfold: number of folds' },
-        max_folds: { type: 'number', integer: true, minimum: 1, description: 'leave-one-*-out: run only the first N folds' },
+        folds: { type: 'number', integer: true, minimum: 2, maximum: 100, description: 'group-kfold: number of folds' },
+        max_folds: { type: 'number', integer: true, minimum: 1, maximum: 10000, description: 'leave-one-*-out: run only the first N folds' },
       },
     },
     augment: {
       type: 'object',
       properties: {
-        copies: { type: 'number', integer: true, minimum: 0, description: 'augmented copies per training clip' },
+        copies: { type: 'number', integer: true, minimum: 0, maximum: 50, description: 'augmented copies per training clip' },
         ops: {
           type: 'array',
           items: {
@@ -117,11 +129,11 @@ const SUITE_SCHEMA: Schema = {
               rate: range('time-stretch rate', 0.1),
               semitones: range('pitch shift in semitones'),
               db: range('gain in dB'),
-              max_seconds: { type: 'number', minimum: 0 },
-              time_masks: { type: 'number', integer: true, minimum: 0 },
-              time_width: { type: 'number', integer: true, minimum: 1 },
-              freq_masks: { type: 'number', integer: true, minimum: 0 },
-              freq_width: { type: 'number', integer: true, minimum: 1 },
+              max_seconds: { type: 'number', minimum: 0, maximum: 60 },
+              time_masks: { type: 'number', integer: true, minimum: 0, maximum: 100 },
+              time_width: { type: 'number', integer: true, minimum: 1, maximum: 10000 },
+              freq_masks: { type: 'number', integer: true, minimum: 0, maximum: 100 },
+              freq_width: { type: 'number', integer: true, minimum: 1, maximum: 512 },
             },
           },
         },
@@ -131,12 +143,12 @@ const SUITE_SCHEMA: Schema = {
       type: 'object',
       properties: {
         sample_rate: { type: 'number', integer: true, minimum: 4000, maximum: 96000 },
-        duration: { type: 'number', minimum: 0.1, description: 'seconds: clips are trimmed of silence, then centre-cropped or zero-padded' },
-        trim_db: { type: 'number', minimum: 0, description: 'silence threshold below peak for trimming (0 = no trimming)' },
-        n_fft: { type: 'number', integer: true, minimum: 16 },
-        hop_length: { type: 'number', integer: true, minimum: 1 },
-        n_mels: { type: 'number', integer: true, minimum: 4 },
-        n_mfcc: { type: 'number', integer: true, minimum: 2 },
+        duration: { type: 'number', minimum: 0.1, maximum: 60, description: 'seconds: clips are trimmed of silence, then centre-cropped or zero-padded' },
+        trim_db: { type: 'number', minimum: 0, maximum: 120, description: 'silence threshold below peak for trimming (0 = no trimming)' },
+        n_fft: { type: 'number', integer: true, minimum: 16, maximum: 65536 },
+        hop_length: { type: 'number', integer: true, minimum: 1, maximum: 65536 },
+        n_mels: { type: 'number', integer: true, minimum: 4, maximum: 512 },
+        n_mfcc: { type: 'number', integer: true, minimum: 2, maximum: 512 },
       },
     },
     models: {
@@ -159,9 +171,9 @@ const SUITE_SCHEMA: Schema = {
     evaluation: {
       type: 'object',
       properties: {
-        bootstrap: { type: 'number', integer: true, minimum: 0, description: 'bootstrap resamples for confidence intervals' },
+        bootstrap: { type: 'number', integer: true, minimum: 0, maximum: 100000, description: 'bootstrap resamples for confidence intervals' },
         confidence: { type: 'number', minimum: 0.5, maximum: 0.999 },
-        ece_bins: { type: 'number', integer: true, minimum: 2 },
+        ece_bins: { type: 'number', integer: true, minimum: 2, maximum: 1000 },
         slices: { type: 'array', items: { type: 'string', enum: SLICE_FIELDS } },
         intersections: { type: 'array', items: { type: 'array', items: { type: 'string', enum: SLICE_FIELDS }, minItems: 2 } },
         min_slice: {
@@ -276,6 +288,19 @@ export class SuiteError extends Error {
   }
 }
 
+/**
+ * Why a name cannot name files, or null. Names become file names through fileComponent
+ * (injective, so distinct names never collide); these are refused outright because a reader
+ * would take them for paths.
+ */
+export function badName(name: string): string | null {
+  if (name.trim() === '') return 'must not be empty';
+  if (/[/\\]/.test(name)) return `"${name}" holds a path separator; a name is not a path`;
+  if (name === '.' || name === '..') return `"${name}" holds ".."; a name is not a path`;
+  if (/[\u0000-\u001f\u007f]/.test(name)) return `"${name}" holds a control character`;
+  return null;
+}
+
 export function suiteJsonSchema(): Record<string, unknown> {
   return { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'serbench suite', ...toJsonSchema(SUITE_SCHEMA) };
 }
@@ -312,14 +337,29 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
   if (doc.errors.length > 0) {
     throw new SuiteError(
       file,
-      doc.errors.map((e) => ({ line: e.linePos?.[0]?.line, field: '(syntax)', message: e.message.split('\n')[0] })),
+      doc.errors.map((e) => ({ line: e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line, field: '(syntax)', message: e.message.split('\n')[0] })),
     );
   }
-  const raw = doc.toJS() as unknown;
+  let raw: unknown;
+  try {
+    // yaml's alias limit (maxAliasCount 100) refuses "billion laughs" documents here.
+    raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (e) {
+    throw new SuiteError(file, [{ field: '(syntax)', message: `cannot be read: ${(e as Error).message}` }]);
+  }
   const problems: { line?: number; field: string; message: string }[] = [];
   const add = (path: Path, message: string) => problems.push({ line: lineOf(path), field: fieldName(path), message });
   for (const e of validate(raw, SUITE_SCHEMA)) add(e.path, e.message);
-  if (problems.length) throw new SuiteError(file, problems);
+  const structural = problems.length;
+  // Model params in the same pass: every problem of the file is reported at once.
+  const rawModels = (raw as { models?: unknown })?.models;
+  if (Array.isArray(rawModels))
+    rawModels.forEach((m: any, i) => {
+      if (m && typeof m === 'object' && MODEL_TYPES.includes(m.type) && (m.params === undefined || (typeof m.params === 'object' && m.params !== null)))
+        for (const e of validate(m.params ?? {}, PARAM_SCHEMAS[m.type as ModelType], ['models', i, 'params'])) add(e.path, e.message);
+    });
+  // A malformed structure stops here; bad params alone do not stop the cross-field checks below.
+  if (structural) throw new SuiteError(file, problems);
 
   const r = raw as Record<string, any>;
   const base = options.baseDir ?? dirname(resolve(file));
@@ -354,13 +394,15 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
   const models = (r.models as any[]).map((m, i): ModelSpec => {
     const type = m.type as ModelType;
     const name = m.name ?? type;
+    const bad = badName(name);
+    if (bad) add(['models', i, 'name'], bad);
     if (names.has(name)) add(['models', i, 'name'], `duplicate model name "${name}" (give each a name)`);
     names.add(name);
-    for (const e of validate(m.params ?? {}, PARAM_SCHEMAS[type], ['models', i, 'params'])) add(e.path, e.message);
     const features = m.features ?? ACCEPTED_FEATURES[type][0];
     if (!ACCEPTED_FEATURES[type].includes(features)) add(['models', i, 'features'], `${type} reads ${ACCEPTED_FEATURES[type].join(' or ')}, not ${features}`);
     const params = { ...DEFAULT_PARAMS[type], ...(m.params ?? {}) };
-    if (type === 'vit' && params.dim % params.heads !== 0) add(['models', i, 'params', 'heads'], `heads (${params.heads}) must divide dim (${params.dim})`);
+    if (type === 'vit' && Number.isInteger(params.dim) && Number.isInteger(params.heads) && params.heads > 0 && params.dim % params.heads !== 0)
+      add(['models', i, 'params', 'heads'], `heads (${params.heads}) must divide dim (${params.dim})`);
     return { name, type, features, params } as ModelSpec;
   });
   const split = { protocol: 'stratified' as const, test_fraction: 0.2, val_fraction: 0.1, folds: 5, ...(r.split ?? {}) };

@@ -75,10 +75,10 @@ export const DEFAULT_PARAMS: ParamsByType = {
 
 const training = {
   dropout: num(0, 'dropout rate', 0.9),
-  epochs: int(1, 'maximum training epochs'),
-  batch_size: int(1, 'mini-batch size'),
+  epochs: int(1, 'maximum training epochs', 10000),
+  batch_size: int(1, 'mini-batch size', 65536),
   learning_rate: num(0, 'Adam learning rate'),
-  patience: int(1, 'early stopping: epochs without validation-loss improvement'),
+  patience: int(1, 'early stopping: epochs without validation-loss improvement', 10000),
   class_weights: { type: 'boolean', description: 'weight the loss by inverse class frequency' } as Schema,
 };
 
@@ -88,24 +88,24 @@ export const PARAM_SCHEMAS: Record<ModelType, Schema> = {
     properties: {
       filters: {
         type: 'array',
-        items: int(1, 'filters'),
+        items: int(1, 'filters', 4096),
         minItems: 1,
         maxItems: 5,
         description: 'filters of each conv block (conv → batch norm → relu → max-pool)',
       },
       kernel: int(1, 'convolution kernel size', 7),
-      dense: int(1, 'units of the dense layer before the output'),
+      dense: int(1, 'units of the dense layer before the output', 65536),
       ...training,
     },
   },
   vit: {
     type: 'object',
     properties: {
-      patch: int(2, 'square patch size in log-mel bins and frames'),
-      dim: int(4, 'embedding width'),
-      depth: int(1, 'transformer blocks'),
-      heads: int(1, 'attention heads (must divide dim)'),
-      mlp_dim: int(4, 'hidden units of each block MLP'),
+      patch: int(2, 'square patch size in log-mel bins and frames', 256),
+      dim: int(4, 'embedding width', 4096),
+      depth: int(1, 'transformer blocks', 64),
+      heads: int(1, 'attention heads (must divide dim)', 64),
+      mlp_dim: int(4, 'hidden units of each block MLP', 16384),
       ...training,
     },
   },
@@ -113,8 +113,8 @@ export const PARAM_SCHEMAS: Record<ModelType, Schema> = {
     type: 'object',
     properties: {
       kernel: { type: 'string', enum: ['rbf', 'linear'] },
-      C: num(0, 'soft-margin cost'),
-      gamma: { anyOf: [num(0, 'RBF width'), { type: 'string', enum: ['scale'] }], description: "RBF gamma, or 'scale' = 1/(d·var) as scikit-learn" },
+      C: num(0, 'soft-margin cost', 1e6),
+      gamma: { anyOf: [num(0, 'RBF width', 1e6), { type: 'string', enum: ['scale'] }], description: "RBF gamma, or 'scale' = 1/(d·var) as scikit-learn" },
       grid: { type: 'boolean', description: 'pick C and gamma on the validation split from a small grid' },
       class_weights: { type: 'boolean', description: 'balanced class weights (libsvm -wi)' },
     },
@@ -123,9 +123,9 @@ export const PARAM_SCHEMAS: Record<ModelType, Schema> = {
     type: 'object',
     properties: {
       criterion: { type: 'string', enum: ['gini', 'entropy'] },
-      max_depth: int(1, 'maximum depth'),
-      min_samples_leaf: int(1, 'minimum samples in a leaf'),
-      min_samples_split: int(2, 'minimum samples to split a node'),
+      max_depth: int(1, 'maximum depth', 1000),
+      min_samples_leaf: int(1, 'minimum samples in a leaf', 1e6),
+      min_samples_split: int(2, 'minimum samples to split a node', 1e6),
       class_weights: { type: 'boolean', description: 'balanced class weights' },
     },
   },

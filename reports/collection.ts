@@ -9,9 +9,9 @@ import type { Results } from '../harness/results.ts';
 import type { PredictionRow } from '../harness/evaluate.ts';
 import { compareModels, evalOptions, RANK_METRIC_NAMES } from '../harness/evaluate.ts';
 import { parseSuite } from '../harness/suite.ts';
-import type { JobResult } from '../harness/run.ts';
 import { RunFolder, readJson } from '../harness/runfolder.ts';
-import { predictionRows, type RunData } from '../harness/results.ts';
+import { readCurrentJobs, type RunData } from '../harness/records.ts';
+import { predictionRows } from '../harness/results.ts';
 import { renderSvg } from './charts.ts';
 import { renderPage, template } from './site.ts';
 
@@ -26,10 +26,7 @@ function loadResults(run: string): Results {
 /** Per-model prediction rows of a run (for paired comparisons). */
 function rowsOf(run: string): Map<string, PredictionRow[]> {
   const folder = new RunFolder(run);
-  return predictionRows(
-    readJson<RunData>(folder.path('data.json')),
-    folder.listJson('jobs').map((f) => readJson<JobResult>(f)),
-  );
+  return predictionRows(readJson<RunData>(folder.path('data.json')), readCurrentJobs(folder).jobs);
 }
 
 const summary = (r: Results) => ({ title: r.suite.title, suite: r.suite.name, protocol: r.suite.protocol, clips: r.data.clips, created: r.created });

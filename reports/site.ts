@@ -13,6 +13,7 @@ import { RANK_METRIC_NAMES } from '../harness/evaluate.ts';
 import type { Interval } from '../harness/stats.ts';
 import * as charts from './charts.ts';
 import { versions } from '../harness/versions.ts';
+import { fileComponent } from '../harness/runfolder.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const hb = Handlebars.create();
@@ -22,6 +23,8 @@ hb.registerHelper('signedPct', (v: unknown) => fmt(v, (x) => `${x >= 0 ? '+' : '
 hb.registerHelper('num', (v: unknown) => fmt(v, (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(3))));
 hb.registerHelper('pvalue', (v: unknown) => fmt(v, (x) => (x < 1e-4 ? x.toExponential(1) : x.toFixed(4))));
 hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+// File names may hold %XX (fileComponent): a link must encode them again, or the browser decodes them.
+hb.registerHelper('uri', (a: unknown) => encodeURIComponent(String(a ?? '')));
 hb.registerHelper('join', (a: unknown) => (Array.isArray(a) ? a.join(', ') : ''));
 hb.registerHelper('first', (a: unknown) => (Array.isArray(a) ? a[0] : undefined));
 
@@ -29,7 +32,8 @@ hb.registerHelper('first', (a: unknown) => (Array.isArray(a) ? a[0] : undefined)
 export const template = (name: string) => hb.compile(readFileSync(join(here, 'templates', `${name}.hbs`), 'utf8'), { strict: false });
 const layout = template('layout');
 
-export const modelFile = (name: string) => `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.html`;
+/** A model's page: one file per model name, injectively (names that differ never share a page). */
+export const modelFile = (name: string) => `${fileComponent(name)}.html`;
 
 export interface SpectrogramExample {
   corpus: string;

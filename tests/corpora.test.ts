@@ -132,3 +132,24 @@ describe('bad input: each named with its reason, the rest still loads', () => {
     ]);
   });
 });
+
+describe('what people download', () => {
+  it('TESS: the release\'s "OA_" misspelling is read as OAF, with a note; a clip shorter than one frame is skipped with the reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serbench-tess-'));
+    copyFileSync(join(CORPORA_SAMPLE, 'tess', 'OAF_back_angry.wav'), join(dir, 'OA_bite_angry.wav'));
+    copyFileSync(join(CORPORA_SAMPLE, 'tess', 'OAF_back_sad.wav'), join(dir, 'OAF_back_sad.wav'));
+    writeFileSync(join(dir, 'OAF_tiny_sad.wav'), encodeWavPcm16(new Float32Array(200), 24414));
+    const r = loadCorpus('tess', dir);
+    const misspelt = r.clips.find((c) => c.id === 'tess/OA_bite_angry')!;
+    expect(misspelt).toMatchObject({ speaker: 'tess-OAF', gender: 'female', age: 64, emotion: 'angry' });
+    expect(r.notes).toEqual([{ path: join(dir, 'OA_bite_angry.wav'), reason: 'read as OAF_…: "OA_" is a known misspelling in the TESS release' }]);
+    const { parseSuite } = await import('../harness/suite.ts');
+    const { loadSuiteData } = await import('../harness/data.ts');
+    const data = loadSuiteData(
+      parseSuite(`name: t\ndatasets: [{ corpus: tess, path: ${JSON.stringify(dir)} }]\nmodels: [{ type: tree }]\n`, join(dir, 's.yaml')),
+    );
+    expect(data.clips.map((c) => c.id).sort()).toEqual(['tess/OAF_back_sad', 'tess/OA_bite_angry']);
+    expect(data.skipped).toEqual([{ path: join(dir, 'OAF_tiny_sad.wav'), reason: '8.2 ms is shorter than one analysis frame (n_fft 512 at 16000 Hz)' }]);
+    expect(data.notes).toHaveLength(1);
+  });
+});

@@ -117,7 +117,7 @@ describe('a clip that fails to decode mid-run is skipped and listed; the run goe
     // A float WAV whose header is fine (so the loader accepts it) but whose samples are NaN.
     const head = Buffer.alloc(44);
     head.write('RIFF', 0, 'latin1');
-    head.writeUInt32LE(36 + 16, 4);
+    head.writeUInt32LE(36 + 64000, 4);
     head.write('WAVEfmt ', 8, 'latin1');
     head.writeUInt32LE(16, 16);
     head.writeUInt16LE(3, 20);
@@ -127,9 +127,9 @@ describe('a clip that fails to decode mid-run is skipped and listed; the run goe
     head.writeUInt16LE(4, 32);
     head.writeUInt16LE(32, 34);
     head.write('data', 36, 'latin1');
-    head.writeUInt32LE(16, 40);
-    const nan = Buffer.alloc(16);
-    for (let i = 0; i < 4; i++) nan.writeFloatLE(NaN, i * 4);
+    head.writeUInt32LE(64000, 40);
+    const nan = Buffer.alloc(64000); // one second: long enough to pass the loader's length check
+    for (let i = 0; i < 16000; i++) nan.writeFloatLE(NaN, i * 4);
     writeFileSync(join(data, 'OAF_zzz_angry.wav'), Buffer.concat([head, nan]));
     const out = mkdtempSync(join(tmpdir(), 'serbench-run-'));
     const suite = parseSuite(

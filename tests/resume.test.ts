@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lockRunFolder } from '../harness/runfolder.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'bin', 'serbench.js');
@@ -106,4 +107,43 @@ describe('resume after SIGKILL', () => {
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/refusing to merge different suites/);
   }, 600_000);
+});
+
+describe('the parent alone is killed', () => {
+  it('its job workers exit at the next epoch without writing their unfinished job; its lock does not block the next run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serbench-orphan-'));
+    const suite = join(dir, 'suite.yaml');
+    writeFileSync(suite, SUITE.replace('epochs: 4, patience: 4', 'epochs: 400, patience: 400').replace('seeds: [1, 2]', 'seeds: [1]'));
+    const out = join(dir, 'run');
+    const parent = spawn(process.execPath, [cli, 'run', suite, '--out', out, '--no-cache', '--quiet', '--jobs', '2'], { stdio: 'ignore' });
+    const children = () =>
+      spawnSync('pgrep', ['-P', String(parent.pid)], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map(Number);
+    // Wait until two job workers are training (the parent forks them after extracting features).
+    let workers: number[] = [];
+    for (let t0 = Date.now(); Date.now() - t0 < 120_000 && workers.length < 2; await new Promise((r) => setTimeout(r, 100))) workers = children();
+    expect(workers.length).toBe(2);
+    await new Promise((r) => setTimeout(r, 1500));
+    process.kill(parent.pid!, 'SIGKILL');
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const t0 = Date.now();
+    while (workers.some(alive) && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 100));
+    expect(workers.filter(alive)).toEqual([]);
+    // The CNN jobs (400 epochs) cannot have finished: no file of theirs exists, whole or partial.
+    const files = existsSync(join(out, 'jobs')) ? readdirSync(join(out, 'jobs')) : [];
+    expect(files.filter((f) => f.includes('cnn'))).toEqual([]);
+    // The dead parent's lock is taken over by the next run.
+    expect(readFileSync(join(out, '.lock'), 'utf8').trim()).toBe(String(parent.pid));
+    lockRunFolder(out)();
+    expect(existsSync(join(out, '.lock'))).toBe(false);
+  }, 180_000);
 });

@@ -53,7 +53,10 @@ describe('suite validation', () => {
     const byField = Object.fromEntries(p.map((x) => [x.field, x]));
     expect(byField['split.protocol']).toMatchObject({ line: 6, message: expect.stringMatching(/"random-ish" is not one of stratified, speaker-independent/) });
     expect(byField['colour']).toMatchObject({ line: 12, message: expect.stringMatching(/unknown field/) });
-    expect(p.length).toBe(2); // structural errors stop before cross-field checks
+    // Model params are checked in the same pass as the structure; cross-field checks (paths,
+    // features) wait for a well-formed structure, and then come with any params problems.
+    expect(byField['models[0].params.epochs']).toMatchObject({ line: 9, message: 'must be ≥ 1, got -3' });
+    expect(p.map((x) => x.field).sort()).toEqual(['colour', 'models[0].params.epochs', 'models[0].params.nonsense', 'split.protocol']);
     const p2 = problems(yaml.replace('  protocol: random-ish\n', '  protocol: stratified\n').replace('colour: blue\n', ''));
     const f2 = Object.fromEntries(p2.map((x) => [x.field, x]));
     expect(f2['datasets[1].path']).toMatchObject({ line: 4, message: 'is required for corpus ravdess' });

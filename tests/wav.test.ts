@@ -137,3 +137,58 @@ describe('every clip in shared/corpora-sample decodes', () => {
     expect(stereo).toBe(2); // the two stereo RAVDESS files of actor 01
   });
 });
+
+/** An AIFF (or AIFF-C) file of 16-bit PCM: big-endian, or 'sowt' little-endian. */
+function aiff(samples: Int16Array, rate: number, channels: number, kind: 'AIFF' | 'AIFC-NONE' | 'AIFC-sowt'): Buffer {
+  const frames = samples.length / channels;
+  const aifc = kind !== 'AIFF';
+  const comm = Buffer.alloc(aifc ? 24 : 18);
+  comm.writeUInt16BE(channels, 0);
+  comm.writeUInt32BE(frames, 2);
+  comm.writeUInt16BE(16, 6);
+  // 80-bit extended sample rate: exponent and a 64-bit mantissa with the integer bit set.
+  const exp = Math.floor(Math.log2(rate));
+  comm.writeUInt16BE(16383 + exp, 8);
+  comm.writeUInt32BE(Math.round(rate * 2 ** (31 - exp)) >>> 0, 10);
+  comm.writeUInt32BE(0, 14);
+  if (aifc) comm.write(kind === 'AIFC-sowt' ? 'sowt' : 'NONE', 18, 'latin1');
+  const data = Buffer.alloc(8 + 2 * samples.length);
+  samples.forEach((v, i) => (kind === 'AIFC-sowt' ? data.writeInt16LE(v, 8 + 2 * i) : data.writeInt16BE(v, 8 + 2 * i)));
+  const chunk = (id: string, body: Buffer) => {
+    const h = Buffer.alloc(8);
+    h.write(id, 0, 'latin1');
+    h.writeUInt32BE(body.length, 4);
+    return Buffer.concat([h, body]);
+  };
+  const body = Buffer.concat([Buffer.from(aifc ? 'AIFC' : 'AIFF', 'latin1'), chunk('COMM', comm), chunk('SSND', data)]);
+  const head = Buffer.alloc(8);
+  head.write('FORM', 0, 'latin1');
+  head.writeUInt32BE(body.length, 4);
+  return Buffer.concat([head, body]);
+}
+
+describe('AIFF and AIFF-C named .wav, as in the real TESS release', () => {
+  const real = decodeWavFile(join(CORPORA_SAMPLE, 'tess', 'OAF_back_angry.wav'));
+  const ints = Int16Array.from(real.samples, (v) => Math.round(v * 32768));
+  it.each(['AIFF', 'AIFC-NONE', 'AIFC-sowt'] as const)('%s 16-bit PCM decodes to the same samples as the WAV', (kind) => {
+    const d = decodeWavBuffer(aiff(ints, real.sampleRate, 1, kind), 'OAF_back_angry.wav');
+    expect(d.sampleRate).toBe(real.sampleRate);
+    expect(d.samples).toEqual(real.samples);
+  });
+  it('stereo AIFF is averaged to mono like stereo WAV', () => {
+    const stereo = new Int16Array([1000, 3000, -2000, 0]);
+    expect(Array.from(decodeWavBuffer(aiff(stereo, 16000, 2, 'AIFF'), 'x.wav').samples)).toEqual([2000 / 32768, -1000 / 32768].map(Math.fround));
+  });
+});
+
+describe('header sanity bounds', () => {
+  it('a sample rate or channel count outside what audio uses is a damaged header, named with the reason', () => {
+    const data = Buffer.alloc(64);
+    expect(() => decodeWavBuffer(wav({ tag: 1, bits: 16, channels: 1, rate: 7, data }), 'low.wav')).toThrow(
+      /low\.wav: sample rate 7 Hz is outside what audio uses/,
+    );
+    expect(() => decodeWavBuffer(wav({ tag: 1, bits: 16, channels: 1, rate: 5_000_000, data }), 'high.wav')).toThrow(/sample rate 5000000 Hz/);
+    expect(() => decodeWavBuffer(wav({ tag: 1, bits: 16, channels: 64, data: Buffer.alloc(256) }), 'many.wav')).toThrow(/64 channels is outside/);
+    expect(() => decodeWavBuffer(aiff(new Int16Array(8), 50, 1, 'AIFF'), 'a.wav')).toThrow(/sample rate 50 Hz/);
+  });
+});
