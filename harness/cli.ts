@@ -114,6 +114,13 @@ await yargs(hideBin(process.argv))
         .option('bias-gender', { type: 'string', choices: ['female', 'male'], describe: 'record this gender worse' })
         .option('bias-snr', { type: 'number', default: 3, describe: 'SNR (dB) of the worse recordings' }),
     async (a) => {
+      for (const [flag, v, max] of [
+        ['--speakers', a.speakers, 1000],
+        ['--clips', a.clips, 1000],
+      ] as const)
+        if (!Number.isInteger(v) || v < 1 || v > max) fail(`${flag} takes a whole number from 1 to ${max}, got ${v}`, EXIT_INVALID);
+      if (!Number.isInteger(a.seed) || a.seed < 0) fail(`--seed takes a whole number ≥ 0, got ${a.seed}`, EXIT_INVALID);
+      if (!Number.isFinite(a.biasSnr)) fail(`--bias-snr takes a number of dB, got ${a.biasSnr}`, EXIT_INVALID);
       const n = await writeSyntheticCorpus(resolve(a.out!), {
         speakers: a.speakers,
         clips: a.clips,

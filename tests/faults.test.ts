@@ -283,5 +283,9 @@ describe('a busy run folder, failed writes, hostile YAML', () => {
       expect(r.stderr).toMatch(message);
       expect(existsSync(join(data, 'never'))).toBe(false);
     }
+    const synth = spawnSync(process.execPath, [cli, 'synth', '--out', join(data, 'never'), '--clips', '100000'], { encoding: 'utf8' });
+    expect(synth.status).toBe(2);
+    expect(synth.stderr).toMatch(/--clips takes a whole number from 1 to 1000, got 100000/);
+    expect(existsSync(join(data, 'never'))).toBe(false);
   });
 });
