@@ -1,6 +1,6 @@
 /**
  * What the CNN and the ViT share: input standardization, a seeded mini-batch training loop
- * with class-weighted cross-entropy, early stopping on validation loss (best weights kept),
+ * with per-sample class-weighted cross-entropy (weightedCrossEntropy), early stopping on validation loss (best weights kept),
  * divergence detection, and (de)serialization of a tf.LayersModel to plain JSON.
  */
 import { tf, tensorBackend } from './backend.ts';
@@ -27,6 +27,21 @@ export async function withSeededRandom<T>(seed: string, body: () => Promise<T>):
 }
 
 export class DivergedError extends Error {}
+
+/**
+ * Class-weighted cross-entropy on logits, weighting each sample by its class's weight:
+ * Σ w_yi · ce_i / Σ w_yi, as PyTorch's CrossEntropyLoss(weight=w). The weight of a sample is read
+ * from its one-hot target, so no per-batch weight tensor is needed. (tfjs-layers' classWeight
+ * applied to an already reduced loss only rescales the batch: mean(ce) · mean(w).)
+ */
+export function weightedCrossEntropy(classWeights: tf.Tensor1D): (yTrue: tf.Tensor, logits: tf.Tensor) => tf.Scalar {
+  return (yTrue, logits) =>
+    tf.tidy(() => {
+      const ce = tf.losses.softmaxCrossEntropy(yTrue, logits, undefined, 0, tf.Reduction.NONE);
+      const w = tf.sum(tf.mul(yTrue, classWeights), -1);
+      return tf.div(tf.sum(tf.mul(ce, w)), tf.sum(w)) as tf.Scalar;
+    });
+}
 
 /** A classifier over images [H, W] built from a tf.LayersModel. */
 export abstract class NeuralClassifier {
@@ -61,75 +76,74 @@ export abstract class NeuralClassifier {
     const history: EpochLog[] = [];
     const notes: string[] = [];
     let best = { loss: Infinity, epoch: 0, weights: [] as tf.Tensor[] };
+    const classWeights = tf.tensor1d(Float32Array.from(weights));
 
-    await withSeededRandom(`${this.family}:${opts.seed}`, async () => {
-      this.model?.dispose();
-      this.model = this.build(this.imageShape[0], this.imageShape[1]);
-      // Cross-entropy on logits (the network ends in a linear layer; softmax is in predictProba).
-      this.model.compile({
-        optimizer: tf.train.adam(s.learning_rate),
-        loss: (yTrue: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, logits),
+    try {
+      await withSeededRandom(`${this.family}:${opts.seed}`, async () => {
+        this.model?.dispose();
+        this.model = this.build(this.imageShape[0], this.imageShape[1]);
+        // Class-weighted cross-entropy on logits (the network ends in a linear layer; softmax is in predictProba).
+        this.model.compile({ optimizer: tf.train.adam(s.learning_rate), loss: weightedCrossEntropy(classWeights) });
+        const rng = new Rng(`${this.family}:batches:${opts.seed}`);
+        const order = Array.from({ length: train.n }, (_, i) => i);
+        let waited = 0;
+        // ~512 samples a chunk: a 64×188 log-mel chunk is 25 MB in JavaScript and in the backend.
+        const chunk = s.batch_size * Math.max(1, Math.floor(512 / s.batch_size));
+        for (let epoch = 1; epoch <= s.epochs; epoch++) {
+          // One tfjs epoch over our own seeded shuffle, so that batches repeat exactly.
+          rng.shuffle(order);
+          // Fed in chunks of whole batches: the same batches in the same order as one epoch-sized
+          // fit, without the whole training set in memory (it may be read from disk per chunk).
+          let lossSum = 0;
+          for (let start = 0; start < order.length; start += chunk) {
+            const part = order.slice(start, start + chunk);
+            const xb = this.tensor(train, part);
+            const yb = tf.oneHot(
+              tf.tensor1d(
+                Int32Array.from(part, (i) => train.y![i]),
+                'int32',
+              ),
+              this.k,
+            );
+            const h = await this.model.fit(xb, yb, { epochs: 1, batchSize: s.batch_size, shuffle: false, verbose: 0 });
+            tf.dispose([xb, yb]);
+            lossSum += (h.history.loss[0] as number) * part.length;
+          }
+          const log: EpochLog = { epoch, loss: lossSum / order.length };
+          if (!Number.isFinite(log.loss))
+            throw new DivergedError(`${this.family}: training diverged: loss ${log.loss} at epoch ${epoch} (learning rate ${s.learning_rate} too high?)`);
+          if (hasVal) {
+            const logits = await this.logits(val!);
+            const yv = val!.y!;
+            const [l, pred] = tf.tidy(() => [weightedCrossEntropy(classWeights)(tf.oneHot(tf.tensor1d(yv, 'int32'), this.k), logits), logits.argMax(1)]);
+            log.valLoss = (await l.data())[0];
+            const p = await pred.data();
+            log.valAccuracy = Array.from(p).reduce((a: number, c, i) => a + (c === yv[i] ? 1 : 0), 0) / val!.n;
+            tf.dispose([logits, l, pred]);
+          }
+          history.push(log);
+          opts.onEpoch?.(log);
+          const monitored = log.valLoss ?? log.loss;
+          if (!Number.isFinite(monitored)) throw new DivergedError(`${this.family}: validation loss is ${monitored} at epoch ${epoch}`);
+          if (monitored < best.loss - 1e-4) {
+            best.weights.forEach((w) => w.dispose());
+            best = { loss: monitored, epoch, weights: this.model.getWeights().map((w) => w.clone()) };
+            waited = 0;
+          } else if (++waited >= s.patience) {
+            notes.push(
+              `early stop after epoch ${epoch}: no ${log.valLoss !== undefined ? 'validation' : 'training'} loss improvement for ${s.patience} epochs`,
+            );
+            break;
+          }
+        }
+        this.model.setWeights(best.weights);
+        best.weights.forEach((w) => w.dispose());
+        const finite = tf.tidy(() => this.model!.getWeights().every((w) => tf.all(tf.isFinite(w)).dataSync()[0] === 1));
+        if (!finite) throw new DivergedError(`${this.family}: training diverged: weights became NaN or infinite (learning rate ${s.learning_rate} too high?)`);
       });
-      const rng = new Rng(`${this.family}:batches:${opts.seed}`);
-      const order = Array.from({ length: train.n }, (_, i) => i);
-      const classWeight = Object.fromEntries(Array.from(weights, (w, c) => [c, w]));
-      let waited = 0;
-      // ~512 samples a chunk: a 64×188 log-mel chunk is 25 MB in JavaScript and in the backend.
-      const chunk = s.batch_size * Math.max(1, Math.floor(512 / s.batch_size));
-      for (let epoch = 1; epoch <= s.epochs; epoch++) {
-        // One tfjs epoch over our own seeded shuffle, so that batches repeat exactly.
-        rng.shuffle(order);
-        // Fed in chunks of whole batches: the same batches in the same order as one epoch-sized
-        // fit, without the whole training set in memory (it may be read from disk per chunk).
-        let lossSum = 0;
-        for (let start = 0; start < order.length; start += chunk) {
-          const part = order.slice(start, start + chunk);
-          const xb = this.tensor(train, part);
-          const yb = tf.oneHot(
-            tf.tensor1d(
-              Int32Array.from(part, (i) => train.y![i]),
-              'int32',
-            ),
-            this.k,
-          );
-          const h = await this.model.fit(xb, yb, { epochs: 1, batchSize: s.batch_size, shuffle: false, classWeight, verbose: 0 });
-          tf.dispose([xb, yb]);
-          lossSum += (h.history.loss[0] as number) * part.length;
-        }
-        const log: EpochLog = { epoch, loss: lossSum / order.length };
-        if (!Number.isFinite(log.loss))
-          throw new DivergedError(`${this.family}: training diverged: loss ${log.loss} at epoch ${epoch} (learning rate ${s.learning_rate} too high?)`);
-        if (hasVal) {
-          const logits = await this.logits(val!);
-          const yv = val!.y!;
-          const [l, pred] = tf.tidy(() => {
-            const w = tf.tensor1d(Float32Array.from(yv, (c) => weights[c]));
-            const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(yv, 'int32'), this.k), logits, undefined, 0, tf.Reduction.NONE);
-            return [tf.div(tf.sum(tf.mul(ce, w)), tf.sum(w)), logits.argMax(1)];
-          });
-          log.valLoss = (await l.data())[0];
-          const p = await pred.data();
-          log.valAccuracy = Array.from(p).reduce((a: number, c, i) => a + (c === yv[i] ? 1 : 0), 0) / val!.n;
-          tf.dispose([logits, l, pred]);
-        }
-        history.push(log);
-        opts.onEpoch?.(log);
-        const monitored = log.valLoss ?? log.loss;
-        if (!Number.isFinite(monitored)) throw new DivergedError(`${this.family}: validation loss is ${monitored} at epoch ${epoch}`);
-        if (monitored < best.loss - 1e-4) {
-          best.weights.forEach((w) => w.dispose());
-          best = { loss: monitored, epoch, weights: this.model.getWeights().map((w) => w.clone()) };
-          waited = 0;
-        } else if (++waited >= s.patience) {
-          notes.push(`early stop after epoch ${epoch}: no ${log.valLoss !== undefined ? 'validation' : 'training'} loss improvement for ${s.patience} epochs`);
-          break;
-        }
-      }
-      this.model.setWeights(best.weights);
-      best.weights.forEach((w) => w.dispose());
-      const finite = tf.tidy(() => this.model!.getWeights().every((w) => tf.all(tf.isFinite(w)).dataSync()[0] === 1));
-      if (!finite) throw new DivergedError(`${this.family}: training diverged: weights became NaN or infinite (learning rate ${s.learning_rate} too high?)`);
-    });
+    } finally {
+      classWeights.dispose();
+    }
     return {
       seconds: (performance.now() - t0) / 1000,
       parameters: this.model!.countParams(),

@@ -1,0 +1,138 @@
+/**
+ * Whole training steps, not single kernels: the class-weighted loss is the per-sample weighted
+ * mean (PyTorch's CrossEntropyLoss(weight=w)), and the same network, data and seed trained on
+ * the wasm backend (with our kernels) and on the reference cpu backend give the same losses,
+ * weights and predictions, for the CNN (batch norm in training and inference mode) and the ViT.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { tf, tensorBackend } from '../models/backend.ts';
+import { weightedCrossEntropy, NeuralClassifier } from '../models/neural.ts';
+import { Cnn } from '../models/cnn.ts';
+import { VisionTransformer } from '../models/vit.ts';
+import { DEFAULT_PARAMS, type CnnParams, type VitParams } from '../models/params.ts';
+import type { Batch } from '../models/classifier.ts';
+import { Rng } from '../datasets/random.ts';
+
+const K = 3;
+/** n images of H × W with a class-dependent band of energy, imbalanced classes (60% class 0). */
+function images(n: number, h = 16, w = 24, seed = 'imgs'): Batch {
+  const rng = new Rng(seed);
+  const y = Int32Array.from({ length: n }, (_, i) => (i % 10 < 6 ? 0 : i % 10 < 8 ? 1 : 2));
+  const x = new Float32Array(n * h * w);
+  for (let i = 0; i < n; i++)
+    for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) x[(i * h + r) * w + c] = rng.normal() + (Math.floor((r * K) / h) === y[i] ? 1.5 : 0);
+  return { n, sampleShape: [h, w], x, y };
+}
+
+const cnnParams: CnnParams = { ...DEFAULT_PARAMS.cnn, filters: [4, 8], dense: 8, dropout: 0, batch_size: 8, epochs: 3, patience: 10, learning_rate: 0.01 };
+const vitParams: VitParams = {
+  ...DEFAULT_PARAMS.vit,
+  patch: 4,
+  dim: 8,
+  depth: 1,
+  heads: 2,
+  mlp_dim: 16,
+  dropout: 0,
+  batch_size: 8,
+  epochs: 3,
+  patience: 10,
+  learning_rate: 0.01,
+};
+
+let before: string;
+beforeAll(async () => {
+  await tensorBackend(); // registers our wasm kernels when wasm is the backend
+  before = tf.getBackend();
+});
+afterAll(async () => {
+  await tf.setBackend(before);
+});
+
+describe('class-weighted cross-entropy', () => {
+  it('is the per-sample weighted mean Σ w_y·ce / Σ w_y, not mean(ce)·mean(w)', () => {
+    const logits = [
+      [2, 0.5, -1],
+      [0.1, 0.2, 0.3],
+      [-1, 3, 0],
+      [0, 0, 4],
+      [1, 1, 1],
+    ];
+    const y = [0, 0, 1, 2, 0];
+    const w = [0.5, 2, 3];
+    const ce = logits.map((l, i) => Math.log(l.reduce((a, v) => a + Math.exp(v), 0)) - l[y[i]]);
+    const expected = ce.reduce((a, c, i) => a + w[y[i]] * c, 0) / y.reduce((a, c) => a + w[c], 0);
+    const got = tf.tidy(() => weightedCrossEntropy(tf.tensor1d(w))(tf.oneHot(tf.tensor1d(y, 'int32'), K), tf.tensor2d(logits)).dataSync()[0]);
+    expect(got).toBeCloseTo(expected, 5);
+    const rescaled = (ce.reduce((a, c) => a + c, 0) / ce.length) * (y.reduce((a, c) => a + w[c], 0) / y.length);
+    expect(Math.abs(got - rescaled)).toBeGreaterThan(0.1); // what tfjs classWeight on a reduced loss gave
+  });
+
+  it.each([
+    ['cnn', () => new Cnn(K, { ...cnnParams, epochs: 1, batch_size: 64, learning_rate: 0 })],
+    ['vit', () => new VisionTransformer(K, { ...vitParams, epochs: 1, batch_size: 64, learning_rate: 0 })],
+  ] as const)('%s trains on it: with a learning rate of 0, one full batch, the reported loss is the hand-computed weighted mean', async (_, make) => {
+    const train = images(40);
+    const m = make();
+    const fit = await m.fit(train, undefined, { seed: 3 });
+    // Recompute the same forward pass (training mode: batch statistics, no dropout) and the loss by hand.
+    const inner = m as unknown as { model: tf.LayersModel; tensor(b: Batch, rows: ArrayLike<number>): tf.Tensor4D };
+    const rows = Array.from({ length: train.n }, (_, i) => i);
+    const logits = tf.tidy(() => (inner.model.apply(inner.tensor(train, rows), { training: true }) as tf.Tensor2D).arraySync());
+    const counts = [0, 0, 0];
+    for (const c of train.y!) counts[c]++;
+    const w = counts.map((c) => train.n / (K * c)); // balanced weights
+    const ce = logits.map((l, i) => {
+      const m0 = Math.max(...l);
+      return m0 + Math.log(l.reduce((a, v) => a + Math.exp(v - m0), 0)) - l[train.y![i]];
+    });
+    const expected = ce.reduce((a, c, i) => a + w[train.y![i]] * c, 0) / Array.from(train.y!).reduce((a, c) => a + w[c], 0);
+    expect(fit.history![0].loss).toBeCloseTo(expected, 4);
+  });
+});
+
+/** Train on one backend and return the losses, the final weights and test probabilities. */
+async function trainOn(backend: string, make: () => NeuralClassifier, train: Batch, val: Batch, test: Batch) {
+  await tf.setBackend(backend);
+  const m = make();
+  const fit = await m.fit(train, val, { seed: 11 });
+  const model = (m as unknown as { model: tf.LayersModel }).model;
+  const weights = model.getWeights().map((t) => Array.from(t.dataSync()));
+  const names = model.weights.map((w) => w.originalName);
+  const probs = Array.from(await m.predictProba(test));
+  return { losses: fit.history!.map((h) => [h.loss, h.valLoss!]), weights, names, probs };
+}
+
+describe('whole training steps: wasm (with our kernels) against the cpu backend', () => {
+  it.each([
+    ['cnn', () => new Cnn(K, cnnParams)],
+    ['vit', () => new VisionTransformer(K, vitParams)],
+  ] as const)(
+    '%s: same losses, weights and predictions after 3 epochs',
+    async (_, make) => {
+      if (!tf.findBackend('wasm')) return; // only the cpu backend on this machine: nothing to compare
+      const train = images(48, 16, 24, 'train'),
+        val = images(16, 16, 24, 'val'),
+        test = images(16, 16, 24, 'test');
+      const cpu = await trainOn('cpu', make as () => NeuralClassifier, train, val, test);
+      const wasm = await trainOn('wasm', make as () => NeuralClassifier, train, val, test);
+      for (let e = 0; e < cpu.losses.length; e++)
+        for (let j = 0; j < 2; j++)
+          expect(Math.abs(wasm.losses[e][j] - cpu.losses[e][j]), `epoch ${e + 1} ${j ? 'val' : 'train'} loss`).toBeLessThan(
+            2e-4 * Math.max(1, cpu.losses[e][j]),
+          );
+      // Attention key biases are left out: their gradient is exactly 0 in exact arithmetic (a bias
+      // on the keys adds the same q·b to every score of a query, which softmax ignores), so both
+      // backends see float noise of ~1e-9, which Adam's normalisation turns into ±lr steps of
+      // either sign. Every other gradient agrees to ~1e-6 of its scale (measured).
+      let worst = 0;
+      cpu.weights.forEach((wc, i) => {
+        if (/k_bias/.test(cpu.names[i])) return;
+        wc.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - wasm.weights[i][j]) / Math.max(1, Math.abs(v)))));
+      });
+      expect(worst, 'largest weight difference').toBeLessThan(1e-3);
+      const dp = Math.max(...cpu.probs.map((p, i) => Math.abs(p - wasm.probs[i])));
+      expect(dp, 'largest probability difference (inference mode)').toBeLessThan(1e-3);
+    },
+    120_000,
+  );
+});
