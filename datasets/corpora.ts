@@ -148,7 +148,9 @@ function crema(demo: Map<string, Demographic>): NameParser {
 
 /** Read VideoDemographics.csv: "ActorID","Age","Sex","Race","Ethnicity". */
 export function readCremaDemographics(path: string): Map<string, Demographic> {
+  // A byte-order mark (as Excel saves CSV) is not part of the first column's name.
   const rows = readFileSync(path, 'utf8')
+    .replace(/^\uFEFF/, '')
     .split(/\r?\n/)
     .filter((l) => l.trim() !== '');
   const header = splitCsvLine(rows[0]).map((h) => h.toLowerCase());

@@ -14,7 +14,10 @@ import type { Suite, SliceField, RankMetric } from './suite.ts';
 /** One test clip's prediction by one model in one job (seed × fold). */
 export interface PredictionRow {
   clip: Clip;
+  /** Split seed. */
   seed: number;
+  /** Model seed (initialisation and batch order); the split seed unless the suite sets model_seeds. */
+  modelSeed: number;
   fold: string;
   y: number;
   probs: number[];
@@ -253,6 +256,12 @@ export interface ModelEvaluation {
   headline: { accuracy: Interval; uar: Interval; macro_f1: Interval; ece: Interval };
   /** Mean ± sd over jobs; with one job there is no spread (n = 1). */
   over_jobs: { accuracy: ReturnType<typeof meanSd>; uar: ReturnType<typeof meanSd>; macro_f1: ReturnType<typeof meanSd> };
+  /**
+   * The spread of UAR kept apart by its source: over model seeds within a split (pooled sd of the
+   * jobs of each split seed and fold around their own mean), and over splits (sd, over split seeds
+   * and folds, of the mean over model seeds). null where there is only one of a kind.
+   */
+  uar_spread: { model_seeds: number; over_model_seeds: number | null; splits: number; over_splits: number | null };
   per_class: PerClass[];
   classification: Classification;
   probabilistic: Probabilistic;
@@ -407,10 +416,20 @@ export function evaluateModel(rows: PredictionRow[], o: EvalOptions, seed = 'eva
   const cls = classification(f.y, f.yHat, k);
   const cal = calibration(f.y, f.probs, k, o.eceBins);
 
-  const perJob = [...groupIndices(rows.map((r) => `${r.seed}/${r.fold}`)).values()].map((ii) => {
+  const perJob = [...groupIndices(rows.map((r) => `${r.seed}/${r.modelSeed}/${r.fold}`)).values()].map((ii) => {
     const idx = Int32Array.from(ii);
-    return { acc: accuracyOf(f, idx), uar: uarOf(f, idx), f1: macroF1Of(f, idx) };
+    return { split: `${rows[ii[0]].seed}/${rows[ii[0]].fold}`, acc: accuracyOf(f, idx), uar: uarOf(f, idx), f1: macroF1Of(f, idx) };
   });
+  const bySplit = new Map<string, number[]>();
+  for (const j of perJob) bySplit.set(j.split, [...(bySplit.get(j.split) ?? []), j.uar]);
+  const modelSeeds = new Set(rows.map((r) => r.modelSeed)).size;
+  let within = 0,
+    dof = 0;
+  for (const us of bySplit.values()) {
+    const m = meanSd(us);
+    within += m.sd ** 2 * (us.length - 1);
+    dof += us.length - 1;
+  }
 
   const errors = rows.map((r, i) => ({ r, i })).filter(({ i }) => f.yHat[i] !== f.y[i]);
   const confident_errors = errors
@@ -471,6 +490,12 @@ export function evaluateModel(rows: PredictionRow[], o: EvalOptions, seed = 'eva
       ece: clusterBootstrap(f, all, (ii) => eceOf(f, ii, o.eceBins), o, `${seed}:ece`),
     },
     over_jobs: { accuracy: meanSd(perJob.map((j) => j.acc)), uar: meanSd(perJob.map((j) => j.uar)), macro_f1: meanSd(perJob.map((j) => j.f1)) },
+    uar_spread: {
+      model_seeds: modelSeeds,
+      over_model_seeds: dof > 0 ? Math.sqrt(within / dof) : null,
+      splits: bySplit.size,
+      over_splits: bySplit.size > 1 ? meanSd([...bySplit.values()].map((us) => meanSd(us).mean)).sd : null,
+    },
     per_class: perClass,
     classification: cls,
     probabilistic: probabilistic(f.y, f.probs, k),
@@ -514,9 +539,9 @@ export interface Comparison {
   significant: boolean;
 }
 
-/** Compare two models on the clips both predicted in the same seed and fold. */
+/** Compare two models on the clips both predicted in the same split seed, model seed and fold. */
 export function compareModels(a: string, rowsA: PredictionRow[], b: string, rowsB: PredictionRow[], o: EvalOptions): Comparison {
-  const key = (r: PredictionRow) => `${r.seed}/${r.fold}/${r.clip.id}`;
+  const key = (r: PredictionRow) => `${r.seed}/${r.modelSeed}/${r.fold}/${r.clip.id}`;
   const k = o.classes.length;
   const mapB = new Map(rowsB.map((r) => [key(r), r]));
   const pairs = rowsA.filter((r) => mapB.has(key(r))).map((r) => [r, mapB.get(key(r))!] as const);

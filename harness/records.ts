@@ -15,7 +15,10 @@ import { writeJson, readJson, type RunFolder } from './runfolder.ts';
 
 export interface JobSpec {
   id: string;
+  /** The split seed. */
   seed: number;
+  /** The seed of the model's initialisation and batch order (the split seed unless model_seeds is set; absent in older runs). */
+  modelSeed?: number;
   fold: string;
   model: string;
 }

@@ -33,6 +33,7 @@ export interface ModelResult {
   jobs: {
     id: string;
     seed: number;
+    modelSeed: number;
     fold: string;
     temperature: number;
     temperatureFoundBy: string;
@@ -119,6 +120,7 @@ export function predictionRows(data: RunData, jobs: JobResult[]): Map<string, Pr
       rows.push({
         clip,
         seed: j.seed,
+        modelSeed: j.modelSeed ?? j.seed,
         fold: j.fold,
         y: data.classes.indexOf(clip.emotion),
         probs,
@@ -159,6 +161,7 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
         jobs: own.map((j) => ({
           id: j.id,
           seed: j.seed,
+          modelSeed: j.modelSeed ?? j.seed,
           fold: j.fold,
           temperature: j.temperature,
           temperatureFoundBy: j.temperatureFoundBy,
@@ -310,6 +313,7 @@ export function writeResults(folder: RunFolder, results: Results): void {
   const header = [
     'model',
     'seed',
+    'model_seed',
     'fold',
     'clip',
     'corpus',
@@ -333,6 +337,7 @@ export function writeResults(folder: RunFolder, results: Results): void {
       rows.push([
         j.model,
         j.seed,
+        j.modelSeed ?? j.seed,
         j.fold,
         c.id,
         c.corpus,

@@ -65,8 +65,12 @@ export function suiteHash(suite: Suite): string {
   return createHash('sha256').update(JSON.stringify(semantic)).digest('hex').slice(0, 16);
 }
 
-/** A job's id and file name: injective in (seed, fold, model), so no two jobs share a file. */
-export const jobId = (seed: number, fold: string, model: string) => `s${seed}_${fileComponent(fold)}_${fileComponent(model)}`;
+/**
+ * A job's id and file name: injective in (split seed, model seed, fold, model), so no two jobs
+ * share a file. Without model_seeds the model seed is the split seed and is not spelled out.
+ */
+export const jobId = (seed: number, fold: string, model: string, modelSeed?: number) =>
+  `s${seed}${modelSeed === undefined ? '' : `_m${modelSeed}`}_${fileComponent(fold)}_${fileComponent(model)}`;
 
 /** Where a fold's clip ids are written: folds/<seed>_<fold>.json. */
 export const foldFile = (folder: RunFolder, seed: number, fold: string) => folder.path('folds', `${seed}_${fileComponent(fold)}.json`);
@@ -75,7 +79,10 @@ export function planJobs(suite: Suite, foldsBySeed: Map<number, Fold[]>): JobSpe
   const jobs: JobSpec[] = [];
   for (const seed of suite.seeds) {
     for (const fold of foldsBySeed.get(seed)!) {
-      for (const m of suite.models) jobs.push({ id: jobId(seed, fold.name, m.name), seed, fold: fold.name, model: m.name });
+      // Every (split seed, model seed): the model's initialisation and batch order vary apart from the split.
+      for (const modelSeed of suite.model_seeds ?? [seed])
+        for (const m of suite.models)
+          jobs.push({ id: jobId(seed, fold.name, m.name, suite.model_seeds ? modelSeed : undefined), seed, modelSeed, fold: fold.name, model: m.name });
     }
   }
   return jobs;
@@ -456,7 +463,7 @@ async function runJob(
   const model = await createClassifier(spec, k);
   progress.start(`train ${job.id}`, 'epochs' in spec.params ? spec.params.epochs : 1);
   const fit = await model.fit(train, val.n > 0 ? val : undefined, {
-    seed: job.seed,
+    seed: job.modelSeed ?? job.seed,
     onEpoch: (l) => {
       checkParent();
       progress.tick(`loss ${l.loss.toFixed(3)}${l.valLoss !== undefined ? ` val ${l.valLoss.toFixed(3)}` : ''}`);

@@ -4,7 +4,7 @@
  * reports every problem with its YAML line and field.
  */
 import { readFileSync, existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument, LineCounter, isNode, type Node as YamlNode } from 'yaml';
 import { validate, toJsonSchema, type Schema, type Path } from './schema.ts';
 import { PROPORTION_METHODS, type ProportionMethod } from './intervals.ts';
@@ -50,7 +50,14 @@ const SUITE_SCHEMA: Schema = {
       items: { type: 'number', integer: true, minimum: 0, maximum: 2 ** 31 - 1 },
       minItems: 1,
       maxItems: 100,
-      description: 'one run of every model per seed',
+      description: 'split seeds: one split (and augmentation draw) per seed',
+    },
+    model_seeds: {
+      type: 'array',
+      items: { type: 'number', integer: true, minimum: 0, maximum: 2 ** 31 - 1 },
+      minItems: 1,
+      maxItems: 100,
+      description: 'model seeds: every job runs once per (split seed, model seed); default: the split seed',
     },
     datasets: {
       type: 'array',
@@ -249,6 +256,8 @@ export interface Suite {
   name: string;
   description?: string;
   seeds: number[];
+  /** Seeds of model initialisation and batch order, crossed with `seeds`; absent: the split seed. */
+  model_seeds?: number[];
   datasets: DatasetSpec[];
   labels: { set: Emotion[]; map: Partial<Record<Emotion, Emotion>> };
   split: {
@@ -364,11 +373,14 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
   const r = raw as Record<string, any>;
   const base = options.baseDir ?? dirname(resolve(file));
   /** ${VAR} and ${VAR:-default} in paths, so one suite serves every machine's data folder. */
+  // A variable's value is what a user typed in their shell: a relative one is relative to where
+  // they typed it (the working directory). A default written in the suite is relative to the suite.
   const expand = (path: string, at: Path) =>
-    path.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, def?: string) => {
-      const v = process.env[name] ?? def;
-      if (v === undefined) add(at, `environment variable ${name} is not set and has no default (\${${name}:-default})`);
-      return v ?? '';
+    path.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, def: string | undefined, offset: number) => {
+      const fromEnv = process.env[name];
+      if (fromEnv !== undefined) return offset === 0 && !isAbsolute(fromEnv) ? resolve(process.cwd(), fromEnv) : fromEnv;
+      if (def === undefined) add(at, `environment variable ${name} is not set and has no default (\${${name}:-default})`);
+      return def ?? '';
     });
   // Cross-field checks: paths exist, model params fit the family, features fit the model.
   const datasets: DatasetSpec[] = (r.datasets as any[]).map((d, i) => {
@@ -436,6 +448,7 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
     name: r.name,
     description: r.description,
     seeds: r.seeds ?? [0],
+    model_seeds: r.model_seeds,
     datasets,
     labels: { set: r.labels?.set ?? ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'], map: r.labels?.map ?? { calm: 'neutral' } },
     split,

@@ -43,7 +43,7 @@ function row(i: number, speaker: string, gender: 'female' | 'male', y: number, p
     emotion: classes[y] as Clip['emotion'],
     originalLabel: '',
   };
-  return { clip, seed: 1, fold: 'f', y, probs, calibrated: probs };
+  return { clip, seed: 1, modelSeed: 1, fold: 'f', y, probs, calibrated: probs };
 }
 
 /** n clips of a group, `right` of them predicted correctly, classes in turn. */

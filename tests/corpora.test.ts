@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, copyFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CORPORA_SAMPLE } from './paths.ts';
@@ -76,6 +76,13 @@ describe('loader metadata', () => {
     });
     const ages = clips.map((c) => c.age!);
     expect([Math.min(...ages), Math.max(...ages)]).toEqual([21, 61]);
+  });
+  it('a VideoDemographics.csv saved with a byte-order mark (as Excel does) reads the same', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serbench-bom-'));
+    for (const f of ['1001_DFA_ANG_XX.wav', '1002_DFA_ANG_XX.wav']) copyFileSync(join(CORPORA_SAMPLE, 'crema-d', f), join(dir, f));
+    writeFileSync(join(dir, 'VideoDemographics.csv'), '\uFEFF' + readFileSync(join(CORPORA_SAMPLE, 'crema-d', 'VideoDemographics.csv'), 'utf8'));
+    const { clips } = loadCorpus('crema-d', dir);
+    expect(clips.find((c) => c.speaker === 'crema-d-1001')).toMatchObject({ gender: 'male', age: 51 });
   });
   it('TESS word and age', () => {
     const { clips } = loadCorpus('tess', join(CORPORA_SAMPLE, 'tess'));

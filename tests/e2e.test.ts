@@ -48,7 +48,9 @@ describe('a run from YAML to report folder', () => {
     const csv = readFileSync(join(out, 'predictions.csv'), 'utf8').trim().split('\n');
     const testClips = results.models[0].evaluation.n;
     expect(csv.length).toBe(1 + 3 * testClips);
-    expect(csv[0]).toBe('model,seed,fold,clip,corpus,speaker,gender,age,intensity,truth,predicted,confidence,temperature,p_neutral,p_happy,p_sad,p_angry');
+    expect(csv[0]).toBe(
+      'model,seed,model_seed,fold,clip,corpus,speaker,gender,age,intensity,truth,predicted,confidence,temperature,p_neutral,p_happy,p_sad,p_angry',
+    );
     for (const page of [
       'index.html',
       'fairness.html',

@@ -29,6 +29,7 @@ const clip = (i: number, extra: Partial<Clip> = {}): Clip => ({
 const row = (i: number, y: number, probs: number[], extra: Partial<Clip> = {}): PredictionRow => ({
   clip: clip(i, extra),
   seed: 1,
+  modelSeed: 1,
   fold: 'f',
   y,
   probs,
@@ -109,10 +110,41 @@ describe('comparison and intervals', () => {
   });
   it('with several seeds, intervals resample clips, not rows', () => {
     const rows = many((i) => i % 4 === 0);
-    const twice = [...rows, ...rows.map((r) => ({ ...r, seed: 2 }))];
+    const twice = [...rows, ...rows.map((r) => ({ ...r, seed: 2, modelSeed: 2 }))];
     const one = evaluateModel(rows, o).headline.accuracy,
       two = evaluateModel(twice, o).headline.accuracy;
     // Repeating the same clips under a second seed is not new evidence: the width stays about the same.
     expect((two.hi - two.lo) / (one.hi - one.lo)).toBeGreaterThan(0.8);
+  });
+});
+
+describe('model seeds apart from split seeds', () => {
+  const job = (seed: number, modelSeed: number, fold: string, wrongEvery: number) =>
+    Array.from({ length: 90 }, (_, i) => {
+      const y = i % 3;
+      const p = [0.1, 0.1, 0.1];
+      p[i % wrongEvery === 0 ? (y + 1) % 3 : y] = 0.8;
+      return { ...row(i, y, p), seed, modelSeed, fold };
+    });
+  it('the UAR spread over model seeds (within a split) and over splits are reported apart', () => {
+    // Two splits (folds a, b) × two model seeds: model seeds move UAR a little, splits a lot.
+    const rows = [...job(1, 10, 'a', 3), ...job(1, 11, 'a', 4), ...job(1, 10, 'b', 10), ...job(1, 11, 'b', 12)];
+    const e = evaluateModel(rows, o);
+    expect(e.jobs).toBe(4);
+    expect(e.uar_spread.model_seeds).toBe(2);
+    expect(e.uar_spread.splits).toBe(2);
+    const uar = (w: number) => 1 - Math.ceil(90 / w) / 90; // wrong on every w-th clip, all classes alike
+    const sdOf = (a: number, b: number) => Math.abs(a - b) / Math.SQRT2;
+    const within = Math.sqrt((sdOf(uar(3), uar(4)) ** 2 + sdOf(uar(10), uar(12)) ** 2) / 2);
+    expect(e.uar_spread.over_model_seeds!).toBeCloseTo(within, 2);
+    expect(e.uar_spread.over_splits!).toBeCloseTo(sdOf((uar(3) + uar(4)) / 2, (uar(10) + uar(12)) / 2), 2);
+    // One job: no spread of either kind.
+    const one = evaluateModel(job(1, 1, 'a', 3), o);
+    expect(one.uar_spread).toEqual({ model_seeds: 1, over_model_seeds: null, splits: 1, over_splits: null });
+  });
+  it('two models are paired on the same split seed, model seed, fold and clip', () => {
+    const a = [...job(1, 10, 'a', 3), ...job(1, 11, 'a', 3)];
+    const b = [...job(1, 10, 'a', 5), ...job(1, 11, 'a', 5)];
+    expect(compareModels('a', a, 'b', b, o).paired).toBe(180);
   });
 });

@@ -289,3 +289,21 @@ describe('a busy run folder, failed writes, hostile YAML', () => {
     expect(existsSync(join(data, 'never'))).toBe(false);
   });
 });
+
+describe('model seeds', () => {
+  it('model_seeds crosses every split seed with every model seed; the report keeps their spreads apart', async () => {
+    const data = tessFolder(4);
+    const out = join(mkdtempSync(join(tmpdir(), 'serbench-mseed-')), 'run');
+    const text = suiteText(data, '[{ name: svm, type: svm }]').replace('seeds: [1]', 'seeds: [1, 2]\nmodel_seeds: [5, 6]');
+    const s = await run(text, out);
+    expect(s.completed.sort()).toEqual(['s1_m5_random_svm', 's1_m6_random_svm', 's2_m5_random_svm', 's2_m6_random_svm']);
+    const r = collectResults(parseSuite(text, join(out, '..', 'suite.yaml')), new RunFolder(out));
+    expect(r.models[0].jobs.map((j) => [j.seed, j.modelSeed])).toEqual([
+      [1, 5],
+      [1, 6],
+      [2, 5],
+      [2, 6],
+    ]);
+    expect(r.models[0].evaluation.uar_spread).toMatchObject({ model_seeds: 2, splits: 2 });
+  });
+});

@@ -65,6 +65,17 @@ describe('suite validation', () => {
     expect(f2['models[1].features']).toMatchObject({ line: 11, message: 'tree reads summary, not logmel' });
   });
 
+  it('a relative $SERBENCH_DATA is relative to the shell, as the README example runs it', () => {
+    const root = join(import.meta.dirname, '..');
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'serbench.js'), 'validate', 'suites/cross-corpus.yaml'], {
+      cwd: root,
+      env: { ...process.env, SERBENCH_DATA: '../shared/corpora-sample' },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/valid suite "cross-corpus"/);
+  });
+
   it('expands ${VAR:-default} in paths and says when a variable is missing', () => {
     process.env.SERBENCH_TEST_DIR = CORPORA_SAMPLE;
     expect(parseSuite('name: x\ndatasets: [{corpus: tess, path: "${SERBENCH_TEST_DIR}/tess"}]\nmodels: [{type: svm}]\n', 'x.yaml').datasets[0].path).toBe(
@@ -97,6 +108,7 @@ describe('suite validation', () => {
       'name',
       'description',
       'seeds',
+      'model_seeds',
       'datasets',
       'labels',
       'split',
