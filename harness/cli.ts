@@ -11,6 +11,9 @@ import { scanDatasets, formatScan } from './scan.ts';
 import { writeSyntheticCorpus } from './synth-command.ts';
 import { mergeShards } from './merge.ts';
 import { fileComponent } from './runfolder.ts';
+import { buildTable, formatTable, TABLE_KINDS, TABLE_FORMATS, type TableKind, type TableFormat } from './tables.ts';
+import type { Results } from './results.ts';
+import { existsSync, readFileSync } from 'node:fs';
 
 const EXIT_INVALID = 2;
 const EXIT_JOBS_FAILED = 3;
@@ -69,6 +72,9 @@ await yargs(hideBin(process.argv))
         process.stdout.write(`shard ${shard.index}/${shard.count} done in ${out}; combine the shards with: serbench merge <out> <shard folders…>\n`);
       } else {
         const site = await report(out);
+        // As lm-eval does: the results as a table at the end, then where the site is.
+        const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+        if (results.models.length) process.stdout.write(`\n${formatTable(buildTable(results, 'leaderboard'), 'text')}\n`);
         process.stdout.write(`results: ${join(out, 'results.json')}\nreport:  ${join(site, 'index.html')}\n`);
       }
       if (summary.failed.length) process.exit(EXIT_JOBS_FAILED);
@@ -128,6 +134,21 @@ await yargs(hideBin(process.argv))
         bias: a.biasGender ? { gender: a.biasGender as 'female' | 'male', snrDb: a.biasSnr } : undefined,
       });
       process.stdout.write(`wrote ${n} clips to ${a.out}\n`);
+    },
+  )
+  .command(
+    'table <run>',
+    'print a table of a run for a paper: leaderboard, per-class, per-fold or fairness, as Markdown, CSV, LaTeX or text',
+    (y) =>
+      y
+        .positional('run', { type: 'string', demandOption: true, describe: 'a run folder (with results.json)' })
+        .option('what', { type: 'string', choices: TABLE_KINDS, default: 'leaderboard' })
+        .option('format', { type: 'string', choices: TABLE_FORMATS, default: 'md' }),
+    async (a) => {
+      const file = join(resolve(a.run!), 'results.json');
+      if (!existsSync(file)) fail(`${a.run}: no results.json (run \`serbench report ${a.run}\` first)`);
+      const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
+      process.stdout.write(formatTable(buildTable(results, a.what as TableKind), a.format as TableFormat));
     },
   )
   .command('schema', 'print the JSON Schema of the suite format', {}, async () => {

@@ -262,6 +262,8 @@ export interface ModelEvaluation {
    * and folds, of the mean over model seeds). null where there is only one of a kind.
    */
   uar_spread: { model_seeds: number; over_model_seeds: number | null; splits: number; over_splits: number | null };
+  /** Each job's own figures (split seed, model seed, fold): the per-fold table. */
+  per_job: { seed: number; modelSeed: number; fold: string; n: number; accuracy: number; uar: number; macro_f1: number }[];
   per_class: PerClass[];
   classification: Classification;
   probabilistic: Probabilistic;
@@ -418,7 +420,17 @@ export function evaluateModel(rows: PredictionRow[], o: EvalOptions, seed = 'eva
 
   const perJob = [...groupIndices(rows.map((r) => `${r.seed}/${r.modelSeed}/${r.fold}`)).values()].map((ii) => {
     const idx = Int32Array.from(ii);
-    return { split: `${rows[ii[0]].seed}/${rows[ii[0]].fold}`, acc: accuracyOf(f, idx), uar: uarOf(f, idx), f1: macroF1Of(f, idx) };
+    const r0 = rows[ii[0]];
+    return {
+      split: `${r0.seed}/${r0.fold}`,
+      seed: r0.seed,
+      modelSeed: r0.modelSeed,
+      fold: r0.fold,
+      n: ii.length,
+      acc: accuracyOf(f, idx),
+      uar: uarOf(f, idx),
+      f1: macroF1Of(f, idx),
+    };
   });
   const bySplit = new Map<string, number[]>();
   for (const j of perJob) bySplit.set(j.split, [...(bySplit.get(j.split) ?? []), j.uar]);
@@ -490,6 +502,7 @@ export function evaluateModel(rows: PredictionRow[], o: EvalOptions, seed = 'eva
       ece: clusterBootstrap(f, all, (ii) => eceOf(f, ii, o.eceBins), o, `${seed}:ece`),
     },
     over_jobs: { accuracy: meanSd(perJob.map((j) => j.acc)), uar: meanSd(perJob.map((j) => j.uar)), macro_f1: meanSd(perJob.map((j) => j.f1)) },
+    per_job: perJob.map((j) => ({ seed: j.seed, modelSeed: j.modelSeed, fold: j.fold, n: j.n, accuracy: j.acc, uar: j.uar, macro_f1: j.f1 })),
     uar_spread: {
       model_seeds: modelSeeds,
       over_model_seeds: dof > 0 ? Math.sqrt(within / dof) : null,

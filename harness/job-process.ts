@@ -8,6 +8,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseSuite } from './suite.ts';
 import type { RunOptions, RunSummary } from './run.ts';
+import type { ProgressEvent } from './progress.ts';
 
 interface WorkerOrder {
   suiteText: string;
@@ -15,7 +16,7 @@ interface WorkerOrder {
   options: RunOptions;
 }
 
-type WorkerAnswer = { ok: true; summary: RunSummary } | { ok: false; error: string };
+type WorkerAnswer = { ok: true; summary: RunSummary } | { ok: false; error: string } | { progress: ProgressEvent };
 
 const ENTRY = fileURLToPath(new URL('./job-process-entry.mjs', import.meta.url));
 
@@ -23,7 +24,13 @@ const ENTRY = fileURLToPath(new URL('./job-process-entry.mjs', import.meta.url))
  * Run `count` worker processes; resolves with their summaries. Within a shard i/n of the plan,
  * process j runs shard (i + j·n)/(n·count): the shard's jobs, split again.
  */
-export function runShardsInProcesses(suiteText: string, suitePath: string, options: RunOptions, count: number): Promise<RunSummary[]> {
+export function runShardsInProcesses(
+  suiteText: string,
+  suitePath: string,
+  options: RunOptions,
+  count: number,
+  onProgress: (worker: number, e: ProgressEvent) => void,
+): Promise<RunSummary[]> {
   return Promise.all(
     Array.from(
       { length: count },
@@ -32,6 +39,7 @@ export function runShardsInProcesses(suiteText: string, suitePath: string, optio
           const child = fork(ENTRY, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
           let answered = false;
           child.on('message', (m: WorkerAnswer) => {
+            if ('progress' in m) return onProgress(index, m.progress);
             answered = true;
             if (m.ok) resolve(m.summary);
             else reject(new Error(m.error));

@@ -1,50 +1,165 @@
-/** Progress lines with rate and ETA on stderr (one line per stage when not a terminal), mirrored to the run log. */
-export class Progress {
-  private label = '';
-  private total = 0;
-  private count = 0;
-  private started = 0;
+/**
+ * Progress of a run. Whoever does the work (this process, or a job process) reports events to a
+ * Progress; one Dashboard, in the process the user started, draws them: on a terminal, one line
+ * per active worker and an overall line (jobs done of all, elapsed, ETA), redrawn in place and
+ * cut to the terminal's width so nothing wraps or goes stale; elsewhere (CI, Slurm logs) plain
+ * lines, no carriage returns. Finished stages and messages are also written to the run log.
+ */
+
+export type ProgressEvent =
+  | { kind: 'start'; label: string; total: number }
+  | { kind: 'tick'; detail: string }
+  | { kind: 'done'; detail: string }
+  | { kind: 'message'; line: string }
+  | { kind: 'job'; id: string; seconds: number; failed?: boolean };
+
+/** Where the dashboard draws: stderr, or a fake terminal in tests. */
+export interface Terminal {
+  write(text: string): void;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+interface Slot {
+  label: string;
+  total: number;
+  count: number;
+  detail: string;
+  started: number;
+}
+
+const fmtTime = (s: number) => (s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`);
+
+export class Dashboard {
+  private slots = new Map<number, Slot>();
+  private jobsTotal = 0;
+  private jobsDone = 0;
+  private jobsFailed = 0;
+  private readonly t0 = performance.now();
+  private drawn = 0;
   private lastDraw = 0;
-  private readonly tty = process.stderr.isTTY === true;
 
   constructor(
-    private quiet: boolean,
-    private log: (line: string) => void,
+    private readonly term: Terminal,
+    private readonly log: (line: string) => void,
+    private readonly quiet = false,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
-  start(label: string, total: number): void {
-    this.label = label;
-    this.total = total;
-    this.count = 0;
-    this.started = performance.now();
+  /** How many jobs this run has to do (for the overall line and its ETA). */
+  setJobs(total: number): void {
+    this.jobsTotal = total;
   }
 
-  tick(detail = ''): void {
-    this.count++;
-    const now = performance.now();
-    if (this.quiet || !this.tty || now - this.lastDraw < 200) return;
-    this.lastDraw = now;
-    const elapsed = (now - this.started) / 1000;
-    const eta = this.count ? (elapsed / this.count) * (this.total - this.count) : 0;
-    const width = 24;
-    const filled = Math.round((width * Math.min(this.count, this.total)) / Math.max(1, this.total));
-    process.stderr.write(
-      `\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.count}/${this.total} ETA ${eta.toFixed(0)} s ${detail}`
-        .slice(0, 160)
-        .padEnd(100),
-    );
+  event(worker: number, e: ProgressEvent): void {
+    const slot = this.slots.get(worker);
+    switch (e.kind) {
+      case 'start':
+        this.slots.set(worker, { label: e.label, total: e.total, count: 0, detail: '', started: this.now() });
+        break;
+      case 'tick':
+        if (slot) ((slot.count += 1), (slot.detail = e.detail));
+        break;
+      case 'done': {
+        if (!slot) break;
+        this.slots.delete(worker);
+        const line = `${slot.label}: ${slot.count}/${slot.total} in ${fmtTime((this.now() - slot.started) / 1000)}${e.detail ? `, ${e.detail}` : ''}`;
+        this.log(line);
+        // Stage lines are worth keeping in a log; on a terminal the live lines say it.
+        if (!this.term.isTTY) this.print(line);
+        break;
+      }
+      case 'message':
+        this.log(e.line);
+        this.print(e.line);
+        break;
+      case 'job': {
+        if (e.failed) this.jobsFailed++;
+        else this.jobsDone++;
+        const line = `[${this.jobsDone + this.jobsFailed}/${this.jobsTotal}] job ${e.id} ${e.failed ? 'failed' : 'done'} after ${fmtTime(e.seconds)} (wall)`;
+        this.log(line);
+        this.print(line);
+        break;
+      }
+    }
+    this.draw(e.kind !== 'tick');
   }
 
-  done(detail = ''): void {
-    const secs = ((performance.now() - this.started) / 1000).toFixed(1);
-    const line = `${this.label}: ${this.count}/${this.total} in ${secs} s ${detail}`.trim();
-    this.log(line);
+  /** The live lines: one per active worker, then the overall line. */
+  lines(): string[] {
+    const out: string[] = [];
+    for (const [w, s] of [...this.slots.entries()].sort((a, b) => a[0] - b[0])) {
+      const elapsed = (this.now() - s.started) / 1000;
+      const eta = s.count ? (elapsed / s.count) * (s.total - s.count) : NaN;
+      out.push(
+        `${this.slots.size > 1 ? `w${w} ` : ''}${s.label} ${s.count}/${s.total}${Number.isFinite(eta) ? ` ETA ${fmtTime(eta)}` : ''}${s.detail ? ` ${s.detail}` : ''}`,
+      );
+    }
+    if (this.jobsTotal > 0) {
+      const finished = this.jobsDone + this.jobsFailed;
+      const elapsed = (this.now() - this.t0) / 1000;
+      const eta = finished ? (elapsed / finished) * (this.jobsTotal - finished) : NaN;
+      out.push(
+        `jobs ${finished}/${this.jobsTotal}${this.jobsFailed ? ` (${this.jobsFailed} failed)` : ''} · ${fmtTime(elapsed)} elapsed${Number.isFinite(eta) ? ` · ETA ${fmtTime(eta)}` : ''}`,
+      );
+    }
+    return out;
+  }
+
+  /** Remove the live lines (the end of a run). */
+  close(): void {
+    if (this.term.isTTY && !this.quiet && this.drawn) this.term.write(`\x1b[${this.drawn}A\x1b[J`);
+    this.drawn = 0;
+  }
+
+  private width(): number {
+    return Math.max(20, (this.term.columns ?? 80) - 1);
+  }
+
+  /** A permanent line: above the live block on a terminal. */
+  private print(line: string): void {
     if (this.quiet) return;
-    process.stderr.write(this.tty ? `\r${line.padEnd(100)}\n` : `${line}\n`);
+    if (!this.term.isTTY) {
+      this.term.write(`${line}\n`);
+      return;
+    }
+    this.close();
+    // Long permanent lines may wrap: they are written once and never redrawn.
+    this.term.write(`${line}\n`);
+    this.draw(true);
   }
 
+  private draw(force: boolean): void {
+    if (this.quiet || !this.term.isTTY) return;
+    const t = this.now();
+    if (!force && t - this.lastDraw < 200) return;
+    this.lastDraw = t;
+    const w = this.width();
+    const lines = this.lines().map((l) => (l.length > w ? `${l.slice(0, w - 1)}…` : l));
+    let text = this.drawn ? `\x1b[${this.drawn}A` : '';
+    for (const l of lines) text += `\x1b[2K${l}\n`;
+    text += '\x1b[J';
+    this.term.write(text);
+    this.drawn = lines.length;
+  }
+}
+
+/** What the work reports to: a local dashboard, or (in a job process) the parent's. */
+export class Progress {
+  constructor(private readonly sink: (e: ProgressEvent) => void) {}
+  start(label: string, total: number): void {
+    this.sink({ kind: 'start', label, total });
+  }
+  tick(detail = ''): void {
+    this.sink({ kind: 'tick', detail });
+  }
+  done(detail = ''): void {
+    this.sink({ kind: 'done', detail });
+  }
   message(line: string): void {
-    this.log(line);
-    if (!this.quiet) process.stderr.write(`${this.tty ? '\n' : ''}${line}\n`);
+    this.sink({ kind: 'message', line });
+  }
+  job(id: string, seconds: number, failed = false): void {
+    this.sink({ kind: 'job', id, seconds, failed });
   }
 }

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { Clip } from '../datasets/types.ts';
 import type { Suite, RankMetric } from './suite.ts';
-import { readCurrentJobs, type JobResult, type JobFailure, type ValidationCalibration, type RunData } from './records.ts';
+import { readCurrentJobs, type JobResult, type JobFailure, type ValidationCalibration, type RunData, type PlanRecord } from './records.ts';
 import { RunFolder, readJson, writeJson, writeAtomic, fileComponent } from './runfolder.ts';
 import { evaluateModel, compareModels, evalOptions, sliceValue, type ModelEvaluation, type Comparison, type PredictionRow } from './evaluate.ts';
 import {
@@ -102,7 +102,16 @@ export interface Results {
   stale_jobs: { id: string; reason: string }[];
   /** corrupt: damaged feature-cache entries that were found and recomputed. */
   cache: { hits: number; misses: number; corrupt: number };
+  /** Sum over processes of each process's wall time (features and training): more than the run's wall time when processes ran side by side. */
   seconds: { features_and_training: number };
+  provenance: {
+    /** From the first process's start to the last one's end, over the records in shards/ (a resumed run: its last session). */
+    wall_seconds: number | null;
+    workers: number | null;
+    cpu: string | null;
+    cores: number | null;
+    data: { hash: string; clips: number; per_corpus: Record<string, number> };
+  };
 }
 
 /** Per-model test predictions of a run's finished jobs, with each job's temperature applied. */
@@ -140,9 +149,19 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
     .listJson('failed')
     .map((f) => readJson<JobFailure>(f))
     .filter((f) => !finished.has(f.id));
-  const shards = folder
-    .listJson('shards')
-    .map((f) => readJson<{ cache: { hits: number; misses: number; corrupt?: number }; featureFailures: SkippedFile[]; seconds: number }>(f));
+  const shards = folder.listJson('shards').map((f) =>
+    readJson<{
+      cache: { hits: number; misses: number; corrupt?: number };
+      featureFailures: SkippedFile[];
+      seconds: number;
+      started?: string;
+      ended?: string;
+      workers?: number;
+      cpu?: string;
+      cores?: number;
+    }>(f),
+  );
+  const plan = readJson<PlanRecord>(folder.path('plan.json'));
   const o = evalOptions(suite, data.classes);
   const rowsByModel = predictionRows(data, jobs);
   const models: ModelResult[] = suite.models
@@ -274,7 +293,23 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
       corrupt: 0,
     }),
     seconds: { features_and_training: shards.reduce((a, s) => a + s.seconds, 0) },
+    provenance: {
+      wall_seconds: wallSeconds(shards),
+      workers: shards.reduce((a, s) => Math.max(a, s.workers ?? 0), 0) || null,
+      cpu: shards.find((s) => s.cpu)?.cpu ?? null,
+      cores: shards.find((s) => s.cores)?.cores ?? null,
+      data: {
+        hash: plan.dataHash,
+        clips: data.clips.length,
+        per_corpus: Object.fromEntries([...new Set(data.clips.map((c) => c.corpus))].map((c) => [c, data.clips.filter((x) => x.corpus === c).length])),
+      },
+    },
   };
+}
+
+function wallSeconds(records: { started?: string; ended?: string }[]): number | null {
+  const spans = records.filter((r) => r.started && r.ended).map((r) => [Date.parse(r.started!), Date.parse(r.ended!)]);
+  return spans.length ? (Math.max(...spans.map((s) => s[1])) - Math.min(...spans.map((s) => s[0]))) / 1000 : null;
 }
 
 function corporaSummary(clips: RunData['clips']): Results['data']['corpora_summary'] {

@@ -29,7 +29,7 @@ import {
   type PlanRecord,
   type RunData,
 } from './records.ts';
-import { Progress } from './progress.ts';
+import { Progress, Dashboard, type Terminal } from './progress.ts';
 import { clipPath, type SkippedFile } from '../datasets/types.ts';
 import type { SpectrogramExample } from '../reports/site.ts';
 
@@ -301,7 +301,9 @@ export interface RunSummary {
 export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSummary> {
   const t0 = performance.now();
   const folder = new RunFolder(opts.out);
-  const progress = new Progress(opts.quiet ?? false, (l) => folder.log(l));
+  // The process the user started draws; a job process forwards its events to it.
+  const dashboard = opts.parentPid === undefined ? new Dashboard(process.stderr as unknown as Terminal, (l) => folder.log(l), opts.quiet ?? false) : null;
+  const progress = new Progress(dashboard ? (e) => dashboard.event(0, e) : (e) => process.send?.({ progress: e }));
   const p = prepareRun(suite);
   let unlock = () => {};
   try {
@@ -339,9 +341,11 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
   const models = new Map(suite.models.map((m) => [m.name, m]));
   const foldOf = (job: JobSpec) => p.foldsBySeed.get(job.seed)!.find((f) => f.name === job.fold)!;
   const processes = Math.min(opts.processes ?? 1, pending.length);
+  dashboard?.setJobs(pending.length);
   try {
     return processes > 1 ? await runInProcesses(processes) : await runJobs();
   } finally {
+    dashboard?.close();
     await pool.close();
     if (!opts.cacheDir) rmSync(cacheDir, { recursive: true, force: true });
     unlock();
@@ -355,6 +359,12 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
     const clipFailures = [...store.failed.entries()].map(([i, reason]) => ({ path: clipPath(p.data.clips[i]), reason }));
     writeJson(folder.path('shards', `${name}.json`), {
       suiteHash: p.hash,
+      // Wall-clock span and the machine, for the provenance page.
+      started: new Date(Date.now() - (performance.now() - t0)).toISOString(),
+      ended: new Date().toISOString(),
+      workers: opts.processes ?? 1,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
       cache: { hits: pool.hits, misses: pool.misses, corrupt: store.reader.corrupt, dir: opts.cacheDir },
       featureFailures: clipFailures,
       seconds: (performance.now() - t0) / 1000,
@@ -378,7 +388,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
     writeShardRecord(`${opts.shard ? `${opts.shard.index}-of-${opts.shard.count}-` : ''}features`);
     await pool.close(); // its threads' memory is not needed while the job processes train
     const { runShardsInProcesses } = await import('./job-process.ts');
-    const parts = await runShardsInProcesses(suite.source, suite.sourcePath, { ...opts, cacheDir }, n);
+    const parts = await runShardsInProcesses(suite.source, suite.sourcePath, { ...opts, cacheDir }, n, (worker, e) => dashboard?.event(worker + 1, e));
     const skipped = new Map([...p.data.skipped, ...parts.flatMap((x) => x.skipped)].map((x) => [x.path, x]));
     return {
       folder: opts.out,
@@ -411,7 +421,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
         const result = await runJob(suite, p, store, models.get(job.model)!, foldOf(job), job, progress, () => exitIfOrphaned(opts));
         writeJobFile(folder.jobFile(job.id), result);
         completed.push(job.id);
-        folder.log(`job ${job.id} done in ${result.seconds.toFixed(1)} s`);
+        progress.job(job.id, result.seconds);
       } catch (e) {
         const failure: JobFailure = { ...job, error: (e as Error).message, at: new Date().toISOString() };
         try {
@@ -422,6 +432,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
         }
         failed.push(failure);
         progress.message(`job ${job.id} failed: ${failure.error}`);
+        progress.job(job.id, 0, true);
       }
     }
     const clipFailures = writeShardRecord(opts.shard ? `${opts.shard.index}-of-${opts.shard.count}` : 'all');
@@ -470,7 +481,7 @@ async function runJob(
     },
   });
   if (fit.epochs === undefined) progress.tick(); // one step for models without epochs
-  progress.done(`${fit.seconds.toFixed(1)} s`);
+  progress.done(fit.bestEpoch ? `best epoch ${fit.bestEpoch}` : '');
   const testProbs = await model.predictProba(test);
   let temperature = 1,
     foundBy = 'no validation clips: T = 1',

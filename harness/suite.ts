@@ -3,8 +3,8 @@
  * features and models a run uses. `loadSuite` validates it completely before any work and
  * reports every problem with its YAML line and field.
  */
-import { readFileSync, existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { readFileSync, existsSync, statSync, readdirSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument, LineCounter, isNode, type Node as YamlNode } from 'yaml';
 import { validate, toJsonSchema, type Schema, type Path } from './schema.ts';
 import { PROPORTION_METHODS, type ProportionMethod } from './intervals.ts';
@@ -22,7 +22,7 @@ import {
 } from '../models/params.ts';
 
 export const CORPORA = [...FILE_CORPORA, 'synthetic'] as const;
-export const PROTOCOLS = ['stratified', 'speaker-independent', 'group-kfold', 'leave-one-corpus-out', 'leave-one-speaker-out'] as const;
+export const PROTOCOLS = ['stratified', 'speaker-independent', 'group-kfold', 'leave-one-corpus-out', 'leave-one-speaker-out', 'predefined'] as const;
 export const AUGMENTATIONS = ['noise', 'time_stretch', 'pitch_shift', 'gain', 'time_shift', 'spec_augment'] as const;
 export const SLICE_FIELDS = ['corpus', 'speaker', 'gender', 'age_band', 'emotion', 'intensity', 'race', 'ethnicity'] as const;
 export type SliceField = (typeof SLICE_FIELDS)[number];
@@ -116,7 +116,13 @@ const SUITE_SCHEMA: Schema = {
         protocol: { type: 'string', enum: PROTOCOLS },
         test_fraction: { type: 'number', minimum: 0.01, maximum: 0.9 },
         val_fraction: { type: 'number', minimum: 0, maximum: 0.9 },
-        folds: { type: 'number', integer: true, minimum: 2, maximum: 100, description: 'group-kfold: number of folds' },
+        folds: {
+          anyOf: [
+            { type: 'number', integer: true, minimum: 2, maximum: 100 },
+            { type: 'string', description: 'predefined: a folder of fold files (as a run writes in folds/) or one fold file' },
+          ],
+          description: 'group-kfold: number of folds; predefined: where the fold files are',
+        },
         max_folds: { type: 'number', integer: true, minimum: 1, maximum: 10000, description: 'leave-one-*-out: run only the first N folds' },
       },
     },
@@ -265,6 +271,8 @@ export interface Suite {
     test_fraction: number;
     val_fraction: number;
     folds: number;
+    /** predefined: fold files (absolute), each { seed, fold, train, val, test } of clip ids. */
+    fold_files?: string[];
     max_folds?: number;
   };
   augment: { copies: number; ops: AugmentOp[] };
@@ -417,7 +425,24 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
       add(['models', i, 'params', 'heads'], `heads (${params.heads}) must divide dim (${params.dim})`);
     return { name, type, features, params } as ModelSpec;
   });
-  const split = { protocol: 'stratified' as const, test_fraction: 0.2, val_fraction: 0.1, folds: 5, ...(r.split ?? {}) };
+  const split: Suite['split'] = { protocol: 'stratified' as const, test_fraction: 0.2, val_fraction: 0.1, folds: 5, ...(r.split ?? {}) };
+  // Predefined folds (EmoBox-style committed folds, or another run's folds/): the files are listed now.
+  if (split.protocol === 'predefined') {
+    const where = typeof r.split?.folds === 'string' ? resolve(base, expand(r.split.folds, ['split', 'folds'])) : undefined;
+    if (!where) add(['split', 'folds'], 'protocol predefined needs folds: a folder of fold files or one fold file');
+    else if (!existsSync(where)) {
+      if (checkPaths) add(['split', 'folds'], `${where} does not exist`);
+    } else {
+      split.fold_files = statSync(where).isDirectory()
+        ? readdirSync(where)
+            .filter((f) => f.endsWith('.json'))
+            .sort()
+            .map((f) => join(where, f))
+        : [where];
+      if (split.fold_files.length === 0) add(['split', 'folds'], `${where} holds no .json fold files`);
+    }
+    split.folds = 0;
+  } else if (typeof split.folds !== 'number') add(['split', 'folds'], `a folder of fold files is only for protocol predefined`);
   if (split.test_fraction + split.val_fraction >= 0.95) add(['split'], 'test_fraction + val_fraction leaves no training data');
   const features: FeatureSettings = {
     sample_rate: 16000,

@@ -8,19 +8,38 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+/**
+ * A dependency's version from its package.json, found by walking up from its resolved entry
+ * (a package whose `exports` hides package.json, as vega-lite's does, cannot be asked directly).
+ */
 function pkgVersion(name: string): string | null {
+  let dir: string;
   try {
-    return JSON.parse(readFileSync(join(dirname(require.resolve(`${name}/package.json`)), 'package.json'), 'utf8')).version;
+    dir = dirname(require.resolve(name));
   } catch {
     return null;
   }
+  for (; dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      if (pkg.name === name) return pkg.version;
+    } catch {
+      // no package.json here: go up
+    }
+  }
+  return null;
 }
 
+const git = (...args: string[]) =>
+  execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
+    .toString()
+    .trim();
+
+/** The commit, with "+dirty" when tracked files differ from it (the run's code is then not that commit). */
 function commit(): string | null {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
-      .toString()
-      .trim();
+    const head = git('rev-parse', '--short', 'HEAD');
+    return git('status', '--porcelain', '--untracked-files=no') ? `${head}+dirty` : head;
   } catch {
     return null;
   }
@@ -32,8 +51,13 @@ export function versions() {
     commit: commit(),
     node: process.version,
     tfjs: pkgVersion('@tensorflow/tfjs'),
+    'tfjs-backend-wasm': pkgVersion('@tensorflow/tfjs-backend-wasm'),
+    'tfjs-node': pkgVersion('@tensorflow/tfjs-node'),
     'libsvm-js': pkgVersion('libsvm-js'),
     'vega-lite': pkgVersion('vega-lite'),
+    vega: pkgVersion('vega'),
+    handlebars: pkgVersion('handlebars'),
+    yaml: pkgVersion('yaml'),
     platform: `${process.platform} ${process.arch}`,
   };
 }

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Results, ModelResult } from '../harness/results.ts';
 import { RANK_METRIC_NAMES } from '../harness/evaluate.ts';
+import { buildTable } from '../harness/tables.ts';
 import type { Interval } from '../harness/stats.ts';
 import * as charts from './charts.ts';
 import { versions } from '../harness/versions.ts';
@@ -189,6 +190,7 @@ export async function buildSite(results: Results, runDir: string, examples: Spec
       leakageWarning,
       failures: results.failures,
       flags: (results.flags ?? []).map((f) => ({ ...f, file: f.model ? modelFile(f.model) : null })),
+      tables: results.models.length ? [buildTable(results, 'per-class'), buildTable(results, 'per-fold')] : [],
       confidencePct: Math.round(100 * results.suite.evaluation.confidence),
       metric: RANK_METRIC_NAMES[results.suite.evaluation.rank_by],
       metricKey: results.suite.evaluation.rank_by,
@@ -220,6 +222,10 @@ export async function buildSite(results: Results, runDir: string, examples: Spec
       template('model')({
         m,
         e: m.evaluation,
+        jobs: m.jobs.map((j) => {
+          const own = m.evaluation.per_job.find((x) => x.seed === j.seed && x.modelSeed === j.modelSeed && x.fold === j.fold);
+          return { ...j, uar: own?.uar, accuracy: own?.accuracy };
+        }),
         t: m.temperature_scaling,
         flags,
         severalJobs: m.evaluation.jobs > 1,

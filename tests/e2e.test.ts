@@ -69,6 +69,17 @@ describe('a run from YAML to report folder', () => {
     expect(results.data.leakage[0]).toMatchObject({ sharedClips: [], speakerIndependent: false });
     expect(results.data.leakage[0].sharedSpeakers.length).toBe(12); // all 2 × 6 speakers
     expect(results.environment.backend).toMatch(/wasm|tensorflow|cpu/);
+    // Provenance: versions (vega-lite's package.json is behind its exports map), machine, wall time, data.
+    expect(results.environment['vega-lite']).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(results.provenance.wall_seconds).toBeGreaterThan(0);
+    expect(results.provenance.cores).toBeGreaterThan(0);
+    expect(results.provenance.cpu).toBeTruthy();
+    expect(results.provenance.data).toEqual({
+      hash: JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')).dataHash,
+      clips: results.data.clips,
+      per_corpus: { 'synth-phone': results.data.clips / 2, 'synth-studio': results.data.clips / 2 },
+    });
+    expect(readFileSync(join(out, 'site', 'provenance.html'), 'utf8')).toMatch(/wall time[\s\S]*first process start to last process end/);
   });
 
   it('finds the bias planted in the synthetic corpus (male speakers of synth-phone at −6 dB SNR)', () => {
@@ -81,6 +92,34 @@ describe('a run from YAML to report folder', () => {
     expect(inter.accuracy_gap!.worst).toBe('synth-phone|male');
     expect(inter.gap_beyond_noise).toBe(true);
     expect(inter.accuracy_gap!.n_worst).toBeGreaterThanOrEqual(10);
+  });
+
+  it('tables for a paper: leaderboard, per-class, per-fold and fairness as Markdown, CSV and LaTeX', async () => {
+    const { buildTable, formatTable } = await import('../harness/tables.ts');
+    const lb = buildTable(results, 'leaderboard');
+    expect(lb.header).toEqual(['#', 'model', 'n', 'UAR', 'accuracy', 'macro F1', 'ECE', '≈ best']);
+    expect(lb.rows.map((r) => r[1])).toEqual(results.leaderboard.map((l) => l.model));
+    const uar = results.models.find((m) => m.name === lb.rows[0][1])!.evaluation.headline.uar;
+    expect(lb.rows[0][3]).toBe(`${(100 * uar.estimate).toFixed(1)} [${(100 * uar.lo).toFixed(1)}, ${(100 * uar.hi).toFixed(1)}]`);
+    const pc = buildTable(results, 'per-class');
+    expect(pc.rows.map((r) => r[0])).toEqual(['neutral', 'happy', 'sad', 'angry']);
+    const pf = buildTable(results, 'per-fold');
+    expect(pf.header).toEqual(['fold', 'n', 'svm', 'tree', 'cnn']);
+    expect(pf.rows).toHaveLength(1);
+    expect(buildTable(results, 'fairness').rows.find((r) => r[0] === 'svm' && r[1] === 'corpus|gender')![6]).toBe('yes');
+    const md = formatTable(lb, 'md').split('\n');
+    expect(md[0]).toBe('| # | model | n | UAR | accuracy | macro F1 | ECE | ≈ best |');
+    expect(md[1]).toBe('|---|---|---|---|---|---|---|---|');
+    const tex = formatTable(pc, 'latex');
+    expect(tex).toMatch(/\\begin\{tabular\}\{lr+\}[\s\S]*\\toprule[\s\S]*\\bottomrule/);
+    expect(formatTable(pf, 'csv').split('\n')[0]).toBe('fold,n,svm,tree,cnn');
+    // The CLI prints the same.
+    const { spawnSync } = await import('node:child_process');
+    const cli = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'serbench.js'), 'table', out, '--what', 'per-class', '--format', 'latex'], {
+      encoding: 'utf8',
+    });
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stdout).toBe(tex);
   });
 
   it('running the same command again resumes: nothing is retrained and results are identical', async () => {

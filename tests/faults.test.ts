@@ -307,3 +307,28 @@ describe('model seeds', () => {
     expect(r.models[0].evaluation.uar_spread).toMatchObject({ model_seeds: 2, splits: 2 });
   });
 });
+
+describe('folds are saved and can be reused', () => {
+  it('a run on predefined folds written by another run reproduces its test sets exactly; bad fold files are refused by name', async () => {
+    const data = tessFolder(6);
+    const base = mkdtempSync(join(tmpdir(), 'serbench-folds-'));
+    const first = join(base, 'first');
+    await run(suiteText(data).replace('seeds: [1]', 'seeds: [1, 2]'), first);
+    expect(readdirSync(join(first, 'folds')).sort()).toEqual(['1_random.json', '2_random.json']);
+    const text = suiteText(data)
+      .replace('seeds: [1]', 'seeds: [1, 2]')
+      .replace(/split: \{[^}]*\}/, `split: { protocol: predefined, folds: ${JSON.stringify(join(first, 'folds'))} }`);
+    const second = join(base, 'second');
+    await run(text, second);
+    for (const f of ['1_random.json', '2_random.json'])
+      expect(JSON.parse(readFileSync(join(second, 'folds', f), 'utf8'))).toEqual(JSON.parse(readFileSync(join(first, 'folds', f), 'utf8')));
+    const testIds = (dir: string, id: string) => JSON.parse(readFileSync(join(dir, 'jobs', `${id}.json`), 'utf8')).test.clips;
+    for (const id of ['s1_random_tree', 's2_random_tree']) expect(testIds(second, id)).toEqual(testIds(first, id));
+    // A fold naming a clip the data does not hold is refused, naming the file.
+    const bad = join(base, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ fold: 'x', train: ['tess/OAF_nothing_angry'], test: [] }));
+    await expect(run(text.replace(JSON.stringify(join(first, 'folds')), JSON.stringify(bad)), join(base, 'third'))).rejects.toThrow(
+      `${bad}: train clip tess/OAF_nothing_angry is not in the suite's data`,
+    );
+  });
+});
