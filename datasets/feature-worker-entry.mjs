@@ -1,5 +1,12 @@
-// Worker threads do not inherit the TypeScript loader of the thread that starts them:
-// register tsx here, then load the worker itself.
-import { register } from 'tsx/esm/api';
-register();
-await import('./feature-worker.ts');
+// A feature worker thread. Worker threads do not inherit the TypeScript loader of the thread that
+// starts them: beside the compiled feature-worker.js (dist/) it loads JavaScript; beside the
+// TypeScript source it registers tsx first (development, tests).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const compiled = new URL('./feature-worker.js', import.meta.url);
+if (existsSync(fileURLToPath(compiled))) await import(compiled.href);
+else {
+  (await import('tsx/esm/api')).register();
+  await import('./feature-worker.ts');
+}

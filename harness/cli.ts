@@ -1,15 +1,20 @@
-/** The serbench command line (yargs). */
+/**
+ * The serbench command line (yargs). Each command loads what it needs when it runs (the tensor
+ * and chart libraries take a second to load), so `serbench --version` and `--help` answer at once.
+ */
+const lazy = {
+  run: () => import('./run.ts'),
+  report: () => import('./report.ts'),
+  collection: () => import('../reports/collection.ts'),
+  scan: () => import('./scan.ts'),
+  synth: () => import('./synth-command.ts'),
+  merge: () => import('./merge.ts'),
+};
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { basename, join, resolve } from 'node:path';
 import { cpus } from 'node:os';
 import { loadSuite, suiteJsonSchema, SuiteError } from './suite.ts';
-import { runSuite } from './run.ts';
-import { report } from './report.ts';
-import { buildComparison, buildCollection } from '../reports/collection.ts';
-import { scanDatasets, formatScan } from './scan.ts';
-import { writeSyntheticCorpus } from './synth-command.ts';
-import { mergeShards } from './merge.ts';
 import { fileComponent } from './runfolder.ts';
 import { buildTable, formatTable, TABLE_KINDS, TABLE_FORMATS, type TableKind, type TableFormat } from './tables.ts';
 import type { Results } from './results.ts';
@@ -56,6 +61,8 @@ await yargs(hideBin(process.argv))
       const suite = loadSuite(a.suite!);
       const out = resolve(a.out ?? join('runs', fileComponent(suite.name)));
       const shard = parseShard(a.shard);
+      const { runSuite } = await lazy.run();
+      const { report } = await lazy.report();
       const summary = await runSuite(suite, {
         out,
         cacheDir: (a.cache as string | boolean) === false ? null : resolve(a.cache),
@@ -102,6 +109,7 @@ await yargs(hideBin(process.argv))
             .option('corpus', { type: 'string', choices: ['ravdess', 'tess', 'crema-d', 'savee'], describe: 'read <dir> as this corpus' })
             .option('json', { type: 'boolean', default: false }),
         async (a) => {
+          const { scanDatasets, formatScan } = await lazy.scan();
           const scan = scanDatasets(a.dir!, a.corpus as never);
           process.stdout.write(a.json ? JSON.stringify(scan, null, 1) + '\n' : formatScan(scan));
         },
@@ -127,6 +135,7 @@ await yargs(hideBin(process.argv))
         if (!Number.isInteger(v) || v < 1 || v > max) fail(`${flag} takes a whole number from 1 to ${max}, got ${v}`, EXIT_INVALID);
       if (!Number.isInteger(a.seed) || a.seed < 0) fail(`--seed takes a whole number ≥ 0, got ${a.seed}`, EXIT_INVALID);
       if (!Number.isFinite(a.biasSnr)) fail(`--bias-snr takes a number of dB, got ${a.biasSnr}`, EXIT_INVALID);
+      const { writeSyntheticCorpus } = await lazy.synth();
       const n = await writeSyntheticCorpus(resolve(a.out!), {
         speakers: a.speakers,
         clips: a.clips,
@@ -159,6 +168,7 @@ await yargs(hideBin(process.argv))
     'rebuild results and the report site of a run folder',
     (y) => y.positional('run', { type: 'string', demandOption: true }).option('out', { type: 'string', describe: 'site folder (default <run>/site)' }),
     async (a) => {
+      const { report } = await lazy.report();
       const site = await report(resolve(a.run!), a.out ? resolve(a.out) : undefined);
       process.stdout.write(`report: ${join(site, 'index.html')}\n`);
     },
@@ -173,6 +183,7 @@ await yargs(hideBin(process.argv))
         .option('out', { type: 'string', describe: 'folder (default compare-<A>-vs-<B>)' }),
     async (a) => {
       const out = resolve(a.out ?? `compare-${basename(a.runA!)}-vs-${basename(a.runB!)}`);
+      const { buildComparison } = await lazy.collection();
       await buildComparison(resolve(a.runA!), resolve(a.runB!), out);
       process.stdout.write(`comparison: ${join(out, 'index.html')}\n`);
     },
@@ -186,6 +197,7 @@ await yargs(hideBin(process.argv))
         .option('out', { type: 'string', default: 'site', describe: 'site folder' })
         .option('title', { type: 'string', default: 'serbench runs' }),
     async (a) => {
+      const { buildCollection } = await lazy.collection();
       const out = buildCollection(
         (a.runs as string[]).map((r) => resolve(r)),
         resolve(a.out),
@@ -199,6 +211,8 @@ await yargs(hideBin(process.argv))
     'combine shard run folders of one suite into one run and build its report',
     (y) => y.positional('out', { type: 'string', demandOption: true }).positional('shards', { type: 'string', array: true, demandOption: true }),
     async (a) => {
+      const { mergeShards } = await lazy.merge();
+      const { report } = await lazy.report();
       const n = mergeShards(
         resolve(a.out!),
         (a.shards as string[]).map((s) => resolve(s)),

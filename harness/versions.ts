@@ -6,7 +6,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The package root: the nearest folder up with serbench's package.json (sources or dist/). */
+const root = (() => {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      if (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name === 'serbench') return dir;
+    } catch {
+      // not here: go up
+    }
+  }
+  return join(dirname(fileURLToPath(import.meta.url)), '..');
+})();
 
 /**
  * A dependency's version from its package.json, found by walking up from its resolved entry
