@@ -174,17 +174,18 @@ await yargs(hideBin(process.argv))
     },
   )
   .command(
-    'compare <runA> <runB>',
-    'write a page comparing two runs (paired tests where they share test clips)',
+    'compare <runs..>',
+    'compare runs with the first: suite differences, paired tests where they share test clips, per-class deltas',
     (y) =>
       y
-        .positional('runA', { type: 'string', demandOption: true })
-        .positional('runB', { type: 'string', demandOption: true })
-        .option('out', { type: 'string', describe: 'folder (default compare-<A>-vs-<B>)' }),
+        .positional('runs', { type: 'string', array: true, demandOption: true, describe: 'two or more run folders; the first is the baseline' })
+        .option('out', { type: 'string', describe: 'folder (default compare-<first>-vs-<others>)' }),
     async (a) => {
-      const out = resolve(a.out ?? `compare-${basename(a.runA!)}-vs-${basename(a.runB!)}`);
+      const runs = (a.runs as string[]).map((r) => resolve(r));
+      if (runs.length < 2) fail('compare needs at least two run folders (the first is the baseline)', EXIT_INVALID);
+      const out = resolve(a.out ?? `compare-${runs.map((r) => fileComponent(basename(r))).join('-vs-')}`);
       const { buildComparison } = await lazy.collection();
-      await buildComparison(resolve(a.runA!), resolve(a.runB!), out);
+      await buildComparison(runs, out);
       process.stdout.write(`comparison: ${join(out, 'index.html')}\n`);
     },
   )
@@ -198,7 +199,7 @@ await yargs(hideBin(process.argv))
         .option('title', { type: 'string', default: 'serbench runs' }),
     async (a) => {
       const { buildCollection } = await lazy.collection();
-      const out = buildCollection(
+      const out = await buildCollection(
         (a.runs as string[]).map((r) => resolve(r)),
         resolve(a.out),
         a.title,

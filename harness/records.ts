@@ -139,3 +139,18 @@ export function readCurrentJobs(folder: RunFolder): { jobs: JobResult[]; stale: 
   }
   return { jobs, stale };
 }
+
+/** examples.json: one log-mel picture (≤ 96 frames, band 0 lowest) per corpus and emotion. */
+export interface SpectrogramExample {
+  corpus: string;
+  emotion: string;
+  clip: string;
+  /** Mel bands. */
+  height: number;
+  /** Frames shown. */
+  width: number;
+  hopSeconds: number;
+  /** The suite's sample rate: the mel bands span 0 to half of it (absent in older runs). */
+  sampleRate?: number;
+  image: number[];
+}

@@ -4,7 +4,9 @@ import { dirname } from 'node:path';
 import { parseSuite } from './suite.ts';
 import { collectResults, writeResults } from './results.ts';
 import { RunFolder, readJson } from './runfolder.ts';
-import { buildSite, type SpectrogramExample } from '../reports/site.ts';
+import { buildSite } from '../reports/site.ts';
+import type { SpectrogramExample } from './records.ts';
+import { errorExamples } from './examples.ts';
 
 export async function report(runDir: string, siteDir?: string): Promise<string> {
   const folder = new RunFolder(runDir);
@@ -18,5 +20,7 @@ export async function report(runDir: string, siteDir?: string): Promise<string> 
   const results = collectResults(suite, folder);
   writeResults(folder, results);
   const examples = existsSync(folder.path('examples.json')) ? readJson<SpectrogramExample[]>(folder.path('examples.json')) : [];
-  return buildSite(results, runDir, examples, siteDir);
+  // The clips behind each model's most confident errors, drawn while the data is at hand.
+  const errors = suite.report.spectrograms ? await errorExamples(suite, results) : { byModel: new Map(), note: null };
+  return buildSite(results, runDir, { examples, errors: errors.byModel, errorsNote: errors.note }, siteDir);
 }

@@ -74,6 +74,9 @@ export interface Results {
       female: number;
       male: number;
       min_s: number;
+      /** Youngest and oldest speaker where ages are known (CREMA-D, TESS), else null. */
+      age_min: number | null;
+      age_max: number | null;
       median_s: number;
       max_s: number;
       hours: number;
@@ -326,6 +329,8 @@ function corporaSummary(clips: RunData['clips']): Results['data']['corpora_summa
       female: [...speakers.values()].filter((g) => g === 'female').length,
       male: [...speakers.values()].filter((g) => g === 'male').length,
       min_s: round(d[0]),
+      age_min: cs.some((c) => c.age !== undefined) ? Math.min(...cs.filter((c) => c.age !== undefined).map((c) => c.age!)) : null,
+      age_max: cs.some((c) => c.age !== undefined) ? Math.max(...cs.filter((c) => c.age !== undefined).map((c) => c.age!)) : null,
       median_s: round(d[Math.floor(d.length / 2)]),
       max_s: round(d[d.length - 1]),
       hours: round(d.reduce((a, b) => a + b, 0) / 3600),

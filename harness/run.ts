@@ -9,7 +9,7 @@ import { cpus } from 'node:os';
 import type { Suite, ModelSpec } from './suite.ts';
 import { loadSuiteData, type SuiteData } from './data.ts';
 import { makeFolds, auditLeakage, SPEAKER_INDEPENDENT, type Fold, type LeakageAudit } from './splits.ts';
-import { extractFeatures, featureKey, type ExtractRequest } from '../datasets/features.ts';
+import { featureKey, type ExtractRequest } from '../datasets/features.ts';
 import { FeatureCache } from '../datasets/cache.ts';
 import { FeaturePool } from '../datasets/feature-pool.ts';
 import type { FeatureKind } from '../models/params.ts';
@@ -31,7 +31,7 @@ import {
 } from './records.ts';
 import { Progress, Dashboard, type Terminal } from './progress.ts';
 import { clipPath, type SkippedFile } from '../datasets/types.ts';
-import type { SpectrogramExample } from '../reports/site.ts';
+import { spectrogramExamples } from './examples.ts';
 
 export interface RunOptions {
   out: string;
@@ -522,35 +522,4 @@ async function runJob(
     valClips: val.n,
     seconds: (performance.now() - t0) / 1000,
   };
-}
-
-/** One log-mel picture per corpus and emotion for the report, downsampled to ≤ 96 frames. */
-async function spectrogramExamples(suite: Suite, data: SuiteData, cache: FeatureCache): Promise<SpectrogramExample[]> {
-  const seen = new Set<string>();
-  const out: SpectrogramExample[] = [];
-  for (const clip of data.clips) {
-    const key = `${clip.corpus}|${clip.emotion}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    try {
-      const f = (await extractFeatures({ clip, kinds: ['logmel'], settings: suite.features, copy: 0, ops: [], seed: 0 }, cache)).logmel!;
-      const [h, w] = f.shape;
-      const step = Math.max(1, Math.ceil(w / 96));
-      const cols = Math.ceil(w / step);
-      const image: number[] = [];
-      for (let r = 0; r < h; r++) for (let c = 0; c < cols; c++) image.push(+f.data[r * w + c * step].toFixed(1));
-      out.push({
-        corpus: clip.corpus,
-        emotion: clip.emotion,
-        clip: clip.id,
-        height: h,
-        width: cols,
-        hopSeconds: (step * suite.features.hop_length) / suite.features.sample_rate,
-        image,
-      });
-    } catch {
-      // An unreadable example clip is listed with the feature failures of the jobs that use it.
-    }
-  }
-  return out;
 }

@@ -5,6 +5,7 @@
 import * as vl from 'vega-lite';
 import * as vega from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
+import { hzToMel } from '../datasets/spectral.ts';
 
 const FONT = 'system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif';
 const config = {
@@ -311,27 +312,55 @@ export function dataCounts(counts: { corpus: string; emotion: string; gender: st
   } as TopLevelSpec;
 }
 
-export function spectrogramImage(title: string, image: Float32Array, height: number, width: number, hopSeconds: number): TopLevelSpec {
-  // Downsample time so the SVG stays small: at most 96 columns.
-  const step = Math.max(1, Math.ceil(width / 96));
-  const values: { t: number; band: number; db: number }[] = [];
-  for (let h = 0; h < height; h++) for (let w = 0; w < width; w += step) values.push({ t: +(w * hopSeconds).toFixed(3), band: h, db: image[h * width + w] });
+/**
+ * A log-mel spectrogram drawn from a PNG file (href relative to the page) with a time axis, a
+ * frequency axis in Hz at the mel bands' positions (librosa's Slaney mel scale, 0 to sr/2) and a
+ * colour bar in dB.
+ */
+export function spectrogramChart(
+  title: string,
+  href: string,
+  o: { bands: number; seconds: number; sampleRate?: number; lo: number; hi: number },
+): TopLevelSpec {
+  const n = o.bands;
+  let yAxis: object = { title: 'mel band' };
+  if (o.sampleRate) {
+    const [mLo, mHi] = [hzToMel(0), hzToMel(o.sampleRate / 2)];
+    const ticks = [250, 500, 1000, 2000, 4000, 8000, 16000].filter((f) => f < o.sampleRate! / 2);
+    const pos = ticks.map((f) => ((hzToMel(f) - mLo) / (mHi - mLo)) * (n + 1) - 1);
+    const label = (f: number) => (f >= 1000 ? `${f / 1000}k` : String(f));
+    yAxis = {
+      title: 'Hz',
+      values: pos,
+      labelExpr: pos.map((p, i) => `datum.value === ${p} ? '${label(ticks[i])}' : `).join('') + "''",
+      grid: false,
+    };
+  }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
-    data: { values },
-    width: 200,
-    height: 90,
-    mark: { type: 'rect' },
-    encoding: {
-      x: {
-        field: 't',
-        type: 'ordinal',
-        scale: { paddingInner: 0, paddingOuter: 0 },
-        axis: { title: 'seconds', grid: false, ticks: false, labelExpr: "datum.index % 24 === 0 ? datum.label : ''", labelAngle: 0 },
+    width: 220,
+    height: 110,
+    layer: [
+      {
+        data: { values: [{ t: 0, band: n - 0.5, url: href }] },
+        mark: { type: 'image', width: 220, height: 110, aspect: false, align: 'left', baseline: 'top' },
+        encoding: {
+          x: { field: 't', type: 'quantitative', scale: { domain: [0, o.seconds], nice: false }, title: 'seconds', axis: { grid: false } },
+          y: { field: 'band', type: 'quantitative', scale: { domain: [-0.5, n - 0.5], nice: false, zero: false }, axis: yAxis },
+          url: { field: 'url', type: 'nominal' },
+        },
       },
-      y: { field: 'band', type: 'ordinal', sort: 'descending', scale: { paddingInner: 0, paddingOuter: 0 }, axis: null },
-      color: { field: 'db', type: 'quantitative', scale: { scheme: 'magma' }, legend: null },
-    },
+      {
+        // Not drawn: it carries the colour scale, so the legend is the picture's colour bar.
+        data: { values: [{ db: o.lo }, { db: o.hi }] },
+        mark: { type: 'point', opacity: 0 },
+        encoding: {
+          x: { datum: 0, type: 'quantitative' },
+          y: { datum: 0, type: 'quantitative' },
+          color: { field: 'db', type: 'quantitative', scale: { scheme: 'magma', domain: [o.lo, o.hi] }, title: 'dB', legend: { gradientLength: 100 } },
+        },
+      },
+    ],
   } as TopLevelSpec;
 }

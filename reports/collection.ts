@@ -8,12 +8,13 @@ import { fileURLToPath } from 'node:url';
 import type { Results } from '../harness/results.ts';
 import type { PredictionRow } from '../harness/evaluate.ts';
 import { compareModels, evalOptions, RANK_METRIC_NAMES } from '../harness/evaluate.ts';
-import { parseSuite } from '../harness/suite.ts';
+import { parseSuite, type Suite } from '../harness/suite.ts';
 import { RunFolder, readJson } from '../harness/runfolder.ts';
 import { readCurrentJobs, type RunData } from '../harness/records.ts';
 import { predictionRows } from '../harness/results.ts';
 import { renderSvg } from './charts.ts';
-import { renderPage, template } from './site.ts';
+import { renderPage, template, modelFile } from './site.ts';
+import { fileComponent } from '../harness/runfolder.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -29,45 +30,110 @@ function rowsOf(run: string): Map<string, PredictionRow[]> {
   return predictionRows(readJson<RunData>(folder.path('data.json')), readCurrentJobs(folder).jobs);
 }
 
-const summary = (r: Results) => ({ title: r.suite.title, suite: r.suite.name, protocol: r.suite.protocol, clips: r.data.clips, created: r.created });
+const summary = (r: Results, dir: string) => ({
+  title: r.suite.title,
+  name: basename(dir),
+  suite: r.suite.name,
+  protocol: r.suite.protocol,
+  clips: r.data.clips,
+  created: r.created,
+});
 
-export async function buildComparison(runA: string, runB: string, outDir: string): Promise<string> {
-  const [a, b] = [loadResults(runA), loadResults(runB)];
-  const [ra, rb] = [rowsOf(runA), rowsOf(runB)];
-  const key = (r: PredictionRow) => `${r.seed}/${r.fold}/${r.clip.id}`;
-  const keysA = new Set([...ra.values()].flat().map(key));
-  const sameData = a.data.classes.join() === b.data.classes.join() && [...rb.values()].flat().some((r) => keysA.has(key(r)));
-  const suite = parseSuite(a.suite.yaml, join(runA, 'suite.yaml'), { checkPaths: false });
-  const o = evalOptions(suite, a.data.classes);
-  const names = [...new Set([...a.models.map((m) => m.name), ...b.models.map((m) => m.name)])];
-  const rows = names.map((model) => {
-    const ma = a.models.find((m) => m.name === model)?.evaluation;
-    const mb = b.models.find((m) => m.name === model)?.evaluation;
-    const row = {
-      model,
-      a: ma && { uar: ma.headline.uar, accuracy: ma.headline.accuracy, ece: ma.calibration.ece },
-      b: mb && { uar: mb.headline.uar, accuracy: mb.headline.accuracy, ece: mb.calibration.ece },
-      diff: ma && mb ? { estimate: mb.headline[o.rankBy].estimate - ma.headline[o.rankBy].estimate, lo: 0, hi: 0, resamples: 0 } : undefined,
-      paired: 0,
-      pvalue: undefined as number | undefined,
-    };
-    if (sameData && ra.has(model) && rb.has(model)) {
-      // compareModels gives A − B on the rank metric; the page reports B − A.
-      const c = compareModels(`A:${model}`, ra.get(model)!, `B:${model}`, rb.get(model)!, o);
-      row.paired = c.paired;
-      row.pvalue = c.mcnemar.exact_pvalue;
-      row.diff = { estimate: -c.difference.estimate, lo: -c.difference.hi, hi: -c.difference.lo, resamples: c.difference.resamples ?? 0 };
-    }
-    return row;
+/** The suite fields that differ between two runs, as "field: A → B" lines. */
+function suiteDifferences(a: Suite, b: Suite): string[] {
+  const pick = (s: Suite) => ({
+    protocol: s.split.protocol,
+    split: { ...s.split, fold_files: undefined },
+    seeds: s.seeds,
+    model_seeds: s.model_seeds,
+    datasets: s.datasets.map((d) => ({ corpus: d.corpus, path: d.path, filter: d.filter, synthetic: d.synthetic })),
+    labels: s.labels,
+    augment: s.augment,
+    features: s.features,
+    evaluation: s.evaluation,
+    ...Object.fromEntries(
+      [...new Set([...a.models, ...b.models].map((m) => m.name))].map((n) => [`model ${n}`, [...s.models].find((m) => m.name === n) ?? null]),
+    ),
+  });
+  const [pa, pb] = [pick(a), pick(b)] as Record<string, unknown>[];
+  const show = (v: unknown) => (v === undefined || v === null ? '—' : JSON.stringify(v));
+  return Object.keys({ ...pa, ...pb })
+    .filter((k) => JSON.stringify(pa[k]) !== JSON.stringify(pb[k]))
+    .map((k) => `${k}: ${show(pa[k])} → ${show(pb[k])}`);
+}
+
+const pairKey = (r: PredictionRow) => `${r.seed}/${r.modelSeed}/${r.fold}/${r.clip.id}`;
+
+/**
+ * Compare runs against the first (the baseline): suites' differences, each model's metrics with
+ * the difference to the baseline (paired where the runs share test clips: the same clips in the
+ * same split seed, model seed and fold), per-class recall deltas, and warnings when class sets or
+ * test clips differ.
+ */
+export async function buildComparison(runs: string[], outDir: string): Promise<string> {
+  if (runs.length < 2) throw new Error('compare needs at least two run folders');
+  const results = runs.map(loadResults);
+  const rows = runs.map(rowsOf);
+  const suites = results.map((r, i) => parseSuite(r.suite.yaml, join(runs[i], 'suite.yaml'), { checkPaths: false }));
+  const [base, baseRows] = [results[0], rows[0]];
+  const o = evalOptions(suites[0], base.data.classes);
+  const metric = RANK_METRIC_NAMES[o.rankBy];
+  const baseKeys = new Set([...baseRows.values()].flat().map(pairKey));
+  const names = [...new Set(results.flatMap((r) => r.models.map((m) => m.name)))];
+  const against = results.slice(1).map((r, j) => {
+    const i = j + 1;
+    const warnings: string[] = [];
+    const sameClasses = r.data.classes.join() === base.data.classes.join();
+    if (!sameClasses)
+      warnings.push(`class sets differ: ${base.data.classes.join(', ')} against ${r.data.classes.join(', ')}; per-class deltas cover the shared classes only`);
+    const keys = new Set([...rows[i].values()].flat().map(pairKey));
+    const shared = [...keys].filter((k) => baseKeys.has(k)).length;
+    if (shared === 0)
+      warnings.push(
+        'no test clip is shared (different data, protocol or seeds): differences are between independent samples, and each figure keeps its own interval',
+      );
+    else if (shared < Math.max(keys.size, baseKeys.size))
+      warnings.push(`only ${shared} of ${Math.max(keys.size, baseKeys.size)} test predictions are shared: paired differences use those`);
+    const paired = sameClasses && shared > 0;
+    const models = names.map((model) => {
+      const ma = base.models.find((m) => m.name === model)?.evaluation;
+      const mb = r.models.find((m) => m.name === model)?.evaluation;
+      const row = {
+        model,
+        a: ma && { uar: ma.headline.uar, accuracy: ma.headline.accuracy, ece: ma.calibration.ece },
+        b: mb && { uar: mb.headline.uar, accuracy: mb.headline.accuracy, ece: mb.calibration.ece },
+        diff: ma && mb ? { estimate: mb.headline[o.rankBy].estimate - ma.headline[o.rankBy].estimate, lo: 0, hi: 0, resamples: 0 } : undefined,
+        paired: 0,
+        pvalue: undefined as number | undefined,
+        classDeltas:
+          ma && mb
+            ? base.data.classes
+                .filter((c) => r.data.classes.includes(c))
+                .map((c) => ({
+                  class: c,
+                  delta: mb.per_class[r.data.classes.indexOf(c)].recall.estimate - ma.per_class[base.data.classes.indexOf(c)].recall.estimate,
+                }))
+            : [],
+      };
+      if (paired && baseRows.has(model) && rows[i].has(model)) {
+        // compareModels gives A − B on the rank metric; the page reports B − A.
+        const c = compareModels(`A:${model}`, baseRows.get(model)!, `B:${model}`, rows[i].get(model)!, o);
+        row.paired = c.paired;
+        row.pvalue = c.mcnemar.exact_pvalue;
+        row.diff = { estimate: -c.difference.estimate, lo: -c.difference.hi, hi: -c.difference.lo, resamples: c.difference.resamples ?? 0 };
+      }
+      return row;
+    });
+    return { run: summary(r, runs[i]), paired, warnings, differences: suiteDifferences(suites[0], suites[i]), models };
   });
   const chart = await renderSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `UAR by model and run (${Math.round(100 * suite.evaluation.confidence)}% bootstrap intervals)`,
+    title: `UAR by model and run (${Math.round(100 * suites[0].evaluation.confidence)}% bootstrap intervals)`,
     data: {
-      values: rows.flatMap((r) => [...(r.a ? [{ model: r.model, run: 'A', ...r.a.uar }] : []), ...(r.b ? [{ model: r.model, run: 'B', ...r.b.uar }] : [])]),
+      values: results.flatMap((r, i) => r.models.map((m) => ({ model: m.name, run: `${i + 1}: ${basename(runs[i])}`, ...m.evaluation.headline.uar }))),
     },
     width: 360,
-    height: { step: 16 },
+    height: { step: 12 },
     encoding: { y: { field: 'model', type: 'nominal', title: null }, yOffset: { field: 'run' }, color: { field: 'run', type: 'nominal' } },
     layer: [
       { mark: 'rule', encoding: { x: { field: 'lo', type: 'quantitative', scale: { domain: [0, 1] }, title: 'UAR' }, x2: { field: 'hi' } } },
@@ -76,23 +142,40 @@ export async function buildComparison(runA: string, runB: string, outDir: string
   } as never);
   mkdirSync(outDir, { recursive: true });
   copyFileSync(join(here, 'style.css'), join(outDir, 'style.css'));
-  const body = template('compare')({ a: summary(a), b: summary(b), sameData, rows, chart, metric: RANK_METRIC_NAMES[o.rankBy] });
-  writeFileSync(join(outDir, 'index.html'), renderPage({ title: 'Comparison', suiteTitle: `${a.suite.name} vs ${b.suite.name}`, root: '', body }));
+  const body = template('compare')({ base: summary(base, runs[0]), against, chart, metric, classes: base.data.classes });
+  writeFileSync(join(outDir, 'index.html'), renderPage({ title: 'Comparison', suiteTitle: results.map((r) => r.suite.name).join(' vs '), root: '', body }));
   return outDir;
 }
 
-/** One index over many runs: each run's site copied under <out>/<run name>/. */
-export function buildCollection(runs: string[], outDir: string, title = 'serbench runs'): string {
+/** The lowest accuracy of any group of at least min_slice clips, over every slice (null: no such group). */
+function worstGroup(e: Results['models'][number]['evaluation']): { accuracy: number; group: string; field: string; n: number } | null {
+  let worst: { accuracy: number; group: string; field: string; n: number } | null = null;
+  for (const s of e.slices)
+    for (const g of s.groups)
+      if (!g.small && s.comparable >= 2 && (!worst || g.accuracy.estimate < worst.accuracy))
+        worst = { accuracy: g.accuracy.estimate, group: g.group, field: s.field, n: g.n };
+  return worst;
+}
+
+/**
+ * One site over many runs, for publishing: each run's site copied under <out>/<run name>/, a
+ * model × run leaderboard (UAR with its interval, accuracy, macro F1, ECE, worst-group accuracy)
+ * linking to every run and model page, and a comparison of every run with the first.
+ */
+export async function buildCollection(runs: string[], outDir: string, title = 'serbench runs'): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   copyFileSync(join(here, 'style.css'), join(outDir, 'style.css'));
   const used = new Set<string>();
-  const entries = runs.map((run) => {
+  const loaded = runs.map((run) => {
     const r = loadResults(run);
     if (!existsSync(join(run, 'site', 'index.html'))) throw new Error(`${run}: no site/ (run \`serbench report ${run}\` first)`);
-    let dir = basename(run).replace(/[^A-Za-z0-9_.-]/g, '_') || 'run';
-    while (used.has(dir)) dir += '_';
+    let dir = fileComponent(basename(run)) || 'run';
+    while (used.has(dir) || dir === 'compare') dir += '-';
     used.add(dir);
     cpSync(join(run, 'site'), join(outDir, dir), { recursive: true });
+    return { run, r, dir };
+  });
+  const entries = loaded.map(({ run, r, dir }) => {
     const best = r.leaderboard[0];
     return {
       dir,
@@ -106,6 +189,29 @@ export function buildCollection(runs: string[], outDir: string, title = 'serbenc
       created: r.created,
     };
   });
-  writeFileSync(join(outDir, 'index.html'), renderPage({ title, suiteTitle: '', root: '', body: template('collection')({ title, runs: entries }) }));
+  const names = [...new Set(loaded.flatMap(({ r }) => r.leaderboard.map((l) => l.model)))];
+  const matrix = names.map((model) => ({
+    model,
+    cells: loaded.map(({ r, dir }) => {
+      const m = r.models.find((x) => x.name === model);
+      if (!m) return null;
+      const e = m.evaluation;
+      const w = worstGroup(e);
+      return {
+        href: `${dir}/models/${encodeURIComponent(modelFile(model))}`,
+        uar: e.headline.uar,
+        accuracy: e.headline.accuracy.estimate,
+        f1: e.headline.macro_f1.estimate,
+        ece: e.calibration.ece,
+        worst: w,
+        best: r.leaderboard[0]?.model === model,
+      };
+    }),
+  }));
+  const compared = loaded.length > 1 ? await buildComparison(runs, join(outDir, 'compare')).then(() => 'compare/index.html') : null;
+  writeFileSync(
+    join(outDir, 'index.html'),
+    renderPage({ title, suiteTitle: '', root: '', body: template('collection')({ title, runs: entries, matrix, compared }) }),
+  );
   return outDir;
 }

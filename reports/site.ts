@@ -15,6 +15,9 @@ import type { Interval } from '../harness/stats.ts';
 import * as charts from './charts.ts';
 import { versions } from '../harness/versions.ts';
 import { fileComponent } from '../harness/runfolder.ts';
+import type { SpectrogramExample } from '../harness/records.ts';
+import { spectrogramPng } from './png.ts';
+import { cardOf } from '../datasets/cards.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const hb = Handlebars.create();
@@ -35,16 +38,6 @@ const layout = template('layout');
 
 /** A model's page: one file per model name, injectively (names that differ never share a page). */
 export const modelFile = (name: string) => `${fileComponent(name)}.html`;
-
-export interface SpectrogramExample {
-  corpus: string;
-  emotion: string;
-  clip: string;
-  height: number;
-  width: number;
-  hopSeconds: number;
-  image: number[];
-}
 
 /** How an interval was formed, for chart titles and notes. */
 export function intervalLabel(i: Pick<Interval, 'method'>, confidence: number): string {
@@ -142,10 +135,39 @@ export function renderPage(o: { title: string; suiteTitle: string; root: string;
 }
 
 /** Build the site for one run folder into <run>/site (or `outDir`). */
-export async function buildSite(results: Results, runDir: string, examples: SpectrogramExample[] = [], outDir = join(runDir, 'site')): Promise<string> {
+/** Pictures for the site: the run's examples, and each model's most confident errors (made by the report step). */
+export interface SitePictures {
+  examples: SpectrogramExample[];
+  errors?: Map<string, (SpectrogramExample & { predicted: string; confidence: number })[]>;
+  /** Why some error pictures are missing, if they are. */
+  errorsNote?: string | null;
+}
+
+/**
+ * A picture as a PNG file under data/spectrograms/ and the chart (axes, colour bar) that shows
+ * it; `prefix` is the way from the page to the site's root.
+ */
+async function pictureChart(outDir: string, ex: SpectrogramExample, title: string, prefix: string): Promise<string> {
+  const file = `${fileComponent(ex.clip)}.png`;
+  const lo = Math.min(...ex.image),
+    hi = Math.max(...ex.image);
+  writeFileSync(join(outDir, 'data', 'spectrograms', file), spectrogramPng(ex.image, ex.height, ex.width, lo, hi));
+  return charts.renderSvg(
+    charts.spectrogramChart(title, `${prefix}data/spectrograms/${encodeURIComponent(file)}`, {
+      bands: ex.height,
+      seconds: ex.width * ex.hopSeconds,
+      sampleRate: ex.sampleRate,
+      lo,
+      hi,
+    }),
+  );
+}
+
+export async function buildSite(results: Results, runDir: string, pictures: SitePictures = { examples: [] }, outDir = join(runDir, 'site')): Promise<string> {
+  const examples = pictures.examples;
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(join(outDir, 'models'), { recursive: true });
-  mkdirSync(join(outDir, 'data'), { recursive: true });
+  mkdirSync(join(outDir, 'data', 'spectrograms'), { recursive: true });
   copyFileSync(join(here, 'style.css'), join(outDir, 'style.css'));
   for (const f of ['results.json', 'predictions.csv', 'results.schema.json'])
     if (existsSync(join(runDir, f))) copyFileSync(join(runDir, f), join(outDir, 'data', f));
@@ -229,6 +251,12 @@ export async function buildSite(results: Results, runDir: string, examples: Spec
         t: m.temperature_scaling,
         flags,
         severalJobs: m.evaluation.jobs > 1,
+        errorPictures: await Promise.all(
+          (pictures.errors?.get(m.name) ?? []).map(async (ex) => ({
+            svg: await pictureChart(outDir, ex, `${ex.clip}: ${ex.emotion} taken for ${ex.predicted} (${ex.confidence.toFixed(2)})`, '../'),
+          })),
+        ),
+        errorsNote: pictures.errorsNote,
         recallInterval: intervalLabel(m.evaluation.per_class[0]?.recall ?? { method: 'wilson' }, results.suite.evaluation.confidence),
         charts: await modelCharts(results, m),
       }),
@@ -295,11 +323,8 @@ export async function buildSite(results: Results, runDir: string, examples: Spec
   );
 
   const exampleSvgs = [];
-  for (const ex of examples) {
-    exampleSvgs.push({
-      svg: await charts.renderSvg(charts.spectrogramImage(`${ex.corpus} · ${ex.emotion}`, Float32Array.from(ex.image), ex.height, ex.width, ex.hopSeconds)),
-    });
-  }
+  for (const ex of examples) exampleSvgs.push({ svg: await pictureChart(outDir, ex, `${ex.corpus} · ${ex.emotion}`, '') });
+  const cards = results.data.corpora_summary.map((c) => ({ ...c, card: cardOf(c.corpus) }));
   // Clips per corpus and gender (rows) and class (columns).
   const pivotRows = new Map<string, { corpus: string; gender: string; counts: number[]; total: number }>();
   for (const c of results.data.counts) {
@@ -319,6 +344,7 @@ export async function buildSite(results: Results, runDir: string, examples: Spec
       data: results.data,
       pivot,
       examples: exampleSvgs,
+      cards,
       charts: { counts: await charts.renderSvg(charts.dataCounts(results.data.counts, results.data.classes)) },
     }),
   );

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, copyFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, copyFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSuite, loadSuite } from '../harness/suite.ts';
@@ -130,18 +130,39 @@ describe('a run from YAML to report folder', () => {
     expect(readFileSync(join(out, 'jobs', 's1_random_cnn.json'), 'utf8')).toBe(before);
   }, 60_000);
 
-  it('compares two runs (paired when they share test clips) and builds one site over several', async () => {
+  it('compares N runs with the first (paired where they share test clips) and builds one site with a model × run leaderboard', async () => {
     const copy = mkdtempSync(join(tmpdir(), 'serbench-copy-'));
     cpSync(out, copy, { recursive: true });
-    const cmp = await buildComparison(out, copy, mkdtempSync(join(tmpdir(), 'serbench-cmp-')));
+    // A third run of another suite: other classes and seed, so no test clip is shared.
+    const third = mkdtempSync(join(tmpdir(), 'serbench-third-'));
+    const other = parseSuite(
+      SYNTH_SUITE.replace('seeds: [1]', 'seeds: [4]')
+        .replace('labels: { set: [neutral, happy, sad, angry] }', 'labels: { set: [neutral, happy, sad] }')
+        .replace(/  - \{ name: cnn.*\n/, ''),
+      join(third, 'suite.yaml'),
+    );
+    await runSuite(other, { out: third, cacheDir, quiet: true });
+    await report(third);
+    const cmp = await buildComparison([out, copy, third], mkdtempSync(join(tmpdir(), 'serbench-cmp-')));
     const html = readFileSync(join(cmp, 'index.html'), 'utf8');
-    expect(html).toContain('the differences below are paired');
-    expect(html).toContain('UAR B − A (paired)');
-    const site = buildCollection([out, copy], mkdtempSync(join(tmpdir(), 'serbench-site-')), 'Two runs');
+    expect(html).toContain('UAR this − baseline (paired)');
+    expect(html).toContain('Same suite settings as the baseline.');
+    expect(html).toContain('class sets differ: neutral, happy, sad, angry against neutral, happy, sad');
+    expect(html).toContain('no test clip is shared');
+    expect(html).toMatch(/suite setting\(s\) differ from the baseline[\s\S]*seeds: \[1\] → \[4\][\s\S]*model cnn: \{/);
+    expect(html).toMatch(/Recall per class, this run − baseline/);
+    const site = await buildCollection([out, copy, third], mkdtempSync(join(tmpdir(), 'serbench-site-')), 'Three runs');
     const index = readFileSync(join(site, 'index.html'), 'utf8');
-    expect(index).toContain('Two runs');
-    for (const d of readdirSync(site).filter((f) => !f.includes('.'))) expect(existsSync(join(site, d, 'index.html'))).toBe(true);
-    expect(readdirSync(site).filter((f) => !f.includes('.')).length).toBe(2);
+    expect(index).toContain('Three runs');
+    expect(index).toMatch(/Leaderboard, model × run/);
+    expect(index).toMatch(/worst group \d+\.\d% \(corpus\|gender=synth-phone\|male, n=\d+\)/);
+    expect(existsSync(join(site, 'compare', 'index.html'))).toBe(true);
+    const runDirs = readdirSync(site).filter((f) => !f.includes('.') && f !== 'compare');
+    expect(runDirs.length).toBe(3);
+    for (const d of runDirs) expect(existsSync(join(site, d, 'index.html'))).toBe(true);
+    // Every link in the index opens a file of the site.
+    for (const [, href] of index.matchAll(/href="([^"#]+)"/g))
+      if (!href.startsWith('http') && href !== 'style.css') expect(existsSync(join(site, decodeURIComponent(href))), href).toBe(true);
   });
 
   it('refuses to reuse a run folder for a different suite', async () => {
@@ -287,6 +308,22 @@ describe('the shared-sample cross-corpus run (SVM and tree; the CNN is left out 
     const fairness = /<h2>Largest fairness gap<\/h2>\s*<p>([^<]*)<\/p>/.exec(html)![1];
     for (const [, n] of fairness.matchAll(/\(n=(\d+)\)/g)) expect(Number(n)).toBeGreaterThanOrEqual(minSlice);
     expect(r.flags.map((f) => f.kind)).toContain('temperature-off-domain');
+    // The Data page of a shared-sample run: spectrograms as PNG files, page and pictures under 2 MB.
+    const site = join(out, 'site');
+    const pngs = readdirSync(join(site, 'data', 'spectrograms'));
+    expect(pngs.length).toBeGreaterThanOrEqual(20); // 4 corpora × their emotions, and the models' errors
+    const bytes = statSync(join(site, 'data.html')).size + pngs.reduce((a, f) => a + statSync(join(site, 'data', 'spectrograms', f)).size, 0);
+    expect(bytes).toBeLessThan(2_000_000);
+    for (const f of pngs)
+      expect(
+        readFileSync(join(site, 'data', 'spectrograms', f))
+          .subarray(1, 4)
+          .toString(),
+      ).toBe('PNG');
+    const dataPage = readFileSync(join(site, 'data.html'), 'utf8');
+    expect(dataPage).toMatch(/CC BY-NC-SA 4\.0[\s\S]*Livingstone/); // RAVDESS's card
+    expect(dataPage).toMatch(/aged 21–61/); // CREMA-D's ages in this sample
+    expect(readFileSync(join(site, 'models', 'svm.html'), 'utf8')).toMatch(/What the most confident errors sound like[\s\S]*data\/spectrograms\/[^"]+\.png/);
     // Per-fold files: each held-out corpus is a test set.
     expect(readdirSync(join(out, 'folds')).sort()).toEqual(['1_without-crema-d.json', '1_without-ravdess.json', '1_without-savee.json', '1_without-tess.json']);
   }, 300_000);
