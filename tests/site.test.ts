@@ -6,7 +6,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { mkdirSync, mkdtempSync, copyFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, copyFileSync, readdirSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -21,6 +21,8 @@ const HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window._
 
 let browser: Browser;
 let site: string;
+/** The pages over several runs: a comparison and a collection site. */
+let extra: { compare: string; collection: string };
 
 beforeAll(async () => {
   // Real audio plus a file whose name is markup: it is skipped, and the Data page must show its name as text.
@@ -50,6 +52,13 @@ report: { title: ${JSON.stringify(`Site test ${HOSTILE}`)} }
   const summary = await runSuite(suite, { out, cacheDir: null, quiet: true });
   expect(summary.failed).toEqual([]);
   site = await report(out);
+  const { buildComparison, buildCollection } = await import('../reports/collection.ts');
+  const twin = mkdtempSync(join(tmpdir(), 'serbench-site-twin-'));
+  cpSync(out, twin, { recursive: true });
+  extra = {
+    compare: join(await buildComparison([out, twin], mkdtempSync(join(tmpdir(), 'serbench-site-cmp-'))), 'index.html'),
+    collection: join(await buildCollection([out, twin], mkdtempSync(join(tmpdir(), 'serbench-site-coll-')), `Collection ${HOSTILE}`), 'index.html'),
+  };
   browser = await chromium.launch({
     executablePath: await chromiumPath(),
     args: [
@@ -95,6 +104,24 @@ describe('the report site in Chromium', () => {
     expect(await tab.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     await tab.screenshot({ path: join(shots, `${page.replace('/', '_')}.png`), fullPage: true });
     expect(errors).toEqual([]);
+    await tab.close();
+  });
+
+  it.each(['compare', 'collection'] as const)('the %s page over several runs: charts drawn, no console error, user text shown as text', async (which) => {
+    const tab = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const errors: string[] = [];
+    tab.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    tab.on('pageerror', (e) => errors.push(e.message));
+    await tab.goto(pathToFileURL(extra[which]).href);
+    const marks = await tab.$$eval('figure.chart svg', (svgs) =>
+      svgs.map((s) => s.querySelectorAll('g[class^="mark-"] path, g[class^="mark-"] line, g[class^="mark-"] text').length),
+    );
+    for (const [i, m] of marks.entries()) expect(m, `${which} chart ${i} has marks`).toBeGreaterThan(0);
+    if (which === 'compare') expect(marks.length).toBeGreaterThan(0);
+    else expect(await tab.textContent('h1')).toContain('<script>');
+    await tab.screenshot({ path: join(shots, `${which}.png`), fullPage: true });
+    expect(errors).toEqual([]);
+    expect(await tab.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     await tab.close();
   });
 
