@@ -185,6 +185,7 @@ export async function buildSite(results: Results, runDir: string, pictures: Site
       file: modelFile(l.model),
       family: m.family,
       features: m.features,
+      n: m.evaluation.clips,
       accuracy_lo: m.evaluation.headline.accuracy.lo,
       accuracy_hi: m.evaluation.headline.accuracy.hi,
       f1: m.evaluation.headline.macro_f1.estimate,

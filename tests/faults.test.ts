@@ -18,6 +18,14 @@ import { FeatureCache } from '../datasets/cache.ts';
 import { CORPORA_SAMPLE } from './paths.ts';
 
 const TESS = join(CORPORA_SAMPLE, 'tess');
+
+/** Whether this machine lets the tests mount a tiny tmpfs (root, as in CI here): a real full disk. */
+function canMountTmpfs(): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'serbench-mount-probe-'));
+  const ok = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4k', 'tmpfs', dir]).status === 0;
+  if (ok) spawnSync('umount', [dir]);
+  return ok;
+}
 const cli = join(import.meta.dirname, '..', 'bin', 'serbench.js');
 
 /** A folder of real TESS clips: OAF, three emotions, the first `words` words. */
@@ -222,6 +230,22 @@ describe('a busy run folder, failed writes, hostile YAML', () => {
     const release = lockRunFolder(out);
     expect(() => lockRunFolder(out)).not.toThrow(); // the same process may take it again
     release();
+  });
+
+  it.skipIf(!canMountTmpfs())('a full disk (a 16 KiB tmpfs): the write names the file and leaves no temporary; a run says which folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serbench-fault-full-'));
+    spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', dir]);
+    try {
+      expect(() => writeAtomic(join(dir, 'results.json'), 'x'.repeat(64 * 1024))).toThrow(`cannot write ${join(dir, 'results.json')}: ENOSPC`);
+      expect(readdirSync(dir)).toEqual([]);
+      const cache = new FeatureCache(dir);
+      expect(() => cache.put('ab'.repeat(32), { shape: [64, 100], data: new Float32Array(6400) })).toThrow(/cannot write feature cache entry .*: ENOSPC/);
+      expect(readdirSync(join(dir, 'ab'))).toEqual([]);
+      const data = tessFolder(2);
+      await expect(run(suiteText(data), join(dir, 'run'))).rejects.toThrow(/ENOSPC/);
+    } finally {
+      spawnSync('umount', [dir]);
+    }
   });
 
   it('a write that fails names the file and leaves no temporary file', () => {
