@@ -96,6 +96,23 @@ function calibrationNotes(r: Results): string[] {
   });
 }
 
+/** Per network and job: epochs run, the epoch whose weights were kept, and whether it stopped early. */
+function trainingRows(r: Results) {
+  return r.models.flatMap((m) =>
+    m.jobs
+      .filter((j) => j.fit.epochs !== undefined)
+      .map((j) => ({
+        model: m.name,
+        file: modelFile(m.name),
+        job: j.id,
+        epochs: j.fit.epochs,
+        bestEpoch: j.fit.bestEpoch,
+        stoppedEarly: (j.fit.notes ?? []).some((n) => n.startsWith('early stop')),
+        collapsed: m.flags.some((f) => f.kind === 'collapsed'),
+      })),
+  );
+}
+
 /**
  * The gap a reviewer should read first. Only groups of at least min_slice clips take part; a gap
  * is beyond noise when its own interval (Newcombe, Bonferroni-adjusted for the group pairs it
@@ -208,6 +225,7 @@ export async function buildSite(results: Results, runDir: string, pictures: Site
       leaderboard,
       comparisons: results.comparisons,
       calibrationNotes: calibrationNotes(results),
+      training: trainingRows(results),
       fairnessNote: fairnessNote(results),
       leakage: results.data.leakage,
       leakageWarning,

@@ -69,6 +69,11 @@ describe('a run from YAML to report folder', () => {
     expect(results.data.leakage[0]).toMatchObject({ sharedClips: [], speakerIndependent: false });
     expect(results.data.leakage[0].sharedSpeakers.length).toBe(12); // all 2 × 6 speakers
     expect(results.environment.backend).toMatch(/wasm|tensorflow|cpu/);
+    // The overview says, per network, how its training went.
+    const cnnJob = results.models.find((m) => m.name === 'cnn')!.jobs[0];
+    expect(readFileSync(join(out, 'site', 'index.html'), 'utf8')).toMatch(
+      new RegExp(`Networks' training[\\s\\S]*<code>${cnnJob.id}</code></td><td>${cnnJob.fit.epochs}</td><td>${cnnJob.fit.bestEpoch}</td>`),
+    );
     // Provenance: versions (vega-lite's package.json is behind its exports map), machine, wall time, data.
     expect(results.environment['vega-lite']).toMatch(/^\d+\.\d+\.\d+$/);
     expect(results.provenance.wall_seconds).toBeGreaterThan(0);
