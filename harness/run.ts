@@ -14,7 +14,7 @@ import { FeatureCache } from '../datasets/cache.ts';
 import { FeaturePool } from '../datasets/feature-pool.ts';
 import type { FeatureKind } from '../models/params.ts';
 import type { Batch } from '../models/classifier.ts';
-import { createClassifier } from '../models/index.ts';
+import { createClassifier } from '../models/registry.ts';
 import { fitTemperature, floorProbabilities, temperatureNll, calibration, applyTemperature } from './calibration.ts';
 import { RunFolder, writeJson, readJson, writeAtomic, removeStaleTemporaries, fileComponent, lockRunFolder } from './runfolder.ts';
 import {
@@ -472,7 +472,8 @@ async function runJob(
   if (test.n === 0) throw new Error('no test clips could be read');
   const k = p.data.classes.length;
   const model = await createClassifier(spec, k);
-  progress.start(`train ${job.id}`, 'epochs' in spec.params ? spec.params.epochs : 1);
+  const epochs = (spec.params as { epochs?: unknown }).epochs;
+  progress.start(`train ${job.id}`, typeof epochs === 'number' ? epochs : 1);
   const fit = await model.fit(train, val.n > 0 ? val : undefined, {
     seed: job.modelSeed ?? job.seed,
     onEpoch: (l) => {

@@ -10,16 +10,8 @@ import { validate, toJsonSchema, type Schema, type Path } from './schema.ts';
 import { PROPORTION_METHODS, type ProportionMethod } from './intervals.ts';
 import { EMOTIONS, type Emotion, type Gender } from '../datasets/types.ts';
 import { FILE_CORPORA } from '../datasets/corpora.ts';
-import {
-  DEFAULT_PARAMS,
-  PARAM_SCHEMAS,
-  MODEL_TYPES,
-  FEATURE_KINDS,
-  ACCEPTED_FEATURES,
-  type ModelType,
-  type FeatureKind,
-  type ParamsByType,
-} from '../models/params.ts';
+import { FEATURE_KINDS, type FeatureKind } from '../models/params.ts';
+import { MODEL_FAMILIES, MODEL_TYPES, type ModelFamily, type ModelType, type ParamsByType } from '../models/registry.ts';
 
 export const CORPORA = [...FILE_CORPORA, 'synthetic'] as const;
 export const PROTOCOLS = ['stratified', 'speaker-independent', 'group-kfold', 'leave-one-corpus-out', 'leave-one-speaker-out', 'predefined'] as const;
@@ -172,7 +164,8 @@ const SUITE_SCHEMA: Schema = {
         required: ['type'],
         properties: {
           name: { type: 'string', description: 'unique name (default: the type)' },
-          type: { type: 'string', enum: MODEL_TYPES },
+          type: { type: 'string', enum: MODEL_TYPES, description: 'a model family of models/registry.ts, or module for a model of your own' },
+          module: { type: 'string', description: 'type module: the file whose default export implements the Classifier contract (relative to the suite)' },
           features: { type: 'string', enum: FEATURE_KINDS },
           params: {
             type: 'object',
@@ -255,7 +248,7 @@ export interface FeatureSettings {
 }
 
 export type ModelSpec = {
-  [T in ModelType]: { name: string; type: T; features: FeatureKind; params: ParamsByType[T] };
+  [T in ModelType]: { name: string; type: T; features: FeatureKind; params: ParamsByType[T]; /** type module: the model's file (absolute). */ module?: string };
 }[ModelType];
 
 export interface Suite {
@@ -373,7 +366,7 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
   if (Array.isArray(rawModels))
     rawModels.forEach((m: any, i) => {
       if (m && typeof m === 'object' && MODEL_TYPES.includes(m.type) && (m.params === undefined || (typeof m.params === 'object' && m.params !== null)))
-        for (const e of validate(m.params ?? {}, PARAM_SCHEMAS[m.type as ModelType], ['models', i, 'params'])) add(e.path, e.message);
+        for (const e of validate(m.params ?? {}, MODEL_FAMILIES[m.type as ModelType].schema, ['models', i, 'params'])) add(e.path, e.message);
     });
   // A malformed structure stops here; bad params alone do not stop the cross-field checks below.
   if (structural) throw new SuiteError(file, problems);
@@ -418,12 +411,20 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
     if (bad) add(['models', i, 'name'], bad);
     if (names.has(name)) add(['models', i, 'name'], `duplicate model name "${name}" (give each a name)`);
     names.add(name);
-    const features = m.features ?? ACCEPTED_FEATURES[type][0];
-    if (!ACCEPTED_FEATURES[type].includes(features)) add(['models', i, 'features'], `${type} reads ${ACCEPTED_FEATURES[type].join(' or ')}, not ${features}`);
-    const params = { ...DEFAULT_PARAMS[type], ...(m.params ?? {}) };
-    if (type === 'vit' && Number.isInteger(params.dim) && Number.isInteger(params.heads) && params.heads > 0 && params.dim % params.heads !== 0)
-      add(['models', i, 'params', 'heads'], `heads (${params.heads}) must divide dim (${params.dim})`);
-    return { name, type, features, params } as ModelSpec;
+    const fam = MODEL_FAMILIES[type] as ModelFamily<Record<string, unknown>>;
+    const features = m.features ?? fam.features[0];
+    if (!fam.features.includes(features)) add(['models', i, 'features'], `${type} reads ${fam.features.join(' or ')}, not ${features}`);
+    const params = { ...fam.defaults, ...(m.params ?? {}) };
+    for (const c of fam.check?.(params) ?? []) add(['models', i, 'params', c.param], c.message);
+    let module: string | undefined;
+    if (type === 'module') {
+      if (typeof m.module !== 'string') add(['models', i, 'module'], 'type module needs module: the file of your model');
+      else {
+        module = resolve(base, expand(m.module, ['models', i, 'module']));
+        if (checkPaths && !existsSync(module)) add(['models', i, 'module'], `${module} does not exist`);
+      }
+    } else if (m.module !== undefined) add(['models', i, 'module'], 'only for type: module');
+    return { name, type, features, params, ...(module ? { module } : {}) } as ModelSpec;
   });
   const split: Suite['split'] = { protocol: 'stratified' as const, test_fraction: 0.2, val_fraction: 0.1, folds: 5, ...(r.split ?? {}) };
   // Predefined folds (EmoBox-style committed folds, or another run's folds/): the files are listed now.

@@ -9,7 +9,8 @@ import { tf, tensorBackend } from '../models/backend.ts';
 import { weightedCrossEntropy, NeuralClassifier } from '../models/neural.ts';
 import { Cnn } from '../models/cnn.ts';
 import { VisionTransformer } from '../models/vit.ts';
-import { DEFAULT_PARAMS, type CnnParams, type VitParams } from '../models/params.ts';
+import type { CnnParams, VitParams } from '../models/params.ts';
+import { DEFAULT_PARAMS } from '../models/registry.ts';
 import type { Batch } from '../models/classifier.ts';
 import { Rng } from '../datasets/random.ts';
 

@@ -1,0 +1,178 @@
+/**
+ * The model families: one entry each, holding the family's params schema, defaults, the
+ * features it reads, cross-field checks, and lazy loaders of its implementation (so validating a
+ * suite loads no tensor library). Adding a family is one file (the Classifier) plus one entry
+ * here; the suite format, the CLI's checks and the job runner read this table and nothing else.
+ * A user's own model needs no entry: `type: module` loads a module implementing the contract.
+ */
+import { pathToFileURL } from 'node:url';
+import type { Schema } from '../harness/schema.ts';
+import type { Classifier, SerializedModel } from './classifier.ts';
+import { int, num, training, type CnnParams, type VitParams, type SvmParams, type TreeParams, type ModuleParams, type FeatureKind } from './params.ts';
+
+export interface ModelFamily<P> {
+  description: string;
+  schema: Schema;
+  defaults: P;
+  /** The feature kinds it reads; the first is the default. */
+  features: readonly FeatureKind[];
+  /** Checks across params, as (param, problem). */
+  check?: (p: P) => { param: string; message: string }[];
+  create: (k: number, params: P, module?: string) => Promise<Classifier>;
+  load: (j: SerializedModel) => Promise<Classifier>;
+}
+
+const family = <P>(f: ModelFamily<P>) => f;
+
+export const MODEL_FAMILIES = {
+  cnn: family<CnnParams>({
+    description: 'convolutional network on log-mel images: [conv → batch norm → relu → max-pool] blocks, time pooling, dense',
+    schema: {
+      type: 'object',
+      properties: {
+        filters: {
+          type: 'array',
+          items: int(1, 'filters', 4096),
+          minItems: 1,
+          maxItems: 5,
+          description: 'filters of each conv block (conv → batch norm → relu → max-pool)',
+        },
+        kernel: int(1, 'convolution kernel size', 7),
+        dense: int(1, 'units of the dense layer before the output', 65536),
+        ...training,
+      },
+    },
+    defaults: { filters: [16, 32, 64], kernel: 3, dense: 64, dropout: 0.3, epochs: 30, batch_size: 32, learning_rate: 0.001, patience: 5, class_weights: true },
+    features: ['logmel', 'mfcc'],
+    create: async (k, p) => new (await import('./cnn.ts')).Cnn(k, p),
+    load: async (j) => (await import('./cnn.ts')).Cnn.fromJSON(j),
+  }),
+  vit: family<VitParams>({
+    description: 'Vision Transformer on spectrogram patches',
+    schema: {
+      type: 'object',
+      properties: {
+        patch: int(2, 'square patch size in log-mel bins and frames', 256),
+        dim: int(4, 'embedding width', 4096),
+        depth: int(1, 'transformer blocks', 64),
+        heads: int(1, 'attention heads (must divide dim)', 64),
+        mlp_dim: int(4, 'hidden units of each block MLP', 16384),
+        ...training,
+      },
+    },
+    defaults: {
+      patch: 8,
+      dim: 64,
+      depth: 2,
+      heads: 4,
+      mlp_dim: 128,
+      dropout: 0.1,
+      epochs: 30,
+      batch_size: 32,
+      learning_rate: 0.001,
+      patience: 5,
+      class_weights: true,
+    },
+    features: ['logmel', 'mfcc'],
+    check: (p) => (p.dim % p.heads !== 0 ? [{ param: 'heads', message: `heads (${p.heads}) must divide dim (${p.dim})` }] : []),
+    create: async (k, p) => new (await import('./vit.ts')).VisionTransformer(k, p),
+    load: async (j) => (await import('./vit.ts')).VisionTransformer.fromJSON(j),
+  }),
+  svm: family<SvmParams>({
+    description: 'support vector machine (libsvm) with Platt probabilities',
+    schema: {
+      type: 'object',
+      properties: {
+        kernel: { type: 'string', enum: ['rbf', 'linear'] },
+        C: num(0, 'soft-margin cost', 1e6),
+        gamma: { anyOf: [num(0, 'RBF width', 1e6), { type: 'string', enum: ['scale'] }], description: "RBF gamma, or 'scale' = 1/(d·var) as scikit-learn" },
+        grid: { type: 'boolean', description: 'pick C and gamma on the validation split from a small grid' },
+        class_weights: { type: 'boolean', description: 'balanced class weights (libsvm -wi)' },
+      },
+    },
+    defaults: { kernel: 'rbf', C: 10, gamma: 'scale', grid: false, class_weights: false },
+    features: ['summary'],
+    create: async (k, p) => new (await import('./svm.ts')).SupportVectorMachine(k, p),
+    load: async (j) => (await import('./svm.ts')).SupportVectorMachine.fromJSON(j),
+  }),
+  tree: family<TreeParams>({
+    description: 'CART decision tree (scikit-learn equivalent)',
+    schema: {
+      type: 'object',
+      properties: {
+        criterion: { type: 'string', enum: ['gini', 'entropy'] },
+        max_depth: int(1, 'maximum depth', 1000),
+        min_samples_leaf: int(1, 'minimum samples in a leaf', 1e6),
+        min_samples_split: int(2, 'minimum samples to split a node', 1e6),
+        class_weights: { type: 'boolean', description: 'balanced class weights' },
+      },
+    },
+    defaults: { criterion: 'gini', max_depth: 12, min_samples_leaf: 2, min_samples_split: 4, class_weights: false },
+    features: ['summary'],
+    create: async (k, p) => new (await import('./tree.ts')).DecisionTree(k, p),
+    load: async (j) => (await import('./tree.ts')).DecisionTree.fromJSON(j),
+  }),
+  module: family<ModuleParams>({
+    description:
+      'a model of your own: `module:` names a file whose default export is a class implementing the Classifier contract, constructed as new Model(k, params)',
+    schema: {
+      type: 'object',
+      additionalProperties: { anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }, { type: 'array', items: { type: 'number' } }] },
+    },
+    defaults: {},
+    features: ['summary', 'logmel', 'mfcc'],
+    create: async (k, p, module) => {
+      const Model = await userModel(module!);
+      const m = new Model(k, p);
+      for (const method of ['fit', 'predictProba', 'toJSON'] as const)
+        if (typeof (m as unknown as Record<string, unknown>)[method] !== 'function')
+          throw new Error(`${module}: its model has no ${method}() (the Classifier contract: fit, predictProba, toJSON)`);
+      return m;
+    },
+    load: async (j) => {
+      const Model = await userModel(String(j.module));
+      if (typeof Model.fromJSON !== 'function') throw new Error(`${j.module}: its model has no static fromJSON() to load a saved model`);
+      return Model.fromJSON(j);
+    },
+  }),
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry has its own params type
+} satisfies Record<string, ModelFamily<any>>;
+
+export type ModelType = keyof typeof MODEL_FAMILIES;
+export const MODEL_TYPES = Object.keys(MODEL_FAMILIES) as ModelType[];
+export type ParamsByType = { [T in ModelType]: (typeof MODEL_FAMILIES)[T]['defaults'] };
+/** Views of the table, for readers that want one column of it. */
+export const DEFAULT_PARAMS = Object.fromEntries(MODEL_TYPES.map((t) => [t, MODEL_FAMILIES[t].defaults])) as ParamsByType;
+
+type UserModelClass = { new (k: number, params: ModuleParams): Classifier; fromJSON?: (j: SerializedModel) => Promise<Classifier> };
+
+/** A user's model module (absolute path); TypeScript sources go through tsx. Refuses, naming the file, what is not a Classifier class. */
+async function userModel(path: string): Promise<UserModelClass> {
+  if (/\.[cm]?tsx?$/.test(path)) {
+    try {
+      (await import('tsx/esm/api')).register();
+    } catch {
+      throw new Error(`${path}: a TypeScript model needs tsx (npm i -D tsx) or compile it to JavaScript`);
+    }
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(pathToFileURL(path).href);
+  } catch (e) {
+    throw new Error(`${path}: cannot load the model module: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const Model = (mod.default ?? mod.Model) as UserModelClass | undefined;
+  if (typeof Model !== 'function') throw new Error(`${path}: exports no model class (export default class … implements Classifier)`);
+  return Model;
+}
+
+export async function createClassifier(spec: { type: ModelType; params: unknown; module?: string }, k: number): Promise<Classifier> {
+  return (MODEL_FAMILIES[spec.type] as ModelFamily<unknown>).create(k, spec.params, spec.module);
+}
+
+export async function loadClassifier(j: SerializedModel): Promise<Classifier> {
+  const f = MODEL_FAMILIES[j.family as ModelType] as ModelFamily<unknown> | undefined;
+  if (f) return f.load(j);
+  if (typeof j.module === 'string') return MODEL_FAMILIES.module.load(j);
+  throw new Error(`unknown model family "${j.family}"`);
+}
