@@ -174,7 +174,7 @@ export function readCremaDemographics(path: string): Map<string, Demographic> {
   return out;
 }
 
-function splitCsvLine(line: string): string[] {
+export function splitCsvLine(line: string): string[] {
   const out: string[] = [];
   let cur = '';
   let quoted = false;

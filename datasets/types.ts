@@ -24,6 +24,8 @@ export interface Clip {
   sentence?: string;
   /** Seconds of audio at the source's own rate. */
   duration?: number;
+  /** Any other attribute a manifest gives (language, condition, …): each can be a fairness slice. */
+  attributes?: Record<string, string>;
 }
 
 /** A file a loader looked at and did not use, with the reason. */

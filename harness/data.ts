@@ -5,6 +5,7 @@
 import { clipPath, type Clip, type Emotion, type SkippedFile, type LoadResult } from '../datasets/types.ts';
 import { sourceContentHash } from '../datasets/audio.ts';
 import { loadCorpus } from '../datasets/corpora.ts';
+import { loadManifest } from '../datasets/manifest.ts';
 import { synthesizeCorpus, DEFAULT_SYNTHETIC, DEFAULT_CONDITIONS } from '../datasets/synthetic.ts';
 import { Rng } from '../datasets/random.ts';
 import type { Suite, DatasetSpec } from './suite.ts';
@@ -44,6 +45,7 @@ function loadDataset(d: DatasetSpec, sampleRate: number): LoadResult {
       bias: o.bias ? { corpus: o.bias.corpus, gender: o.bias.gender, snrDb: o.bias.snr_db } : undefined,
     });
   }
+  if (d.corpus === 'manifest') return loadManifest(d.path!, d.name);
   return loadCorpus(d.corpus, d.path!, { demographics: d.demographics });
 }
 

@@ -9,7 +9,7 @@ import { calibration, equalWidthError, type Calibration } from './calibration.ts
 import { metricFrame, groupIndices, type MetricFrame } from './fairness.ts';
 import { bootstrap, twoSampleBootstrap, mcnemar, meanSd, type Interval, type McNemar } from './stats.ts';
 import { proportionInterval, differenceInterval, type ProportionMethod } from './intervals.ts';
-import type { Suite, SliceField, RankMetric } from './suite.ts';
+import { SLICE_FIELDS, type Suite, type SliceField, type RankMetric } from './suite.ts';
 
 /** One test clip's prediction by one model in one job (seed × fold). */
 export interface PredictionRow {
@@ -54,7 +54,8 @@ export function sliceValue(clip: Clip, field: SliceField): string {
     case 'age_band':
       return clip.age === undefined ? 'unknown' : `${Math.floor(clip.age / 10) * 10}–${Math.floor(clip.age / 10) * 10 + 9}`;
     default: {
-      const v = clip[field as keyof Clip];
+      // A clip field, else an attribute of a manifest corpus.
+      const v = (SLICE_FIELDS as readonly string[]).includes(field) ? clip[field as keyof Clip] : clip.attributes?.[field];
       return v === undefined || v === '' ? 'unknown' : String(v);
     }
   }

@@ -181,6 +181,7 @@ export function initRunFolder(suite: Suite, p: Prepared, folder: RunFolder): str
       intensity: c.intensity,
       sentence: c.sentence,
       duration: c.duration,
+      attributes: c.attributes,
     })),
     skipped: p.data.skipped,
     notes: p.data.notes,

@@ -13,11 +13,18 @@ import { FILE_CORPORA } from '../datasets/corpora.ts';
 import { FEATURE_KINDS, type FeatureKind } from '../models/params.ts';
 import { MODEL_FAMILIES, MODEL_TYPES, type ModelFamily, type ModelType, type ParamsByType } from '../models/registry.ts';
 
-export const CORPORA = [...FILE_CORPORA, 'synthetic'] as const;
+export const CORPORA = [...FILE_CORPORA, 'synthetic', 'manifest'] as const;
 export const PROTOCOLS = ['stratified', 'speaker-independent', 'group-kfold', 'leave-one-corpus-out', 'leave-one-speaker-out', 'predefined'] as const;
 export const AUGMENTATIONS = ['noise', 'time_stretch', 'pitch_shift', 'gain', 'time_shift', 'spec_augment'] as const;
 export const SLICE_FIELDS = ['corpus', 'speaker', 'gender', 'age_band', 'emotion', 'intensity', 'race', 'ethnicity'] as const;
-export type SliceField = (typeof SLICE_FIELDS)[number];
+/** A clip field, or an attribute a manifest gives (any other column name). */
+export type SliceField = (typeof SLICE_FIELDS)[number] | (string & {});
+const sliceField: Schema = {
+  anyOf: [
+    { type: 'string', enum: SLICE_FIELDS },
+    { type: 'string', description: 'an attribute column of a manifest corpus (language, condition, …)' },
+  ],
+};
 export const RANK_METRICS = ['uar', 'accuracy', 'macro_f1'] as const;
 export type RankMetric = (typeof RANK_METRICS)[number];
 
@@ -59,7 +66,11 @@ const SUITE_SCHEMA: Schema = {
         required: ['corpus'],
         properties: {
           corpus: { type: 'string', enum: CORPORA },
-          path: { type: 'string', description: 'corpus folder, relative to the suite file (not for synthetic); ${VAR:-default} is expanded' },
+          path: {
+            type: 'string',
+            description: 'corpus folder (manifest: the CSV or JSONL file), relative to the suite file (not for synthetic); ${VAR:-default} is expanded',
+          },
+          name: { type: 'string', description: 'manifest: the corpus name its clips carry (default: the file name)' },
           demographics: { type: 'string', description: 'CREMA-D VideoDemographics.csv (default: found in the folder)' },
           filter: {
             type: 'object',
@@ -180,8 +191,8 @@ const SUITE_SCHEMA: Schema = {
         bootstrap: { type: 'number', integer: true, minimum: 0, maximum: 100000, description: 'bootstrap resamples for confidence intervals' },
         confidence: { type: 'number', minimum: 0.5, maximum: 0.999 },
         ece_bins: { type: 'number', integer: true, minimum: 2, maximum: 1000 },
-        slices: { type: 'array', items: { type: 'string', enum: SLICE_FIELDS } },
-        intersections: { type: 'array', items: { type: 'array', items: { type: 'string', enum: SLICE_FIELDS }, minItems: 2 } },
+        slices: { type: 'array', items: sliceField },
+        intersections: { type: 'array', items: { type: 'array', items: sliceField, minItems: 2 } },
         min_slice: {
           type: 'number',
           integer: true,
@@ -226,6 +237,8 @@ export interface DatasetSpec {
   corpus: (typeof CORPORA)[number];
   /** Absolute, resolved against the suite file's folder. */
   path?: string;
+  /** manifest: the corpus name of its clips. */
+  name?: string;
   demographics?: string;
   filter?: { emotions?: Emotion[]; speakers?: string[]; genders?: Gender[]; max_clips?: number };
   synthetic?: {
@@ -392,9 +405,14 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
       if (!d.path) add(['datasets', i, 'path'], `is required for corpus ${d.corpus}`);
       else {
         spec.path = resolve(base, expand(d.path, ['datasets', i, 'path']));
-        if (checkPaths && (!existsSync(spec.path) || !statSync(spec.path).isDirectory())) add(['datasets', i, 'path'], `folder ${spec.path} does not exist`);
+        if (d.corpus === 'manifest') {
+          if (checkPaths && (!existsSync(spec.path) || !statSync(spec.path).isFile()))
+            add(['datasets', i, 'path'], `manifest file ${spec.path} does not exist`);
+        } else if (checkPaths && (!existsSync(spec.path) || !statSync(spec.path).isDirectory()))
+          add(['datasets', i, 'path'], `folder ${spec.path} does not exist`);
       }
       if (d.synthetic) add(['datasets', i, 'synthetic'], 'only for corpus: synthetic');
+      if (d.name !== undefined && d.corpus !== 'manifest') add(['datasets', i, 'name'], 'only for corpus: manifest');
     }
     if (d.demographics) {
       spec.demographics = resolve(base, expand(d.demographics, ['datasets', i, 'demographics']));
