@@ -3,7 +3,7 @@
  * features; SpecAugment masks run on the log-mel / MFCC image. Test and validation clips never
  * pass through here: the harness calls it for training folds only.
  */
-import type { AugmentOp, Range } from '../harness/suite.ts';
+import type { AugmentOp, Range } from './settings.ts';
 import { Rng } from './random.ts';
 import { timeStretch } from './spectral.ts';
 import { resample } from './audio.ts';

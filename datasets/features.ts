@@ -3,7 +3,7 @@
  * sequence for CNN/ViT, the summary vector for SVM/tree. Results go through the feature cache.
  */
 import type { Clip } from './types.ts';
-import type { FeatureSettings, AugmentOp } from '../harness/suite.ts';
+import type { FeatureSettings, AugmentOp } from './settings.ts';
 import type { FeatureKind } from '../models/params.ts';
 import { readClip, trimSilence, fixLength, RESAMPLER } from './audio.ts';
 import { planCopy, augmentWaveform, specAugment, type AppliedOp } from './augment.ts';

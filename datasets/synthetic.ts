@@ -5,7 +5,8 @@
  * "recording conditions" act as corpora; one speaker group can be recorded worse on purpose
  * (a known bias that the fairness report must find).
  */
-import type { Clip, Emotion, Gender, LoadResult } from './types.ts';
+import type { Clip, Emotion, Gender, LoadResult, RecordingCondition, UtteranceSpec } from './types.ts';
+export type { RecordingCondition, UtteranceSpec } from './types.ts';
 import { Rng } from './random.ts';
 
 export const SYNTH_VERSION = 3;
@@ -43,30 +44,10 @@ const VOWELS: [number, number, number][] = [
   [660, 1720, 2410],
 ];
 
-export interface RecordingCondition {
-  name: string;
-  /** Signal-to-noise ratio of added background noise, dB, for speech at neutral loudness. */
-  snrDb: number;
-  /** Telephone-like band limit (300–3400 Hz). */
-  bandLimit: boolean;
-}
-
 export const DEFAULT_CONDITIONS: RecordingCondition[] = [
   { name: 'synth-studio', snrDb: 35, bandLimit: false },
   { name: 'synth-phone', snrDb: 18, bandLimit: true },
 ];
-
-/** Everything needed to regenerate one clip exactly; also its cache key. */
-export interface UtteranceSpec {
-  version: number;
-  seed: number;
-  sampleRate: number;
-  duration: number;
-  emotion: Emotion;
-  speakerF0: number;
-  formantScale: number;
-  condition: RecordingCondition;
-}
 
 export interface SyntheticOptions {
   speakersPerCorpus: number;

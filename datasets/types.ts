@@ -4,7 +4,28 @@ export type Emotion = (typeof EMOTIONS)[number];
 export type Gender = 'female' | 'male';
 
 /** Where a clip's samples come from: a file on disk, or the synthetic generator. */
-export type ClipSource = { kind: 'file'; path: string } | { kind: 'synthetic'; spec: import('./synthetic.ts').UtteranceSpec };
+export type ClipSource = { kind: 'file'; path: string } | { kind: 'synthetic'; spec: UtteranceSpec };
+
+/** A recording condition of the synthetic corpus (each is a corpus of its own). */
+export interface RecordingCondition {
+  name: string;
+  /** Signal-to-noise ratio of added background noise, dB, for speech at neutral loudness. */
+  snrDb: number;
+  /** Telephone-like band limit (300–3400 Hz). */
+  bandLimit: boolean;
+}
+
+/** Everything needed to regenerate one clip exactly; also its cache key. */
+export interface UtteranceSpec {
+  version: number;
+  seed: number;
+  sampleRate: number;
+  duration: number;
+  emotion: Emotion;
+  speakerF0: number;
+  formantScale: number;
+  condition: RecordingCondition;
+}
 
 /** One utterance with everything we know about it. Fields are what fairness slices group by. */
 export interface Clip {

@@ -6,7 +6,9 @@
 import { readFileSync, existsSync, statSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument, LineCounter, isNode, type Node as YamlNode } from 'yaml';
-import { validate, toJsonSchema, type Schema, type Path } from './schema.ts';
+import { validate, toJsonSchema, type Schema, type Path } from '../datasets/schema.ts';
+import { AUGMENT_SCHEMA, AUGMENT_NEEDS, FEATURE_SCHEMA, DEFAULT_FEATURES, type AugmentOp, type FeatureSettings } from '../datasets/settings.ts';
+export type { AugmentOp, FeatureSettings, Range } from '../datasets/settings.ts';
 import { PROPORTION_METHODS, type ProportionMethod } from './intervals.ts';
 import { EMOTIONS, type Emotion, type Gender } from '../datasets/types.ts';
 import { FILE_CORPORA } from '../datasets/corpora.ts';
@@ -15,7 +17,6 @@ import { MODEL_FAMILIES, MODEL_TYPES, type ModelFamily, type ModelType, type Par
 
 export const CORPORA = [...FILE_CORPORA, 'synthetic', 'manifest'] as const;
 export const PROTOCOLS = ['stratified', 'speaker-independent', 'group-kfold', 'leave-one-corpus-out', 'leave-one-speaker-out', 'predefined'] as const;
-export const AUGMENTATIONS = ['noise', 'time_stretch', 'pitch_shift', 'gain', 'time_shift', 'spec_augment'] as const;
 export const SLICE_FIELDS = ['corpus', 'speaker', 'gender', 'age_band', 'emotion', 'intensity', 'race', 'ethnicity'] as const;
 /** A clip field, or an attribute a manifest gives (any other column name). */
 export type SliceField = (typeof SLICE_FIELDS)[number] | (string & {});
@@ -29,15 +30,6 @@ export const RANK_METRICS = ['uar', 'accuracy', 'macro_f1'] as const;
 export type RankMetric = (typeof RANK_METRICS)[number];
 
 const emotion: Schema = { type: 'string', enum: EMOTIONS };
-const range = (d: string, minimum?: number): Schema => ({
-  anyOf: [
-    { type: 'number', minimum },
-    { type: 'array', items: { type: 'number', minimum }, minItems: 2, maxItems: 2 },
-  ],
-  description: `${d}: a value, or [low, high] drawn uniformly per copy`,
-});
-const prob: Schema = { type: 'number', minimum: 0, maximum: 1, description: 'probability that this op is applied to a copy' };
-
 const SUITE_SCHEMA: Schema = {
   type: 'object',
   required: ['name', 'datasets', 'models'],
@@ -129,44 +121,8 @@ const SUITE_SCHEMA: Schema = {
         max_folds: { type: 'number', integer: true, minimum: 1, maximum: 10000, description: 'leave-one-*-out: run only the first N folds' },
       },
     },
-    augment: {
-      type: 'object',
-      properties: {
-        copies: { type: 'number', integer: true, minimum: 0, maximum: 50, description: 'augmented copies per training clip' },
-        ops: {
-          type: 'array',
-          items: {
-            type: 'object',
-            required: ['type'],
-            properties: {
-              type: { type: 'string', enum: AUGMENTATIONS },
-              p: prob,
-              snr_db: range('noise SNR in dB'),
-              rate: range('time-stretch rate', 0.1),
-              semitones: range('pitch shift in semitones'),
-              db: range('gain in dB'),
-              max_seconds: { type: 'number', minimum: 0, maximum: 60 },
-              time_masks: { type: 'number', integer: true, minimum: 0, maximum: 100 },
-              time_width: { type: 'number', integer: true, minimum: 1, maximum: 10000 },
-              freq_masks: { type: 'number', integer: true, minimum: 0, maximum: 100 },
-              freq_width: { type: 'number', integer: true, minimum: 1, maximum: 512 },
-            },
-          },
-        },
-      },
-    },
-    features: {
-      type: 'object',
-      properties: {
-        sample_rate: { type: 'number', integer: true, minimum: 4000, maximum: 96000 },
-        duration: { type: 'number', minimum: 0.1, maximum: 60, description: 'seconds: clips are trimmed of silence, then centre-cropped or zero-padded' },
-        trim_db: { type: 'number', minimum: 0, maximum: 120, description: 'silence threshold below peak for trimming (0 = no trimming)' },
-        n_fft: { type: 'number', integer: true, minimum: 16, maximum: 65536 },
-        hop_length: { type: 'number', integer: true, minimum: 1, maximum: 65536 },
-        n_mels: { type: 'number', integer: true, minimum: 4, maximum: 512 },
-        n_mfcc: { type: 'number', integer: true, minimum: 2, maximum: 512 },
-      },
-    },
+    augment: AUGMENT_SCHEMA,
+    features: FEATURE_SCHEMA,
     models: {
       type: 'array',
       minItems: 1,
@@ -218,21 +174,6 @@ const SUITE_SCHEMA: Schema = {
   },
 };
 
-export type Range = number | [number, number];
-export interface AugmentOp {
-  type: (typeof AUGMENTATIONS)[number];
-  p?: number;
-  snr_db?: Range;
-  rate?: Range;
-  semitones?: Range;
-  db?: Range;
-  max_seconds?: number;
-  time_masks?: number;
-  time_width?: number;
-  freq_masks?: number;
-  freq_width?: number;
-}
-
 export interface DatasetSpec {
   corpus: (typeof CORPORA)[number];
   /** Absolute, resolved against the suite file's folder. */
@@ -248,16 +189,6 @@ export interface DatasetSpec {
     seed?: number;
     bias?: { corpus?: string; gender?: Gender; snr_db: number };
   };
-}
-
-export interface FeatureSettings {
-  sample_rate: number;
-  duration: number;
-  trim_db: number;
-  n_fft: number;
-  hop_length: number;
-  n_mels: number;
-  n_mfcc: number;
 }
 
 export type ModelSpec = {
@@ -463,27 +394,10 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
     split.folds = 0;
   } else if (typeof split.folds !== 'number') add(['split', 'folds'], `a folder of fold files is only for protocol predefined`);
   if (split.test_fraction + split.val_fraction >= 0.95) add(['split'], 'test_fraction + val_fraction leaves no training data');
-  const features: FeatureSettings = {
-    sample_rate: 16000,
-    duration: 3,
-    trim_db: 40,
-    n_fft: 512,
-    hop_length: 256,
-    n_mels: 64,
-    n_mfcc: 40,
-    ...(r.features ?? {}),
-  };
+  const features: FeatureSettings = { ...DEFAULT_FEATURES, ...(r.features ?? {}) };
   if ((features.n_fft & (features.n_fft - 1)) !== 0) add(['features', 'n_fft'], `must be a power of two, got ${features.n_fft}`);
   for (const [i, op] of ((r.augment?.ops ?? []) as AugmentOp[]).entries()) {
-    const needs: Record<string, keyof AugmentOp | undefined> = {
-      noise: 'snr_db',
-      time_stretch: 'rate',
-      pitch_shift: 'semitones',
-      gain: 'db',
-      time_shift: 'max_seconds',
-      spec_augment: undefined,
-    };
-    const key = needs[op.type];
+    const key = AUGMENT_NEEDS[op.type];
     if (key && op[key] === undefined) add(['augment', 'ops', i], `${op.type} needs ${key}`);
   }
   if (problems.length) throw new SuiteError(file, problems);

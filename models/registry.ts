@@ -6,7 +6,7 @@
  * A user's own model needs no entry: `type: module` loads a module implementing the contract.
  */
 import { pathToFileURL } from 'node:url';
-import type { Schema } from '../harness/schema.ts';
+import type { Schema } from '../datasets/schema.ts';
 import type { Classifier, SerializedModel } from './classifier.ts';
 import { int, num, training, type CnnParams, type VitParams, type SvmParams, type TreeParams, type ModuleParams, type FeatureKind } from './params.ts';
 
