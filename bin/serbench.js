@@ -24,7 +24,7 @@ function newestSource() {
 
 const fresh = existsSync(built) && statSync(built).mtimeMs >= newestSource();
 if (fresh) {
-  await import('../dist/harness/cli.js');
+  await import('../dist/harness/cli/main.js');
 } else {
   let register;
   try {
@@ -37,9 +37,9 @@ if (fresh) {
   }
   if (register) {
     register();
-    await import('../harness/cli.ts');
+    await import('../harness/cli/main.ts');
   } else {
     process.stderr.write('serbench: the sources are newer than dist/ and tsx is not installed: run `npm run build`\n');
-    await import('../dist/harness/cli.js');
+    await import('../dist/harness/cli/main.js');
   }
 }

@@ -17,7 +17,7 @@ export { loadSuite, parseSuite, suiteJsonSchema, SuiteError, type Suite, type Mo
 export { runSuite, type RunOptions, type RunSummary } from './run.ts';
 export { report } from './report.ts';
 export { buildTable, formatTable, TABLE_KINDS, TABLE_FORMATS, type TableKind, type TableFormat } from './tables.ts';
-export { evaluateModel, compareModels, type ModelEvaluation, type PredictionRow, type EvalOptions } from './evaluate.ts';
+export { evaluateModel, compareModels, type ModelEvaluation, type PredictionRow, type EvalOptions } from './stats/evaluate.ts';
 export { MODEL_FAMILIES, MODEL_TYPES, createClassifier, loadClassifier, type ModelFamily } from '../models/registry.ts';
 export type { Classifier, Batch, FitOptions, FitReport, SerializedModel } from '../models/classifier.ts';
 export type { Results, JobResult, RunData, PlanRecord };

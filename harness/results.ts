@@ -7,7 +7,7 @@ import type { Clip } from '../datasets/types.ts';
 import type { Suite, RankMetric } from './suite.ts';
 import { readCurrentJobs, type JobResult, type JobFailure, type ValidationCalibration, type RunData, type PlanRecord } from './records.ts';
 import { RunFolder, readJson, writeJson, writeAtomic, fileComponent } from './runfolder.ts';
-import { evaluateModel, compareModels, evalOptions, sliceValue, type ModelEvaluation, type Comparison, type PredictionRow } from './evaluate.ts';
+import { evaluateModel, compareModels, evalOptions, sliceValue, type ModelEvaluation, type Comparison, type PredictionRow } from './stats/evaluate.ts';
 import {
   modelFlags,
   temperatureSummary,
@@ -17,8 +17,8 @@ import {
   temperatureOffDomain,
   type Flag,
   type TemperatureSummary,
-} from './flags.ts';
-import { applyTemperature, floorProbabilities } from './calibration.ts';
+} from './stats/flags.ts';
+import { applyTemperature, floorProbabilities } from './stats/calibration.ts';
 import type { LabelMappingRow } from './data.ts';
 import type { LeakageAudit } from './splits.ts';
 import type { SkippedFile } from '../datasets/types.ts';

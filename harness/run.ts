@@ -9,13 +9,11 @@ import { cpus } from 'node:os';
 import type { Suite, ModelSpec } from './suite.ts';
 import { loadSuiteData, type SuiteData } from './data.ts';
 import { makeFolds, auditLeakage, SPEAKER_INDEPENDENT, type Fold, type LeakageAudit } from './splits.ts';
-import { featureKey, type ExtractRequest } from '../datasets/features.ts';
 import { FeatureCache } from '../datasets/cache.ts';
 import { FeaturePool } from '../datasets/feature-pool.ts';
-import type { FeatureKind } from '../models/params.ts';
-import type { Batch } from '../models/classifier.ts';
+import { FeatureStore } from '../datasets/feature-store.ts';
 import { createClassifier } from '../models/registry.ts';
-import { fitTemperature, floorProbabilities, temperatureNll, calibration, applyTemperature } from './calibration.ts';
+import { fitTemperature, floorProbabilities, temperatureNll, calibration, applyTemperature } from './stats/calibration.ts';
 import { RunFolder, writeJson, readJson, writeAtomic, removeStaleTemporaries, fileComponent, lockRunFolder } from './runfolder.ts';
 import {
   writeJobFile,
@@ -209,84 +207,6 @@ function dataChange(folder: RunFolder, p: Prepared): string {
   return `the data changed since this folder was run: ${parts.join('; ') || 'clip order or labels differ'}; jobs whose folds changed run again`;
 }
 
-/**
- * Features of the clips a job needs. Extraction (on the worker pool) writes them to the disk
- * cache; a job's batch is read back from there. Nothing is kept in memory between jobs, so
- * memory holds one job's batch, not the whole corpus's features.
- */
-class FeatureStore {
-  private ready = new Set<string>();
-  readonly failed = new Map<number, string>();
-  readonly reader: FeatureCache;
-  constructor(
-    private suite: Suite,
-    private data: SuiteData,
-    readonly pool: FeaturePool,
-  ) {
-    this.reader = new FeatureCache(pool.cacheDir);
-  }
-
-  private request(i: number, copy: number, kinds: FeatureKind[], seed: number): ExtractRequest {
-    return { clip: this.data.clips[i], kinds, settings: this.suite.features, copy, ops: this.suite.augment.ops, seed };
-  }
-
-  private key(seed: number, i: number, copy: number, kind: FeatureKind): string {
-    // Unaugmented features do not depend on the seed: share them across seeds.
-    return copy === 0 ? `${i}:0:${kind}` : `${seed}:${i}:${copy}:${kind}`;
-  }
-
-  async ensure(indices: number[], copies: number, kinds: FeatureKind[], seed: number, progress: Progress): Promise<void> {
-    const todo: { i: number; copy: number }[] = [];
-    for (const i of indices)
-      for (let c = 0; c <= copies; c++) {
-        if (this.failed.has(i) || kinds.every((k) => this.ready.has(this.key(seed, i, c, k)))) continue;
-        // Already in the cache under a known source hash (a job process after its parent's
-        // extraction, a resumed run): nothing to compute. Verified (read and checksummed), so
-        // a damaged entry is recomputed rather than trained on.
-        const hash = this.pool.sourceHash.get(this.data.clips[i].id);
-        if (hash && kinds.every((k) => this.reader.verify(featureKey(this.request(i, c, [k], seed), hash, k)))) {
-          for (const k of kinds) this.ready.add(this.key(seed, i, c, k));
-        } else todo.push({ i, copy: c });
-      }
-    if (todo.length === 0) return;
-    progress.start(`features (seed ${seed})`, todo.length);
-    await this.pool.run(
-      todo.map(({ i, copy }) => this.request(i, copy, kinds, seed)),
-      (t, r) => {
-        const { i, copy } = todo[t];
-        if (r.features) for (const k of kinds) this.ready.add(this.key(seed, i, copy, k));
-        else this.failed.set(i, r.error!);
-        progress.tick();
-      },
-    );
-    progress.done(`cache ${this.pool.hits} hits, ${this.pool.misses} misses`);
-  }
-
-  /**
-   * A job's split, read back from the cache on demand (ensure() must have run for it): the
-   * training set of a large suite need not fit in memory, a model reads it a chunk at a time.
-   */
-  batch(indices: number[], copies: number, kind: FeatureKind, seed: number, labels: Int32Array): Batch & { clips: number[] } {
-    const items: { i: number; c: number }[] = [];
-    for (const i of indices) if (!this.failed.has(i)) for (let c = 0; c <= copies; c++) if (this.ready.has(this.key(seed, i, c, kind))) items.push({ i, c });
-    const keys = items.map(({ i, c }) => featureKey(this.request(i, c, [kind], seed), this.pool.sourceHash.get(this.data.clips[i].id)!, kind));
-    const read = (j: number) => {
-      const f = this.reader.get(keys[j]);
-      if (!f) throw new Error(`feature cache entry of ${clipPath(this.data.clips[items[j].i])} (copy ${items[j].c}) disappeared from ${this.pool.cacheDir}`);
-      return f;
-    };
-    const sampleShape = items.length > 0 ? read(0).shape : [0];
-    const d = sampleShape.reduce((a, b) => a * b, 1);
-    return {
-      n: items.length,
-      sampleShape,
-      x: { read: (rows, out) => Array.from(rows).forEach((r, j) => out.set(read(r).data, j * d)) },
-      y: Int32Array.from(items, ({ i }) => labels[i]),
-      clips: items.map(({ i }) => i),
-    };
-  }
-}
-
 export interface RunSummary {
   folder: string;
   completed: string[];
@@ -326,7 +246,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
   const pool = new FeaturePool(opts.jobs ?? cpus().length, cacheDir);
   // Every source was hashed when the data was loaded: cached features are found without decoding.
   p.data.clips.forEach((c, i) => pool.sourceHash.set(c.id, p.data.hashes[i]));
-  const store = new FeatureStore(suite, p.data, pool);
+  const store = new FeatureStore(suite.features, suite.augment.ops, p.data.clips, pool);
   if (suite.report.spectrograms && !existsSync(folder.path('examples.json'))) {
     writeJson(folder.path('examples.json'), await spectrogramExamples(suite, p.data, new FeatureCache(cacheDir)));
   }

@@ -9,7 +9,7 @@ import { parseDocument, LineCounter, isNode, type Node as YamlNode } from 'yaml'
 import { validate, toJsonSchema, type Schema, type Path } from '../datasets/schema.ts';
 import { AUGMENT_SCHEMA, AUGMENT_NEEDS, FEATURE_SCHEMA, DEFAULT_FEATURES, type AugmentOp, type FeatureSettings } from '../datasets/settings.ts';
 export type { AugmentOp, FeatureSettings, Range } from '../datasets/settings.ts';
-import { PROPORTION_METHODS, type ProportionMethod } from './intervals.ts';
+import { PROPORTION_METHODS, type ProportionMethod } from './stats/intervals.ts';
 import { EMOTIONS, type Emotion, type Gender } from '../datasets/types.ts';
 import { FILE_CORPORA } from '../datasets/corpora.ts';
 import { FEATURE_KINDS, type FeatureKind } from '../models/params.ts';

@@ -4,7 +4,7 @@
  * Markdown, LaTeX (booktabs) or aligned text. Every figure with an interval carries it.
  */
 import type { Results } from './results.ts';
-import { RANK_METRIC_NAMES } from './evaluate.ts';
+import { RANK_METRIC_NAMES } from './stats/evaluate.ts';
 
 export const TABLE_KINDS = ['leaderboard', 'per-class', 'per-fold', 'fairness'] as const;
 export type TableKind = (typeof TABLE_KINDS)[number];

@@ -6,8 +6,8 @@ import { cpSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Results } from '../harness/results.ts';
-import type { PredictionRow } from '../harness/evaluate.ts';
-import { compareModels, evalOptions, RANK_METRIC_NAMES } from '../harness/evaluate.ts';
+import type { PredictionRow } from '../harness/stats/evaluate.ts';
+import { compareModels, evalOptions, RANK_METRIC_NAMES } from '../harness/stats/evaluate.ts';
 import { parseSuite, type Suite } from '../harness/suite.ts';
 import { RunFolder, readJson } from '../harness/runfolder.ts';
 import { readCurrentJobs, type RunData } from '../harness/records.ts';

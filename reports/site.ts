@@ -9,9 +9,9 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Results, ModelResult } from '../harness/results.ts';
-import { RANK_METRIC_NAMES } from '../harness/evaluate.ts';
+import { RANK_METRIC_NAMES } from '../harness/stats/evaluate.ts';
 import { buildTable } from '../harness/tables.ts';
-import type { Interval } from '../harness/stats.ts';
+import type { Interval } from '../harness/stats/significance.ts';
 import * as charts from './charts.ts';
 import { versions } from '../harness/versions.ts';
 import { fileComponent } from '../harness/runfolder.ts';

@@ -7,13 +7,13 @@ import { describe, it, expect } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateModel, compareModels, sliceValue, type PredictionRow, type EvalOptions } from '../harness/evaluate.ts';
-import { modelFlags, temperatureSummary, confoundedSlices, duplicateContent, cramersV } from '../harness/flags.ts';
+import { evaluateModel, compareModels, sliceValue, type PredictionRow, type EvalOptions } from '../harness/stats/evaluate.ts';
+import { modelFlags, temperatureSummary, confoundedSlices, duplicateContent, cramersV } from '../harness/stats/flags.ts';
 import { reliabilityDiagram } from '../reports/charts.ts';
 import { parseSuite } from '../harness/suite.ts';
 import { loadSuiteData } from '../harness/data.ts';
 import { auditLeakage } from '../harness/splits.ts';
-import { newcombe } from '../harness/intervals.ts';
+import { newcombe } from '../harness/stats/intervals.ts';
 import type { Clip } from '../datasets/types.ts';
 import { CORPORA_SAMPLE } from './paths.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CORPORA_SAMPLE } from './paths.ts';
 import { loadCorpus } from '../datasets/corpora.ts';
-import { scanDatasets } from '../harness/scan.ts';
+import { scanDatasets } from '../harness/cli/scan.ts';
 import { encodeWavPcm16 } from '../datasets/wav.ts';
 import type { Clip } from '../datasets/types.ts';
 

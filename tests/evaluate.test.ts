@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { evaluateModel, compareModels, type PredictionRow, type EvalOptions } from '../harness/evaluate.ts';
-import { calibration, fitTemperature } from '../harness/calibration.ts';
-import { classification } from '../harness/metrics.ts';
-import { mcnemar } from '../harness/stats.ts';
+import { evaluateModel, compareModels, type PredictionRow, type EvalOptions } from '../harness/stats/evaluate.ts';
+import { calibration, fitTemperature } from '../harness/stats/calibration.ts';
+import { classification } from '../harness/stats/metrics.ts';
+import { mcnemar } from '../harness/stats/significance.ts';
 import type { Clip } from '../datasets/types.ts';
 
 const o: EvalOptions = {

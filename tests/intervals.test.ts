@@ -3,7 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { METRICS_REF } from './paths.ts';
-import { wilson, clopperPearson, newcombe, normalUpperQuantile, regularizedBeta } from '../harness/intervals.ts';
+import { wilson, clopperPearson, newcombe, normalUpperQuantile, regularizedBeta } from '../harness/stats/intervals.ts';
 
 const ref = JSON.parse(readFileSync(join(METRICS_REF, 'intervals.json'), 'utf8')) as {
   tolerance: string;

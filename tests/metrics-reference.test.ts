@@ -2,10 +2,10 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { METRICS_REF } from './paths.ts';
-import { argmaxRows, classification, probabilistic } from '../harness/metrics.ts';
-import { calibration, equalMassError, fitTemperature, applyTemperature, temperatureNll } from '../harness/calibration.ts';
-import { metricFrame, oneVsRestParity } from '../harness/fairness.ts';
-import { mcnemar, erfc } from '../harness/stats.ts';
+import { argmaxRows, classification, probabilistic } from '../harness/stats/metrics.ts';
+import { calibration, equalMassError, fitTemperature, applyTemperature, temperatureNll } from '../harness/stats/calibration.ts';
+import { metricFrame, oneVsRestParity } from '../harness/stats/fairness.ts';
+import { mcnemar, erfc } from '../harness/stats/significance.ts';
 
 const ref = JSON.parse(readFileSync(join(METRICS_REF, 'cases.json'), 'utf8'));
 

@@ -3,21 +3,21 @@
  * and chart libraries take a second to load), so `serbench --version` and `--help` answer at once.
  */
 const lazy = {
-  run: () => import('./run.ts'),
-  report: () => import('./report.ts'),
-  collection: () => import('../reports/collection.ts'),
+  run: () => import('../run.ts'),
+  report: () => import('../report.ts'),
+  collection: () => import('../../reports/collection.ts'),
   scan: () => import('./scan.ts'),
-  synth: () => import('./synth-command.ts'),
-  merge: () => import('./merge.ts'),
+  synth: () => import('./synth.ts'),
+  merge: () => import('../merge.ts'),
 };
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { basename, join, resolve } from 'node:path';
 import { cpus } from 'node:os';
-import { loadSuite, suiteJsonSchema, SuiteError } from './suite.ts';
-import { fileComponent } from './runfolder.ts';
-import { buildTable, formatTable, TABLE_KINDS, TABLE_FORMATS, type TableKind, type TableFormat } from './tables.ts';
-import type { Results } from './results.ts';
+import { loadSuite, suiteJsonSchema, SuiteError } from '../suite.ts';
+import { fileComponent } from '../runfolder.ts';
+import { buildTable, formatTable, TABLE_KINDS, TABLE_FORMATS, type TableKind, type TableFormat } from '../tables.ts';
+import type { Results } from '../results.ts';
 import { existsSync, readFileSync } from 'node:fs';
 
 const EXIT_INVALID = 2;

@@ -5,7 +5,7 @@
  * proportions. Definitions as statsmodels 0.13.5 (proportion_confint 'wilson' / 'beta',
  * confint_proportions_2indep 'newcomb'); shared/reference/metrics/intervals.json holds its values.
  */
-import { erfc, type Interval } from './stats.ts';
+import { erfc, type Interval } from './significance.ts';
 
 export const PROPORTION_METHODS = ['wilson', 'clopper-pearson'] as const;
 export type ProportionMethod = (typeof PROPORTION_METHODS)[number];

@@ -1,10 +1,10 @@
 /** `serbench synth`: the synthetic corpus written out as 16-bit WAV files with a metadata.csv. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { synthesizeCorpus, renderUtterance, DEFAULT_SYNTHETIC } from '../datasets/synthetic.ts';
-import { encodeWavPcm16 } from '../datasets/wav.ts';
-import { toCsv } from './results.ts';
-import type { Gender } from '../datasets/types.ts';
+import { synthesizeCorpus, renderUtterance, DEFAULT_SYNTHETIC } from '../../datasets/synthetic.ts';
+import { encodeWavPcm16 } from '../../datasets/wav.ts';
+import { toCsv } from '../results.ts';
+import type { Gender } from '../../datasets/types.ts';
 
 export async function writeSyntheticCorpus(
   out: string,

@@ -3,13 +3,13 @@
  * intervals, calibration before and after temperature scaling, overconfidence, fairness slices
  * with disparities, and pairwise model comparisons. Pure functions of the predictions.
  */
-import type { Clip } from '../datasets/types.ts';
+import type { Clip } from '../../datasets/types.ts';
 import { argmaxRows, classification, probabilistic, type Classification, type Probabilistic } from './metrics.ts';
 import { calibration, equalWidthError, type Calibration } from './calibration.ts';
 import { metricFrame, groupIndices, type MetricFrame } from './fairness.ts';
-import { bootstrap, twoSampleBootstrap, mcnemar, meanSd, type Interval, type McNemar } from './stats.ts';
+import { bootstrap, twoSampleBootstrap, mcnemar, meanSd, type Interval, type McNemar } from './significance.ts';
 import { proportionInterval, differenceInterval, type ProportionMethod } from './intervals.ts';
-import { SLICE_FIELDS, type Suite, type SliceField, type RankMetric } from './suite.ts';
+import { SLICE_FIELDS, type Suite, type SliceField, type RankMetric } from '../suite.ts';
 
 /** One test clip's prediction by one model in one job (seed × fold). */
 export interface PredictionRow {
