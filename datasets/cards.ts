@@ -1,53 +1,10 @@
 /**
- * A card per corpus for the report's Data page: where it comes from, its licence, how to cite
- * it, its language and its speakers as published (the run's own counts are shown beside it).
+ * A card per corpus for the report's Data page. The cards of the corpora people download live
+ * with their loaders (datasets/corpora/<name>.ts); the synthetic corpus's is here.
  */
-export interface CorpusCard {
-  name: string;
-  language: string;
-  speakers: string;
-  licence: string;
-  citation: string;
-  source: string;
-}
-
-export const CORPUS_CARDS: Record<string, CorpusCard> = {
-  ravdess: {
-    name: 'RAVDESS (Ryerson Audio-Visual Database of Emotional Speech and Song), speech',
-    language: 'English (North American)',
-    speakers: '24 professional actors, 12 female and 12 male, two lexically matched statements',
-    licence: 'CC BY-NC-SA 4.0',
-    citation:
-      'Livingstone, S. R., & Russo, F. A. (2018). The Ryerson Audio-Visual Database of Emotional Speech and Song (RAVDESS). PLoS ONE 13(5): e0196391. doi:10.1371/journal.pone.0196391',
-    source: 'Zenodo, doi:10.5281/zenodo.1188976',
-  },
-  tess: {
-    name: 'TESS (Toronto emotional speech set)',
-    language: 'English (Canadian)',
-    speakers: '2 female actresses, aged 26 (YAF) and 64 (OAF), 200 target words in a carrier phrase',
-    licence: 'CC BY-NC-ND 4.0',
-    citation: 'Pichora-Fuller, M. K., & Dupuis, K. (2020). Toronto emotional speech set (TESS). Borealis, V1. doi:10.5683/SP2/E8H2MF',
-    source: 'University of Toronto Dataverse (Borealis)',
-  },
-  'crema-d': {
-    name: 'CREMA-D (Crowd-sourced Emotional Multimodal Actors Dataset)',
-    language: 'English (American)',
-    speakers: '91 actors, 48 male and 43 female, aged 20–74, of several races and ethnicities (VideoDemographics.csv)',
-    licence: 'Open Database License (ODbL 1.0); contents under the Database Contents License (DbCL 1.0)',
-    citation:
-      'Cao, H., Cooper, D. G., Keutmann, M. K., Gur, R. C., Nenkova, A., & Verma, R. (2014). CREMA-D: Crowd-sourced Emotional Multimodal Actors Dataset. IEEE Trans. Affective Computing 5(4), 377–390. doi:10.1109/TAFFC.2014.2336244',
-    source: 'github.com/CheyneyComputerScience/CREMA-D',
-  },
-  savee: {
-    name: 'SAVEE (Surrey Audio-Visual Expressed Emotion)',
-    language: 'English (British)',
-    speakers: '4 male speakers (DC, JE, JK, KL), postgraduate students and researchers',
-    licence: 'free for research use, on registration with the University of Surrey',
-    citation: "Haq, S., & Jackson, P. J. B. (2009). Speaker-dependent audio-visual emotion recognition. Proc. AVSP'09, Norwich, UK, 53–58.",
-    source: 'University of Surrey, CVSSP',
-  },
-};
-
+import { CORPUS_TABLE } from './corpora/index.ts';
+import type { CorpusCard } from './corpora/parse.ts';
+export type { CorpusCard } from './corpora/parse.ts';
 /** The built-in synthetic corpus's corpora are named synth-<condition>. */
 export const SYNTHETIC_CARD: CorpusCard = {
   name: 'serbench synthetic speech (generated, deterministic)',
@@ -58,4 +15,5 @@ export const SYNTHETIC_CARD: CorpusCard = {
   source: 'generated at run time; nothing is downloaded',
 };
 
-export const cardOf = (corpus: string): CorpusCard | undefined => CORPUS_CARDS[corpus] ?? (corpus.startsWith('synth') ? SYNTHETIC_CARD : undefined);
+export const cardOf = (corpus: string): CorpusCard | undefined =>
+  (CORPUS_TABLE as Record<string, { card: CorpusCard }>)[corpus]?.card ?? (corpus.startsWith('synth') ? SYNTHETIC_CARD : undefined);

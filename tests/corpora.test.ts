@@ -160,3 +160,19 @@ describe('what people download', () => {
     expect(data.notes).toHaveLength(1);
   });
 });
+
+describe('the table of corpora', () => {
+  it('drives the suite format, the cards and the loader; an unknown corpus is refused, never read as another', async () => {
+    const { CORPUS_TABLE, FILE_CORPORA } = await import('../datasets/corpora/index.ts');
+    const { CORPORA } = await import('../harness/suite.ts');
+    const { cardOf } = await import('../datasets/cards.ts');
+    expect(FILE_CORPORA).toEqual(['ravdess', 'tess', 'crema-d', 'savee']);
+    for (const c of FILE_CORPORA) {
+      expect(CORPORA).toContain(c);
+      expect(cardOf(c)).toBe(CORPUS_TABLE[c].card);
+    }
+    expect(() => loadCorpus('emodb' as never, CORPORA_SAMPLE)).toThrow(
+      /unknown corpus "emodb" \(known: ravdess, tess, crema-d, savee; a corpus of your own: corpus: manifest\)/,
+    );
+  });
+});

@@ -16,6 +16,7 @@ import { basename, join, resolve } from 'node:path';
 import { cpus } from 'node:os';
 import { loadSuite, suiteJsonSchema, SuiteError } from '../suite.ts';
 import { fileComponent } from '../runfolder.ts';
+import { FILE_CORPORA } from '../../datasets/corpora/index.ts';
 import { buildTable, formatTable, TABLE_KINDS, TABLE_FORMATS, type TableKind, type TableFormat } from '../tables.ts';
 import type { Results } from '../results.ts';
 import { existsSync, readFileSync } from 'node:fs';
@@ -106,7 +107,7 @@ await yargs(hideBin(process.argv))
         (z) =>
           z
             .positional('dir', { type: 'string', demandOption: true, describe: 'a corpus folder, or a folder holding ravdess/, tess/, crema-d/, savee/' })
-            .option('corpus', { type: 'string', choices: ['ravdess', 'tess', 'crema-d', 'savee'], describe: 'read <dir> as this corpus' })
+            .option('corpus', { type: 'string', choices: FILE_CORPORA, describe: 'read <dir> as this corpus' })
             .option('json', { type: 'boolean', default: false }),
         async (a) => {
           const { scanDatasets, formatScan } = await lazy.scan();
