@@ -30,6 +30,19 @@ export const RANK_METRICS = ['uar', 'accuracy', 'macro_f1'] as const;
 export type RankMetric = (typeof RANK_METRICS)[number];
 
 const emotion: Schema = { type: 'string', enum: EMOTIONS };
+/** The evaluation settings' defaults, stated once: the loader fills them, the schema shows them. */
+export const DEFAULT_EVALUATION: Suite['evaluation'] = {
+  bootstrap: 1000,
+  confidence: 0.95,
+  ece_bins: 15,
+  slices: ['corpus', 'speaker', 'gender'],
+  intersections: [['corpus', 'gender']],
+  min_slice: 30,
+  temperature_scaling: true,
+  rank_by: 'uar',
+  proportion_interval: 'wilson',
+};
+
 const SUITE_SCHEMA: Schema = {
   type: 'object',
   required: ['name', 'datasets', 'models'],
@@ -144,9 +157,16 @@ const SUITE_SCHEMA: Schema = {
     evaluation: {
       type: 'object',
       properties: {
-        bootstrap: { type: 'number', integer: true, minimum: 0, maximum: 100000, description: 'bootstrap resamples for confidence intervals' },
-        confidence: { type: 'number', minimum: 0.5, maximum: 0.999 },
-        ece_bins: { type: 'number', integer: true, minimum: 2, maximum: 1000 },
+        bootstrap: {
+          type: 'number',
+          integer: true,
+          minimum: 0,
+          maximum: 100000,
+          description: 'bootstrap resamples for confidence intervals',
+          default: DEFAULT_EVALUATION.bootstrap,
+        },
+        confidence: { type: 'number', minimum: 0.5, maximum: 0.999, default: DEFAULT_EVALUATION.confidence },
+        ece_bins: { type: 'number', integer: true, minimum: 2, maximum: 1000, default: DEFAULT_EVALUATION.ece_bins },
         slices: { type: 'array', items: sliceField },
         intersections: { type: 'array', items: { type: 'array', items: sliceField, minItems: 2 } },
         min_slice: {
@@ -154,13 +174,20 @@ const SUITE_SCHEMA: Schema = {
           integer: true,
           minimum: 1,
           description: 'groups with fewer clips are shown greyed and never enter a worst group, a gap or a headline',
+          default: DEFAULT_EVALUATION.min_slice,
         },
-        temperature_scaling: { type: 'boolean' },
-        rank_by: { type: 'string', enum: RANK_METRICS, description: 'the metric models are ranked by and tested on (paired bootstrap)' },
+        temperature_scaling: { type: 'boolean', default: DEFAULT_EVALUATION.temperature_scaling },
+        rank_by: {
+          type: 'string',
+          enum: RANK_METRICS,
+          description: 'the metric models are ranked by and tested on (paired bootstrap)',
+          default: DEFAULT_EVALUATION.rank_by,
+        },
         proportion_interval: {
           type: 'string',
           enum: PROPORTION_METHODS,
           description: 'interval of a proportion (accuracy, per-class recall): Wilson score or Clopper–Pearson exact',
+          default: DEFAULT_EVALUATION.proportion_interval,
         },
       },
     },
@@ -413,18 +440,7 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
     augment: { copies: r.augment?.copies ?? (r.augment?.ops?.length ? 1 : 0), ops: r.augment?.ops ?? [] },
     features,
     models,
-    evaluation: {
-      bootstrap: 1000,
-      confidence: 0.95,
-      ece_bins: 15,
-      slices: ['corpus', 'speaker', 'gender'],
-      intersections: [['corpus', 'gender']],
-      min_slice: 30,
-      temperature_scaling: true,
-      rank_by: 'uar',
-      proportion_interval: 'wilson',
-      ...(r.evaluation ?? {}),
-    },
+    evaluation: { ...DEFAULT_EVALUATION, ...(r.evaluation ?? {}) },
     report: { title: r.report?.title ?? r.name, spectrograms: r.report?.spectrograms ?? true },
     source: text,
     sourcePath: resolve(file),

@@ -102,6 +102,16 @@ describe('suite validation', () => {
     });
   });
 
+  it('`serbench schema` shows the defaults the loader fills (features, evaluation), stated once', () => {
+    const schema = suiteJsonSchema() as { properties: Record<string, { properties: Record<string, { default?: unknown }> }> };
+    const suite = parseSuite('name: d\ndatasets: [{ corpus: synthetic }]\nmodels: [{ type: tree }]\n', join(root, 'suites', 'd.yaml'));
+    for (const section of ['features', 'evaluation'] as const)
+      for (const [key, prop] of Object.entries(schema.properties[section].properties))
+        if (prop.default !== undefined) expect((suite[section] as Record<string, unknown>)[key], `${section}.${key}`).toEqual(prop.default);
+    expect(schema.properties.features.properties.n_mels.default).toBe(64);
+    expect(schema.properties.evaluation.properties.min_slice.default).toBe(30);
+  });
+
   it('the JSON Schema describes every top-level field', () => {
     const s = suiteJsonSchema() as { properties: Record<string, unknown>; required: string[] };
     expect(Object.keys(s.properties)).toEqual([
