@@ -24,9 +24,19 @@ const LIBSVM_API = require.resolve('libsvm-js/src/loadSVM.js');
 
 type LibSvm = any; // libsvm-js ships no types
 
-/** A new libsvm wasm instance with its own memory and rand() state. */
+/**
+ * A new libsvm wasm instance with its own memory and rand() state. Emscripten's Node glue adds a
+ * process 'uncaughtException' and an 'unhandledRejection' handler (the latter exits with code 1)
+ * every time the module loads: one per fit, so a run with more than ten SVM fits printed
+ * MaxListenersExceededWarning, and any unhandled rejection anywhere ended the process silently.
+ * The handlers it adds are removed again.
+ */
 async function freshLibsvm(): Promise<LibSvm> {
   delete require.cache[LIBSVM_MODULE];
+  // Node's typings give each event its own listener type; the emitter's untyped view serves both.
+  const emitter = process as unknown as { listeners(e: string): ((...a: unknown[]) => void)[]; removeListener(e: string, l: (...a: unknown[]) => void): void };
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const before = new Map(events.map((e) => [e, new Set(emitter.listeners(e))]));
   const warn = console.warn;
   // Emscripten tries a streaming compile through fetch(), which cannot read file paths in Node,
   // says so, and falls back to reading the file: expected here, not worth a warning.
@@ -39,6 +49,7 @@ async function freshLibsvm(): Promise<LibSvm> {
     return require(LIBSVM_API)(mod);
   } finally {
     console.warn = warn;
+    for (const e of events) for (const l of emitter.listeners(e)) if (!before.get(e)!.has(l)) emitter.removeListener(e, l);
   }
 }
 
