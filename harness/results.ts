@@ -24,7 +24,8 @@ import type { LeakageAudit } from './splits.ts';
 import type { SkippedFile } from '../datasets/types.ts';
 import { versions } from './versions.ts';
 
-export const RESULTS_FORMAT = 'serbench-results/1';
+/** 2: proportion intervals (Wilson / Clopper–Pearson) with n and method, gaps with intervals, rank-metric comparisons, flags, provenance. */
+export const RESULTS_FORMAT = 'serbench-results/2';
 
 export interface ModelResult {
   name: string;
@@ -430,14 +431,21 @@ export const hasResults = (folder: RunFolder) => existsSync(folder.path('results
 export function resultsJsonSchema(): Record<string, unknown> {
   const interval = {
     type: 'object',
-    required: ['estimate', 'lo', 'hi', 'resamples'],
-    properties: { estimate: { type: 'number' }, lo: { type: 'number' }, hi: { type: 'number' }, resamples: { type: 'integer' } },
+    required: ['estimate', 'lo', 'hi', 'n', 'method'],
+    properties: {
+      estimate: { type: 'number' },
+      lo: { type: 'number' },
+      hi: { type: 'number' },
+      n: { type: 'integer', description: 'distinct clips the interval rests on' },
+      method: { enum: ['bootstrap', 'wilson', 'clopper-pearson', 'newcombe'] },
+      resamples: { type: 'integer', description: 'bootstrap only' },
+    },
   };
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'serbench results',
     type: 'object',
-    required: ['format', 'created', 'suite', 'environment', 'data', 'models', 'comparisons', 'leaderboard', 'failures'],
+    required: ['format', 'created', 'suite', 'environment', 'data', 'models', 'comparisons', 'leaderboard', 'flags', 'failures'],
     properties: {
       format: { const: RESULTS_FORMAT },
       created: { type: 'string', format: 'date-time' },
@@ -458,8 +466,18 @@ export function resultsJsonSchema(): Record<string, unknown> {
           },
         },
       },
-      comparisons: { type: 'array', items: { type: 'object', required: ['a', 'b', 'paired', 'accuracy_difference', 'mcnemar', 'significant'] } },
-      leaderboard: { type: 'array', items: { type: 'object', required: ['model', 'uar', 'uar_lo', 'uar_hi', 'accuracy', 'ece', 'rank', 'tied_with_best'] } },
+      comparisons: {
+        type: 'array',
+        items: { type: 'object', required: ['a', 'b', 'paired', 'metric', 'difference', 'accuracy_difference', 'mcnemar', 'significant'] },
+      },
+      leaderboard: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['model', 'metric', 'value', 'value_lo', 'value_hi', 'uar', 'uar_lo', 'uar_hi', 'accuracy', 'ece', 'rank', 'tied_with_best'],
+        },
+      },
+      flags: { type: 'array', items: { type: 'object', required: ['kind', 'title', 'evidence'] } },
       failures: { type: 'array' },
     },
   };

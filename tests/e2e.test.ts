@@ -43,7 +43,16 @@ describe('a run from YAML to report folder', () => {
   }, 300_000);
 
   it('writes results, predictions, slices and every page of the site', () => {
-    expect(results.format).toBe('serbench-results/1');
+    expect(results.format).toBe('serbench-results/2');
+    // results.json holds what its schema (results.schema.json) requires, at every level the schema describes.
+    const schema = JSON.parse(readFileSync(join(out, 'results.schema.json'), 'utf8'));
+    const check = (value: unknown, sch: Record<string, any>, path: string): void => {
+      for (const key of sch.required ?? []) expect(value, `${path}.${key}`).toHaveProperty(key);
+      for (const [key, sub] of Object.entries((sch.properties ?? {}) as Record<string, any>))
+        if (value && typeof value === 'object' && key in value) check((value as Record<string, unknown>)[key], sub, `${path}.${key}`);
+      if (sch.items && Array.isArray(value)) value.forEach((v, i) => check(v, sch.items, `${path}[${i}]`));
+    };
+    check(results, schema, 'results');
     expect(results.models.map((m) => m.name)).toEqual(['svm', 'tree', 'cnn']);
     const csv = readFileSync(join(out, 'predictions.csv'), 'utf8').trim().split('\n');
     const testClips = results.models[0].evaluation.n;
