@@ -62,7 +62,11 @@ function capClips(clips: Clip[], n: number, seed: string): Clip[] {
   return clips.filter((c) => keep.has(c));
 }
 
-export function loadSuiteData(suite: Suite): SuiteData {
+/**
+ * `knownHashes` (clip id → sha256): sources a parent process hashed a moment ago, handed to its
+ * job processes so that they do not read every file again (seconds per process at 12k clips).
+ */
+export function loadSuiteData(suite: Suite, knownHashes: Record<string, string> = {}): SuiteData {
   const clips: Clip[] = [];
   const skipped: SkippedFile[] = [];
   const notes: SkippedFile[] = [];
@@ -108,7 +112,7 @@ export function loadSuiteData(suite: Suite): SuiteData {
   const hashes: string[] = [];
   for (const c of clips) {
     try {
-      hashes.push(sourceContentHash(c));
+      hashes.push(knownHashes[c.id] ?? sourceContentHash(c));
       readable.push(c);
     } catch (e) {
       skipped.push({ path: clipPath(c), reason: `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });

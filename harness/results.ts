@@ -118,10 +118,13 @@ export interface Results {
   };
 }
 
+/** A data.json clip as a Clip (its source only named: the record keeps no decoded source). */
+const asClip = (c: RunData['clips'][number]): Clip => ({ ...c, source: { kind: 'file', path: c.path ?? c.id } }) as Clip;
+
 /** Per-model test predictions of a run's finished jobs, with each job's temperature applied. */
 export function predictionRows(data: RunData, jobs: JobResult[]): Map<string, PredictionRow[]> {
   const k = data.classes.length;
-  const clips = new Map(data.clips.map((c) => [c.id, { ...c, source: { kind: 'file', path: c.path ?? c.id } } as Clip]));
+  const clips = new Map(data.clips.map((c) => [c.id, asClip(c)]));
   const rowsByModel = new Map<string, PredictionRow[]>();
   for (const j of jobs) {
     const rows = rowsByModel.get(j.model) ?? [];
@@ -237,7 +240,7 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
     count.set(key, (count.get(key) ?? 0) + 1);
   }
   const backend = jobs.map((j) => j.fit.backend).find((b) => b) ?? null;
-  const asClips = data.clips.map((c) => ({ ...c, source: { kind: 'file', path: c.path ?? c.id } }) as Clip);
+  const asClips = data.clips.map(asClip);
   const emotionOf = new Map(data.clips.map((c) => [c.id, c.emotion]));
   const folds = new Map<string, { seed: number; fold: string; trainClassCounts: number[] | undefined; testClasses: Set<number> }>();
   for (const j of jobs)

@@ -46,6 +46,8 @@ export interface RunOptions {
    * lock. A job process whose parent is gone stops at its next epoch or job (see orphaned).
    */
   parentPid?: number;
+  /** Set for job processes: the sha256 of every source (clip id → hash), as their parent read them. */
+  sourceHashes?: Record<string, string>;
 }
 
 /**
@@ -100,8 +102,8 @@ export interface Prepared {
   hash: string;
 }
 
-export function prepareRun(suite: Suite): Prepared {
-  const data = loadSuiteData(suite);
+export function prepareRun(suite: Suite, knownHashes?: Record<string, string>): Prepared {
+  const data = loadSuiteData(suite, knownHashes);
   if (data.clips.length === 0) throw new Error(`suite ${suite.name}: no clips left after loading and label mapping`);
   const foldsBySeed = new Map<number, Fold[]>();
   const audits: (LeakageAudit & { seed: number })[] = [];
@@ -225,7 +227,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
   // The process the user started draws; a job process forwards its events to it.
   const dashboard = opts.parentPid === undefined ? new Dashboard(process.stderr as unknown as Terminal, (l) => folder.log(l), opts.quiet ?? false) : null;
   const progress = new Progress(dashboard ? (e) => dashboard.event(0, e) : (e) => process.send?.({ progress: e }));
-  const p = prepareRun(suite);
+  const p = prepareRun(suite, opts.sourceHashes);
   let unlock = () => {};
   try {
     if (opts.parentPid === undefined) unlock = lockRunFolder(folder.dir);
@@ -309,7 +311,10 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
     writeShardRecord(`${opts.shard ? `${opts.shard.index}-of-${opts.shard.count}-` : ''}features`);
     await pool.close(); // its threads' memory is not needed while the job processes train
     const { runShardsInProcesses } = await import('./job-process.ts');
-    const parts = await runShardsInProcesses(suite.source, suite.sourcePath, { ...opts, cacheDir }, n, (worker, e) => dashboard?.event(worker + 1, e));
+    const sourceHashes = Object.fromEntries(p.data.clips.map((c, i) => [c.id, p.data.hashes[i]]));
+    const parts = await runShardsInProcesses(suite.source, suite.sourcePath, { ...opts, cacheDir, sourceHashes }, n, (worker, e) =>
+      dashboard?.event(worker + 1, e),
+    );
     const skipped = new Map([...p.data.skipped, ...parts.flatMap((x) => x.skipped)].map((x) => [x.path, x]));
     return {
       folder: opts.out,
