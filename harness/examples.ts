@@ -57,6 +57,7 @@ export async function spectrogramExamples(suite: Suite, data: SuiteData, cache: 
 export async function errorExamples(
   suite: Suite,
   results: Results,
+  knownHashes: Record<string, string> = {},
   perModel = 3,
 ): Promise<{ byModel: Map<string, (SpectrogramExample & { predicted: string; confidence: number })[]>; note: string | null }> {
   const byModel = new Map<string, (SpectrogramExample & { predicted: string; confidence: number })[]>();
@@ -65,7 +66,7 @@ export async function errorExamples(
   let clips: Map<string, Clip>;
   try {
     clips = new Map(
-      loadSuiteData(suite)
+      loadSuiteData(suite, knownHashes)
         .clips.filter((c) => wanted.has(c.id))
         .map((c) => [c.id, c]),
     );

@@ -5,7 +5,7 @@ import { parseSuite } from './suite.ts';
 import { collectResults, writeResults } from './results.ts';
 import { RunFolder, readJson } from './runfolder.ts';
 import { buildSite } from '../reports/site.ts';
-import type { SpectrogramExample } from './records.ts';
+import type { SpectrogramExample, RunData } from './records.ts';
 import { errorExamples } from './examples.ts';
 
 export async function report(runDir: string, siteDir?: string): Promise<string> {
@@ -21,6 +21,8 @@ export async function report(runDir: string, siteDir?: string): Promise<string> 
   writeResults(folder, results);
   const examples = existsSync(folder.path('examples.json')) ? readJson<SpectrogramExample[]>(folder.path('examples.json')) : [];
   // The clips behind each model's most confident errors, drawn while the data is at hand.
-  const errors = suite.report.spectrograms ? await errorExamples(suite, results) : { byModel: new Map(), note: null };
+  // The run hashed every source already (data.json): the clips are found without reading them all again.
+  const known = Object.fromEntries(readJson<RunData>(folder.path('data.json')).clips.map((c) => [c.id, c.hash]));
+  const errors = suite.report.spectrograms ? await errorExamples(suite, results, known) : { byModel: new Map(), note: null };
   return buildSite(results, runDir, { examples, errors: errors.byModel, errorsNote: errors.note }, siteDir);
 }
