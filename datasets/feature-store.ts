@@ -6,9 +6,9 @@
 import { FeatureCache } from './cache.ts';
 import { FeaturePool } from './feature-pool.ts';
 import { featureKey, type ExtractRequest } from './features.ts';
-import type { AugmentOp, FeatureSettings } from './settings.ts';
+import type { AugmentOp } from './settings.ts';
+import { FEATURE_KINDS, type FeatureKind, type SuiteFeatures } from './feature-kinds.ts';
 import { clipPath, type Clip } from './types.ts';
-import type { FeatureKind } from '../models/params.ts';
 import type { Batch } from '../models/classifier.ts';
 
 /** Where the store reports extraction progress (the run's dashboard). */
@@ -28,7 +28,7 @@ export class FeatureStore {
   readonly failed = new Map<number, string>();
   readonly reader: FeatureCache;
   constructor(
-    private settings: FeatureSettings,
+    private settings: SuiteFeatures,
     private ops: AugmentOp[],
     private clips: Clip[],
     readonly pool: FeaturePool,
@@ -46,25 +46,26 @@ export class FeatureStore {
   }
 
   async ensure(indices: number[], copies: number, kinds: FeatureKind[], seed: number, progress: StageProgress): Promise<void> {
-    const todo: { i: number; copy: number }[] = [];
+    const todo: { i: number; copy: number; kinds: FeatureKind[] }[] = [];
     for (const i of indices)
       for (let c = 0; c <= copies; c++) {
-        if (this.failed.has(i) || kinds.every((k) => this.ready.has(this.key(seed, i, c, k)))) continue;
+        const wanted = kinds.filter((k) => c <= copiesOf(k, copies));
+        if (wanted.length === 0 || this.failed.has(i) || wanted.every((k) => this.ready.has(this.key(seed, i, c, k)))) continue;
         // Already in the cache under a known source hash (a job process after its parent's
         // extraction, a resumed run): nothing to compute. Verified (read and checksummed), so
         // a damaged entry is recomputed rather than trained on.
         const hash = this.pool.sourceHash.get(this.clips[i].id);
-        if (hash && kinds.every((k) => this.reader.verify(featureKey(this.request(i, c, [k], seed), hash, k)))) {
-          for (const k of kinds) this.ready.add(this.key(seed, i, c, k));
-        } else todo.push({ i, copy: c });
+        if (hash && wanted.every((k) => this.reader.verify(featureKey(this.request(i, c, [k], seed), hash, k)))) {
+          for (const k of wanted) this.ready.add(this.key(seed, i, c, k));
+        } else todo.push({ i, copy: c, kinds: wanted });
       }
     if (todo.length === 0) return;
     progress.start(`features (seed ${seed})`, todo.length);
     await this.pool.run(
-      todo.map(({ i, copy }) => this.request(i, copy, kinds, seed)),
+      todo.map(({ i, copy, kinds: wanted }) => this.request(i, copy, wanted, seed)),
       (t, r) => {
-        const { i, copy } = todo[t];
-        if (r.features) for (const k of kinds) this.ready.add(this.key(seed, i, copy, k));
+        const { i, copy, kinds: wanted } = todo[t];
+        if (r.features) for (const k of wanted) this.ready.add(this.key(seed, i, copy, k));
         else this.failed.set(i, r.error!);
         progress.tick();
       },
@@ -78,7 +79,8 @@ export class FeatureStore {
    */
   batch(indices: number[], copies: number, kind: FeatureKind, seed: number, labels: Int32Array): Batch & { clips: number[] } {
     const items: { i: number; c: number }[] = [];
-    for (const i of indices) if (!this.failed.has(i)) for (let c = 0; c <= copies; c++) if (this.ready.has(this.key(seed, i, c, kind))) items.push({ i, c });
+    for (const i of indices)
+      if (!this.failed.has(i)) for (let c = 0; c <= copiesOf(kind, copies); c++) if (this.ready.has(this.key(seed, i, c, kind))) items.push({ i, c });
     const keys = items.map(({ i, c }) => featureKey(this.request(i, c, [kind], seed), this.pool.sourceHash.get(this.clips[i].id)!, kind));
     const read = (j: number) => {
       const f = this.reader.get(keys[j]);
@@ -95,4 +97,9 @@ export class FeatureStore {
       clips: items.map(({ i }) => i),
     };
   }
+}
+
+/** Augmented copies a kind has: the suite's, or none for a kind that cannot follow the waveform (precomputed). */
+export function copiesOf(kind: FeatureKind, copies: number): number {
+  return FEATURE_KINDS[kind].augmentable ? copies : 0;
 }

@@ -1,111 +1,28 @@
 /**
- * Feature extraction for one clip (and its augmented copies): the log-mel image and MFCC
- * sequence for CNN/ViT, the summary vector for SVM/tree. Results go through the feature cache.
+ * Feature extraction for one clip copy: the clip is read, resampled, trimmed, augmented (a
+ * training copy) and fixed to the suite's duration once, and each requested kind of
+ * datasets/feature-kinds.ts computes its feature from that. Results go through the feature cache.
  */
 import type { Clip } from './types.ts';
-import type { FeatureSettings, AugmentOp } from './settings.ts';
-import type { FeatureKind } from '../models/params.ts';
+import type { AugmentOp } from './settings.ts';
+import { FEATURE_KINDS, frontEnd, type FeatureKind, type SuiteFeatures } from './feature-kinds.ts';
+import type { ClipSignal, FeatureKindSpec } from './feature-kind.ts';
 import { readClip, trimSilence, fixLength, RESAMPLER } from './audio.ts';
-import { planCopy, augmentWaveform, specAugment, type AppliedOp } from './augment.ts';
-import {
-  applyFilterBank,
-  chromaStft,
-  delta,
-  estimateTuning,
-  melBank,
-  melSpectrogram,
-  mfccFromMel,
-  powerToDb,
-  rms,
-  spectralCentroid,
-  spectrumPower,
-  stft,
-  zeroCrossingRate,
-  type Matrix,
-} from './spectral.ts';
+import { planCopy, augmentWaveform, type AppliedOp } from './augment.ts';
+import { melSpectrogram, type Matrix } from './spectral.ts';
 import { FeatureCache, type CachedArray } from './cache.ts';
 import { Rng } from './random.ts';
 
 /** In every cache key: 8 = entries carry a checksum of their floats (older entries are never read). */
 export const FEATURE_VERSION = 8;
 
-/** A clip's features: images are stored band-major (H = bands, W = frames). */
+/** A clip's features by kind: images are stored band-major (H = bands, W = frames). */
 export type FeatureSet = Partial<Record<FeatureKind, CachedArray>>;
-
-export function imageShape(s: FeatureSettings, kind: 'logmel' | 'mfcc'): [number, number] {
-  const frames = 1 + Math.floor(Math.round(s.duration * s.sample_rate) / s.hop_length);
-  return [kind === 'logmel' ? s.n_mels : s.n_mfcc, frames];
-}
-
-/** Names of the summary vector's entries, in order. */
-export function summaryNames(s: FeatureSettings): string[] {
-  const per = [
-    ...Array.from({ length: s.n_mfcc }, (_, i) => `mfcc${i}`),
-    ...['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'].map((p) => `chroma_${p}`),
-    'zcr',
-    'rms',
-    'centroid',
-  ];
-  return [...per.map((n) => `${n}_mean`), ...per.map((n) => `${n}_std`), ...Array.from({ length: s.n_mfcc }, (_, i) => `dmfcc${i}_absmean`)];
-}
-
-/** Transpose frames × bins into a bins × frames float32 image. */
-function toImage(m: Matrix): Float32Array {
-  const img = new Float32Array(m.frames * m.bins);
-  for (let t = 0; t < m.frames; t++) for (let k = 0; k < m.bins; k++) img[k * m.frames + t] = m.data[t * m.bins + k];
-  return img;
-}
-
-/** Mean and (population) standard deviation of each column of a frames × width frame-major array. */
-function columnStats(data: ArrayLike<number>, frames: number, width: number): { mean: number[]; std: number[] } {
-  const mean: number[] = [],
-    std: number[] = [];
-  for (let k = 0; k < width; k++) {
-    let a = 0;
-    for (let t = 0; t < frames; t++) a += data[t * width + k];
-    mean.push(a / frames);
-  }
-  for (let k = 0; k < width; k++) {
-    let a = 0;
-    for (let t = 0; t < frames; t++) a += (data[t * width + k] - mean[k]) ** 2;
-    std.push(Math.sqrt(a / frames));
-  }
-  return { mean, std };
-}
-
-function summaryVector(y: Float32Array, s: FeatureSettings): Float32Array {
-  const S = stft(y, s.n_fft, s.hop_length); // one transform for the mel, chroma and centroid
-  const power = spectrumPower(S, 2);
-  const mf = mfccFromMel(applyFilterBank(power, melBank(s.sample_rate, s.n_fft, s.n_mels)), s.n_mfcc);
-  const chroma = chromaStft(power, s.sample_rate, s.n_fft, estimateTuning(S, s.sample_rate));
-  const magnitude = { ...power, data: power.data.map(Math.sqrt) }; // √(re² + im²), as spectrumPower(S, 1)
-  const centroid = spectralCentroid(magnitude, s.sample_rate, s.n_fft).map((c) => c / (s.sample_rate / 2));
-  const T = mf.frames;
-  const parts = [
-    columnStats(mf.data, T, s.n_mfcc),
-    columnStats(chroma.data, T, 12),
-    columnStats(zeroCrossingRate(y, s.n_fft, s.hop_length), T, 1),
-    columnStats(rms(y, s.n_fft, s.hop_length), T, 1),
-    columnStats(centroid, T, 1),
-  ];
-  const d = delta(mf);
-  const dabs = Array.from({ length: s.n_mfcc }, (_, k) => {
-    let a = 0;
-    for (let t = 0; t < T; t++) a += Math.abs(d.data[t * s.n_mfcc + k]);
-    return a / T;
-  });
-  return Float32Array.from([...parts.flatMap((p) => p.mean), ...parts.flatMap((p) => p.std), ...dabs]);
-}
-
-function allFinite(x: Float32Array): boolean {
-  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return false;
-  return true;
-}
 
 export interface ExtractRequest {
   clip: Clip;
   kinds: FeatureKind[];
-  settings: FeatureSettings;
+  settings: SuiteFeatures;
   /** 0 = the clip itself; 1.. = augmented copies (training clips only). */
   copy: number;
   ops: AugmentOp[];
@@ -121,15 +38,25 @@ function augmentPlan(req: ExtractRequest): { plan: AppliedOp[]; rng: Rng } {
 /** The feature cache key of one feature of a clip copy, given its source's content hash. */
 export function featureKey(req: ExtractRequest, contentHash: string, kind: FeatureKind): string {
   const { plan } = augmentPlan(req);
+  const spec = FEATURE_KINDS[kind] as FeatureKindSpec<SuiteFeatures>;
+  const block = spec.settings?.key;
   return FeatureCache.key({
     v: FEATURE_VERSION,
     hash: contentHash,
     kind,
-    s: req.settings,
+    s: frontEnd(req.settings),
     plan,
     resampler: RESAMPLER,
     spec: plan.some((p) => p.type === 'spec_augment') ? req.ops : undefined,
+    // A kind with its own settings or inputs (an encoder file, embedding files): those too.
+    own: block ? (req.settings as unknown as Record<string, unknown>)[block] : undefined,
+    identity: spec.identity?.(req.settings, req.clip),
   });
+}
+
+function allFinite(x: Float32Array): boolean {
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return false;
+  return true;
 }
 
 /** Extract (or fetch from the cache) the requested features of one clip copy. */
@@ -155,8 +82,17 @@ export async function extractFeatures(req: ExtractRequest, cache: FeatureCache, 
   const n = Math.round(s.duration * s.sample_rate);
   const fixed = fixLength(y, n);
   let mel: Matrix | undefined;
+  const signal: ClipSignal<SuiteFeatures> = {
+    clip,
+    settings: s,
+    speech: y.length > n ? fixed : y,
+    fixed,
+    mel: () => (mel ??= melSpectrogram(fixed, s.sample_rate, s.n_fft, s.hop_length, s.n_mels)),
+    mask: maskPlan ? { op: maskOp!, seed: maskPlan.value! } : undefined,
+  };
   for (const kind of req.kinds) {
     if (out[kind]) continue;
+    if (req.copy > 0 && !FEATURE_KINDS[kind].augmentable) throw new Error(`${clip.id}: ${kind} features have no augmented copies`);
     // Without a cache folder there is nothing to look up, so the source is never hashed.
     const key = cache.enabled ? keyOf(audio.contentHash(), kind) : '';
     const hit = cache.get(key);
@@ -164,18 +100,7 @@ export async function extractFeatures(req: ExtractRequest, cache: FeatureCache, 
       out[kind] = hit;
       continue;
     }
-    let value: CachedArray;
-    if (kind === 'summary') {
-      // Statistics over the speech itself: the cropped clip, not the zero padding.
-      value = { shape: [summaryNames(s).length], data: summaryVector(y.length > n ? fixed : y, s) };
-    } else {
-      mel ??= melSpectrogram(fixed, s.sample_rate, s.n_fft, s.hop_length, s.n_mels);
-      // dB re 1.0, not re the clip's maximum: the absolute level (loudness) is an emotion cue.
-      const m = kind === 'logmel' ? powerToDb(mel, 1, 80) : mfccFromMel(mel, s.n_mfcc);
-      const img = toImage(m);
-      if (maskPlan) specAugment(img, m.bins, m.frames, maskOp!, maskPlan.value!);
-      value = { shape: [m.bins, m.frames], data: img };
-    }
+    const value = await (FEATURE_KINDS[kind] as FeatureKindSpec<SuiteFeatures>).compute(signal);
     if (!allFinite(value.data)) throw new Error(`${clip.id}: non-finite ${kind} feature`);
     cache.put(key, value);
     out[kind] = value;

@@ -6,7 +6,7 @@ export type Schema =
   | { type: 'string'; enum?: readonly string[]; description?: string; default?: string }
   | { type: 'number'; minimum?: number; maximum?: number; integer?: boolean; description?: string; default?: number }
   | { type: 'boolean'; description?: string; default?: boolean }
-  | { type: 'array'; items: Schema; minItems?: number; maxItems?: number; description?: string }
+  | { type: 'array'; items: Schema; minItems?: number; maxItems?: number; description?: string; default?: unknown }
   | {
       type: 'object';
       properties?: Record<string, Schema>;
@@ -14,8 +14,12 @@ export type Schema =
       /** Schema of keys not listed in properties (a map); absent = unknown keys are errors. */
       additionalProperties?: Schema;
       description?: string;
+      default?: unknown;
     }
-  | { anyOf: Schema[]; description?: string };
+  | { anyOf: Schema[]; description?: string; default?: unknown };
+
+/** The object variant: a mapping with known properties. */
+export type ObjectSchema = Extract<Schema, { type: 'object' }>;
 
 export type Path = (string | number)[];
 export interface SchemaError {
@@ -85,7 +89,7 @@ function show(v: unknown): string {
 
 /** Draft 2020-12 JSON Schema for editors. */
 export function toJsonSchema(schema: Schema): Record<string, unknown> {
-  if ('anyOf' in schema) return { anyOf: schema.anyOf.map(toJsonSchema), description: schema.description };
+  if ('anyOf' in schema) return { anyOf: schema.anyOf.map(toJsonSchema), description: schema.description, default: schema.default };
   const base: Record<string, unknown> = { description: schema.description };
   switch (schema.type) {
     case 'string':
@@ -95,7 +99,7 @@ export function toJsonSchema(schema: Schema): Record<string, unknown> {
     case 'boolean':
       return { ...base, type: 'boolean', default: schema.default };
     case 'array':
-      return { ...base, type: 'array', items: toJsonSchema(schema.items), minItems: schema.minItems, maxItems: schema.maxItems };
+      return { ...base, type: 'array', items: toJsonSchema(schema.items), minItems: schema.minItems, maxItems: schema.maxItems, default: schema.default };
     case 'object':
       return {
         ...base,
@@ -103,6 +107,16 @@ export function toJsonSchema(schema: Schema): Record<string, unknown> {
         properties: schema.properties && Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, toJsonSchema(v)])),
         required: schema.required,
         additionalProperties: schema.additionalProperties ? toJsonSchema(schema.additionalProperties) : false,
+        default: schema.default,
       };
   }
+}
+
+/** An object schema with each property's default taken from `defaults` (stated once, where the loader reads them). */
+export function withDefaults(schema: ObjectSchema, defaults: object): ObjectSchema {
+  const d = defaults as Record<string, unknown>;
+  return {
+    ...schema,
+    properties: Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, d[k] === undefined ? v : ({ ...v, default: d[k] } as Schema)])),
+  };
 }

@@ -2,7 +2,7 @@
  * The front end's settings, each stated once: type, schema (with bounds) and default together.
  * The suite format assembles these; `serbench schema` prints them with their defaults.
  */
-import type { Schema } from './schema.ts';
+import type { ObjectSchema, Schema } from './schema.ts';
 
 export interface FeatureSettings {
   sample_rate: number;
@@ -16,7 +16,7 @@ export interface FeatureSettings {
 
 export const DEFAULT_FEATURES: FeatureSettings = { sample_rate: 16000, duration: 3, trim_db: 40, n_fft: 512, hop_length: 256, n_mels: 64, n_mfcc: 40 };
 
-export const FEATURE_SCHEMA: Schema = {
+export const FEATURE_SCHEMA: ObjectSchema = {
   type: 'object',
   properties: {
     sample_rate: { type: 'number', integer: true, minimum: 4000, maximum: 96000, default: DEFAULT_FEATURES.sample_rate },

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import type { FeatureKind } from '../models/params.ts';
+import type { FeatureKind } from '../datasets/feature-kinds.ts';
 import type { FitReport } from '../models/classifier.ts';
 import type { Clip, SkippedFile } from '../datasets/types.ts';
 import type { LabelMappingRow } from './data.ts';

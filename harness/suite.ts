@@ -6,13 +6,14 @@
 import { readFileSync, existsSync, statSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument, LineCounter, isNode, type Node as YamlNode } from 'yaml';
-import { validate, toJsonSchema, type Schema, type Path } from '../datasets/schema.ts';
-import { AUGMENT_SCHEMA, AUGMENT_NEEDS, FEATURE_SCHEMA, DEFAULT_FEATURES, type AugmentOp, type FeatureSettings } from '../datasets/settings.ts';
+import { validate, toJsonSchema, withDefaults, type Schema, type ObjectSchema, type Path } from '../datasets/schema.ts';
+import { AUGMENT_SCHEMA, AUGMENT_NEEDS, FEATURE_SCHEMA, DEFAULT_FEATURES, type AugmentOp } from '../datasets/settings.ts';
 export type { AugmentOp, FeatureSettings, Range } from '../datasets/settings.ts';
 import { PROPORTION_METHODS, type ProportionMethod } from './stats/intervals.ts';
 import { EMOTIONS, type Emotion, type Gender } from '../datasets/types.ts';
 import { FILE_CORPORA } from '../datasets/corpora.ts';
-import { FEATURE_KINDS, type FeatureKind } from '../models/params.ts';
+import { FEATURE_KINDS, FEATURE_KIND_NAMES, withKindDefaults, type FeatureKind, type SuiteFeatures } from '../datasets/feature-kinds.ts';
+import type { FeatureKindSpec } from '../datasets/feature-kind.ts';
 import { MODEL_FAMILIES, MODEL_TYPES, type ModelFamily, type ModelType, type ParamsByType } from '../models/registry.ts';
 
 export const CORPORA = [...FILE_CORPORA, 'synthetic', 'manifest'] as const;
@@ -30,6 +31,7 @@ export const RANK_METRICS = ['uar', 'accuracy', 'macro_f1'] as const;
 export type RankMetric = (typeof RANK_METRICS)[number];
 
 const emotion: Schema = { type: 'string', enum: EMOTIONS };
+const kindSpecs = () => Object.entries(FEATURE_KINDS) as [FeatureKind, FeatureKindSpec<SuiteFeatures>][];
 /** The evaluation settings' defaults, stated once: the loader fills them, the schema shows them. */
 export const DEFAULT_EVALUATION: Suite['evaluation'] = {
   bootstrap: 1000,
@@ -41,6 +43,27 @@ export const DEFAULT_EVALUATION: Suite['evaluation'] = {
   temperature_scaling: true,
   rank_by: 'uar',
   proportion_interval: 'wilson',
+};
+
+/** The split's and the labels' defaults, stated once: the loader fills them, the schema shows them. */
+export const DEFAULT_SPLIT = { protocol: 'stratified', test_fraction: 0.2, val_fraction: 0.1, folds: 5 } as const;
+export const DEFAULT_LABELS: Suite['labels'] = { set: ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'], map: { calm: 'neutral' } };
+
+const SPLIT_SCHEMA: ObjectSchema = {
+  type: 'object',
+  properties: {
+    protocol: { type: 'string', enum: PROTOCOLS },
+    test_fraction: { type: 'number', minimum: 0.01, maximum: 0.9 },
+    val_fraction: { type: 'number', minimum: 0, maximum: 0.9 },
+    folds: {
+      anyOf: [
+        { type: 'number', integer: true, minimum: 2, maximum: 100 },
+        { type: 'string', description: 'predefined: a folder of fold files (as a run writes in folds/) or one fold file' },
+      ],
+      description: 'group-kfold: number of folds; predefined: where the fold files are',
+    },
+    max_folds: { type: 'number', integer: true, minimum: 1, maximum: 10000, description: 'leave-one-*-out: run only the first N folds' },
+  },
 };
 
 const SUITE_SCHEMA: Schema = {
@@ -55,6 +78,7 @@ const SUITE_SCHEMA: Schema = {
       minItems: 1,
       maxItems: 100,
       description: 'split seeds: one split (and augmentation draw) per seed',
+      default: [0],
     },
     model_seeds: {
       type: 'array',
@@ -114,28 +138,26 @@ const SUITE_SCHEMA: Schema = {
     labels: {
       type: 'object',
       properties: {
-        set: { type: 'array', items: emotion, minItems: 2, description: 'the classes; clips whose label is not in it (after map) are dropped' },
-        map: { type: 'object', additionalProperties: emotion, description: 'relabel before filtering, e.g. calm: neutral' },
-      },
-    },
-    split: {
-      type: 'object',
-      properties: {
-        protocol: { type: 'string', enum: PROTOCOLS },
-        test_fraction: { type: 'number', minimum: 0.01, maximum: 0.9 },
-        val_fraction: { type: 'number', minimum: 0, maximum: 0.9 },
-        folds: {
-          anyOf: [
-            { type: 'number', integer: true, minimum: 2, maximum: 100 },
-            { type: 'string', description: 'predefined: a folder of fold files (as a run writes in folds/) or one fold file' },
-          ],
-          description: 'group-kfold: number of folds; predefined: where the fold files are',
+        set: {
+          type: 'array',
+          items: emotion,
+          minItems: 2,
+          description: 'the classes; clips whose label is not in it (after map) are dropped',
+          default: DEFAULT_LABELS.set,
         },
-        max_folds: { type: 'number', integer: true, minimum: 1, maximum: 10000, description: 'leave-one-*-out: run only the first N folds' },
+        map: { type: 'object', additionalProperties: emotion, description: 'relabel before filtering, e.g. calm: neutral', default: DEFAULT_LABELS.map },
       },
     },
+    split: withDefaults(SPLIT_SCHEMA, DEFAULT_SPLIT),
     augment: AUGMENT_SCHEMA,
-    features: FEATURE_SCHEMA,
+    features: {
+      ...FEATURE_SCHEMA,
+      // Each feature kind with settings of its own has its block here (features.embedding, …).
+      properties: {
+        ...FEATURE_SCHEMA.properties,
+        ...Object.fromEntries(kindSpecs().flatMap(([, k]) => (k.settings ? [[k.settings.key, k.settings.schema]] : []))),
+      },
+    },
     models: {
       type: 'array',
       minItems: 1,
@@ -146,7 +168,7 @@ const SUITE_SCHEMA: Schema = {
           name: { type: 'string', description: 'unique name (default: the type)' },
           type: { type: 'string', enum: MODEL_TYPES, description: 'a model family of models/registry.ts, or module for a model of your own' },
           module: { type: 'string', description: 'type module: the file whose default export implements the Classifier contract (relative to the suite)' },
-          features: { type: 'string', enum: FEATURE_KINDS },
+          features: { type: 'string', enum: FEATURE_KIND_NAMES, description: "the feature kind it reads (datasets/feature-kinds.ts); default: its family's" },
           params: {
             type: 'object',
             additionalProperties: { anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }, { type: 'array', items: { type: 'number' } }] },
@@ -240,7 +262,8 @@ export interface Suite {
     max_folds?: number;
   };
   augment: { copies: number; ops: AugmentOp[] };
-  features: FeatureSettings;
+  /** The front end's settings and the feature kinds' blocks (features.embedding, …). */
+  features: SuiteFeatures;
   models: ModelSpec[];
   evaluation: {
     bootstrap: number;
@@ -258,6 +281,12 @@ export interface Suite {
   source: string;
   sourcePath: string;
 }
+
+const kindsOf = (layout: 'image' | 'vector') =>
+  kindSpecs()
+    .filter(([, k]) => k.layout === layout)
+    .map(([n]) => n)
+    .join(', ');
 
 export class SuiteError extends Error {
   constructor(
@@ -283,7 +312,17 @@ export function badName(name: string): string | null {
 }
 
 export function suiteJsonSchema(): Record<string, unknown> {
-  return { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'serbench suite', ...toJsonSchema(SUITE_SCHEMA) };
+  const schema = toJsonSchema(SUITE_SCHEMA) as { properties: { models: { items: Record<string, unknown> } } };
+  // Each family's params, with its defaults and default features, where the entry's type names it.
+  schema.properties.models.items.allOf = MODEL_TYPES.map((t) => {
+    const fam = MODEL_FAMILIES[t] as ModelFamily<object>;
+    const params = withDefaults(fam.schema, fam.defaults);
+    return {
+      if: { properties: { type: { const: t } } },
+      then: { properties: { features: { default: fam.defaultFeatures }, params: { ...toJsonSchema(params), description: fam.description } } },
+    };
+  });
+  return { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'serbench suite', ...schema };
 }
 
 const fieldName = (path: Path) => path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') || '(top level)';
@@ -388,8 +427,12 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
     if (names.has(name)) add(['models', i, 'name'], `duplicate model name "${name}" (give each a name)`);
     names.add(name);
     const fam = MODEL_FAMILIES[type] as ModelFamily<Record<string, unknown>>;
-    const features = m.features ?? fam.features[0];
-    if (!fam.features.includes(features)) add(['models', i, 'features'], `${type} reads ${fam.features.join(' or ')}, not ${features}`);
+    const features: FeatureKind = m.features ?? fam.defaultFeatures;
+    const kind = FEATURE_KINDS[features] as FeatureKindSpec<SuiteFeatures>;
+    if (fam.reads !== 'any' && kind.layout !== fam.reads)
+      add(['models', i, 'features'], `${type} reads ${fam.reads} features (${kindsOf(fam.reads)}), not ${features} (${kind.layout})`);
+    if (kind.settings && r.features?.[kind.settings.key] === undefined)
+      add(['models', i, 'features'], `${features} needs its settings: features.${kind.settings.key} (see serbench schema)`);
     const params = { ...fam.defaults, ...(m.params ?? {}) };
     for (const c of fam.check?.(params) ?? []) add(['models', i, 'params', c.param], c.message);
     let module: string | undefined;
@@ -402,7 +445,7 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
     } else if (m.module !== undefined) add(['models', i, 'module'], 'only for type: module');
     return { name, type, features, params, ...(module ? { module } : {}) } as ModelSpec;
   });
-  const split: Suite['split'] = { protocol: 'stratified' as const, test_fraction: 0.2, val_fraction: 0.1, folds: 5, ...(r.split ?? {}) };
+  const split: Suite['split'] = { ...DEFAULT_SPLIT, ...(r.split ?? {}) };
   // Predefined folds (EmoBox-style committed folds, or another run's folds/): the files are listed now.
   if (split.protocol === 'predefined') {
     const where = typeof r.split?.folds === 'string' ? resolve(base, expand(r.split.folds, ['split', 'folds'])) : undefined;
@@ -421,7 +464,20 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
     split.folds = 0;
   } else if (typeof split.folds !== 'number') add(['split', 'folds'], `a folder of fold files is only for protocol predefined`);
   if (split.test_fraction + split.val_fraction >= 0.95) add(['split'], 'test_fraction + val_fraction leaves no training data');
-  const features: FeatureSettings = { ...DEFAULT_FEATURES, ...(r.features ?? {}) };
+  const features: SuiteFeatures = withKindDefaults({ ...DEFAULT_FEATURES, ...(r.features ?? {}) });
+  // A kind's file paths (an encoder, embedding files) are relative to the suite, like datasets'.
+  for (const [, k] of kindSpecs()) {
+    const block = k.settings && (features as unknown as Record<string, Record<string, unknown> | undefined>)[k.settings.key];
+    if (!k.settings || !block) continue;
+    const resolved = { ...block };
+    for (const field of k.settings.paths) {
+      if (typeof block[field] !== 'string') continue;
+      const at = ['features', k.settings.key, field];
+      resolved[field] = resolve(base, expand(block[field] as string, at));
+      if (checkPaths && !existsSync(resolved[field] as string)) add(at, `${resolved[field]} does not exist`);
+    }
+    (features as unknown as Record<string, unknown>)[k.settings.key] = resolved;
+  }
   if ((features.n_fft & (features.n_fft - 1)) !== 0) add(['features', 'n_fft'], `must be a power of two, got ${features.n_fft}`);
   for (const [i, op] of ((r.augment?.ops ?? []) as AugmentOp[]).entries()) {
     const key = AUGMENT_NEEDS[op.type];
@@ -435,7 +491,7 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
     seeds: r.seeds ?? [0],
     model_seeds: r.model_seeds,
     datasets,
-    labels: { set: r.labels?.set ?? ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'], map: r.labels?.map ?? { calm: 'neutral' } },
+    labels: { set: r.labels?.set ?? DEFAULT_LABELS.set, map: r.labels?.map ?? DEFAULT_LABELS.map },
     split,
     augment: { copies: r.augment?.copies ?? (r.augment?.ops?.length ? 1 : 0), ops: r.augment?.ops ?? [] },
     features,

@@ -14,7 +14,9 @@ export class Cnn extends NeuralClassifier implements Classifier {
     super(k, params);
   }
 
-  protected build(height: number, width: number): tf.LayersModel {
+  protected readonly layout = 'image';
+
+  protected build([height, width]: number[]): tf.LayersModel {
     const p = this.params;
     const model = tf.sequential();
     let h = height,

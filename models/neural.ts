@@ -1,5 +1,5 @@
 /**
- * What the CNN and the ViT share: input standardization, a seeded mini-batch training loop
+ * What the CNN, the ViT and the MLP share: input standardization, a seeded mini-batch training loop
  * with per-sample class-weighted cross-entropy (weightedCrossEntropy), early stopping on validation loss (best weights kept),
  * divergence detection, and (de)serialization of a tf.LayersModel to plain JSON.
  */
@@ -43,32 +43,38 @@ export function weightedCrossEntropy(classWeights: tf.Tensor1D): (yTrue: tf.Tens
     });
 }
 
-/** A classifier over images [H, W] built from a tf.LayersModel. */
+/** A classifier built from a tf.LayersModel, over images [H, W] (CNN, ViT) or vectors [d] (MLP). */
 export abstract class NeuralClassifier {
   abstract readonly family: string;
+  /** What one sample is: an image [H, W] (fed as [H, W, 1]) or a vector [d]. */
+  protected abstract readonly layout: 'image' | 'vector';
   protected model: tf.LayersModel | null = null;
   protected scaler: Standardizer | null = null;
-  protected imageShape: [number, number] = [0, 0];
+  /** One sample's shape as the features give it: [H, W] or [d]. */
+  protected sampleShape: number[] = [];
 
   constructor(
     readonly k: number,
     readonly training: TrainingParams,
   ) {}
 
-  /** Build the (uncompiled) network for [H, W, 1] inputs and k softmax outputs. */
-  protected abstract build(height: number, width: number): tf.LayersModel;
+  /** Build the (uncompiled) network for samples of `shape` ([H, W] or [d]) and k logits. */
+  protected abstract build(shape: number[]): tf.LayersModel;
 
-  /** Standardized samples `rows` of b as an [n, H, W, 1] tensor. */
-  private tensor(b: Batch, rows: ArrayLike<number>): tf.Tensor4D {
+  /** Standardized samples `rows` of b as an [n, H, W, 1] or [n, d] tensor. */
+  private tensor(b: Batch, rows: ArrayLike<number>): tf.Tensor {
     const x = gather(b, rows); // a fresh array: standardized in place
-    return tf.tensor4d(this.scaler!.transform(x, x), [rows.length, this.imageShape[0], this.imageShape[1], 1]);
+    const shape = this.layout === 'image' ? [rows.length, ...this.sampleShape, 1] : [rows.length, ...this.sampleShape];
+    return tf.tensor(this.scaler!.transform(x, x), shape);
   }
 
   async fit(train: Batch, val: Batch | undefined, opts: FitOptions): Promise<FitReport> {
     const backend = await tensorBackend();
     const t0 = performance.now();
-    if (train.sampleShape.length !== 2) throw new Error(`${this.family}: needs image features [H, W], got shape [${train.sampleShape}]`);
-    this.imageShape = [train.sampleShape[0], train.sampleShape[1]];
+    const rank = this.layout === 'image' ? 2 : 1;
+    if (train.sampleShape.length !== rank)
+      throw new Error(`${this.family}: needs ${this.layout === 'image' ? 'image features [H, W]' : 'vector features [d]'}, got shape [${train.sampleShape}]`);
+    this.sampleShape = [...train.sampleShape];
     this.scaler = Standardizer.fit(train);
     const hasVal = val !== undefined && val.n > 0;
     const s = this.training;
@@ -81,7 +87,7 @@ export abstract class NeuralClassifier {
     try {
       await withSeededRandom(`${this.family}:${opts.seed}`, async () => {
         this.model?.dispose();
-        this.model = this.build(this.imageShape[0], this.imageShape[1]);
+        this.model = this.build(this.sampleShape);
         // Class-weighted cross-entropy on logits (the network ends in a linear layer; softmax is in predictProba).
         this.model.compile({ optimizer: tf.train.adam(s.learning_rate), loss: weightedCrossEntropy(classWeights) });
         const rng = new Rng(`${this.family}:batches:${opts.seed}`);
@@ -188,7 +194,7 @@ export abstract class NeuralClassifier {
       family: this.family,
       k: this.k,
       settings: this.training,
-      imageShape: this.imageShape,
+      inputShape: this.sampleShape,
       scaler: this.scaler!.toJSON(),
       topology: artifacts!.modelTopology,
       weightSpecs: artifacts!.weightSpecs,
@@ -208,6 +214,7 @@ export abstract class NeuralClassifier {
       }),
     );
     this.scaler = Standardizer.fromJSON(j.scaler as ReturnType<Standardizer['toJSON']>);
-    this.imageShape = j.imageShape as [number, number];
+    // Models saved before the MLP joined called it imageShape.
+    this.sampleShape = (j.inputShape ?? j.imageShape) as number[];
   }
 }

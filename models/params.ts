@@ -44,11 +44,12 @@ export interface TreeParams {
   class_weights: boolean;
 }
 
+export interface MlpParams extends TrainingParams {
+  hidden: number[];
+}
+
 /** A model of the user's own (a module implementing the Classifier contract): its params are its own. */
 export type ModuleParams = Record<string, unknown>;
-
-export const FEATURE_KINDS = ['logmel', 'mfcc', 'summary'] as const;
-export type FeatureKind = (typeof FEATURE_KINDS)[number];
 
 /** The training settings both networks share (models/neural.ts reads them). */
 export const training = {

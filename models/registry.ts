@@ -6,16 +6,19 @@
  * A user's own model needs no entry: `type: module` loads a module implementing the contract.
  */
 import { pathToFileURL } from 'node:url';
-import type { Schema } from '../datasets/schema.ts';
+import type { ObjectSchema } from '../datasets/schema.ts';
 import type { Classifier, SerializedModel } from './classifier.ts';
-import { int, num, training, type CnnParams, type VitParams, type SvmParams, type TreeParams, type ModuleParams, type FeatureKind } from './params.ts';
+import { int, num, training, type CnnParams, type VitParams, type MlpParams, type SvmParams, type TreeParams, type ModuleParams } from './params.ts';
+import type { FeatureKind } from '../datasets/feature-kinds.ts';
 
 export interface ModelFamily<P> {
   description: string;
-  schema: Schema;
+  schema: ObjectSchema;
   defaults: P;
-  /** The feature kinds it reads; the first is the default. */
-  features: readonly FeatureKind[];
+  /** The layout of features it reads (datasets/feature-kinds.ts): images, vectors, or either. */
+  reads: 'image' | 'vector' | 'any';
+  /** Its feature kind when a suite names none. */
+  defaultFeatures: FeatureKind;
   /** Checks across params, as (param, problem). */
   check?: (p: P) => { param: string; message: string }[];
   create: (k: number, params: P, module?: string) => Promise<Classifier>;
@@ -43,7 +46,8 @@ export const MODEL_FAMILIES = {
       },
     },
     defaults: { filters: [16, 32, 64], kernel: 3, dense: 64, dropout: 0.3, epochs: 30, batch_size: 32, learning_rate: 0.001, patience: 5, class_weights: true },
-    features: ['logmel', 'mfcc'],
+    reads: 'image',
+    defaultFeatures: 'logmel',
     create: async (k, p) => new (await import('./cnn.ts')).Cnn(k, p),
     load: async (j) => (await import('./cnn.ts')).Cnn.fromJSON(j),
   }),
@@ -73,10 +77,26 @@ export const MODEL_FAMILIES = {
       patience: 5,
       class_weights: true,
     },
-    features: ['logmel', 'mfcc'],
+    reads: 'image',
+    defaultFeatures: 'logmel',
     check: (p) => (p.dim % p.heads !== 0 ? [{ param: 'heads', message: `heads (${p.heads}) must divide dim (${p.dim})` }] : []),
     create: async (k, p) => new (await import('./vit.ts')).VisionTransformer(k, p),
     load: async (j) => (await import('./vit.ts')).VisionTransformer.fromJSON(j),
+  }),
+  mlp: family<MlpParams>({
+    description: 'multilayer perceptron on a feature vector (embeddings, summary): dense → relu → dropout layers, trained as the CNN',
+    schema: {
+      type: 'object',
+      properties: {
+        hidden: { type: 'array', items: int(1, 'units', 65536), minItems: 0, maxItems: 8, description: 'units of each hidden layer' },
+        ...training,
+      },
+    },
+    defaults: { hidden: [256], dropout: 0.3, epochs: 100, batch_size: 32, learning_rate: 0.001, patience: 10, class_weights: true },
+    reads: 'vector',
+    defaultFeatures: 'summary',
+    create: async (k, p) => new (await import('./mlp.ts')).Mlp(k, p),
+    load: async (j) => (await import('./mlp.ts')).Mlp.fromJSON(j),
   }),
   svm: family<SvmParams>({
     description: 'support vector machine (libsvm) with Platt probabilities',
@@ -91,7 +111,8 @@ export const MODEL_FAMILIES = {
       },
     },
     defaults: { kernel: 'rbf', C: 10, gamma: 'scale', grid: false, class_weights: false },
-    features: ['summary'],
+    reads: 'vector',
+    defaultFeatures: 'summary',
     create: async (k, p) => new (await import('./svm.ts')).SupportVectorMachine(k, p),
     load: async (j) => (await import('./svm.ts')).SupportVectorMachine.fromJSON(j),
   }),
@@ -108,7 +129,8 @@ export const MODEL_FAMILIES = {
       },
     },
     defaults: { criterion: 'gini', max_depth: 12, min_samples_leaf: 2, min_samples_split: 4, class_weights: false },
-    features: ['summary'],
+    reads: 'vector',
+    defaultFeatures: 'summary',
     create: async (k, p) => new (await import('./tree.ts')).DecisionTree(k, p),
     load: async (j) => (await import('./tree.ts')).DecisionTree.fromJSON(j),
   }),
@@ -120,7 +142,8 @@ export const MODEL_FAMILIES = {
       additionalProperties: { anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }, { type: 'array', items: { type: 'number' } }] },
     },
     defaults: {},
-    features: ['summary', 'logmel', 'mfcc'],
+    reads: 'any',
+    defaultFeatures: 'summary',
     create: async (k, p, module) => {
       const Model = await userModel(module!);
       const m = new Model(k, p);

@@ -114,7 +114,9 @@ export class VisionTransformer extends NeuralClassifier implements Classifier {
     super(k, params);
   }
 
-  protected build(height: number, width: number): tf.LayersModel {
+  protected readonly layout = 'image';
+
+  protected build([height, width]: number[]): tf.LayersModel {
     const p = this.params;
     if (height < p.patch || width < p.patch) throw new Error(`vit: patch ${p.patch} is larger than the ${height}×${width} input`);
     const input = tf.input({ shape: [height, width, 1] });

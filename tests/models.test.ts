@@ -4,7 +4,7 @@ import { extractFeatures } from '../datasets/features.ts';
 import { FeatureCache } from '../datasets/cache.ts';
 import { makeFolds } from '../harness/splits.ts';
 import { createClassifier, loadClassifier, DEFAULT_PARAMS } from '../models/registry.ts';
-import type { FeatureKind } from '../models/params.ts';
+import type { FeatureKind } from '../datasets/feature-kinds.ts';
 import type { Batch } from '../models/classifier.ts';
 import type { ModelSpec, FeatureSettings } from '../harness/suite.ts';
 import { tf, registerWasmConvGradients, tensorBackend } from '../models/backend.ts';

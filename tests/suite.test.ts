@@ -4,6 +4,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { loadSuite, parseSuite, SuiteError, suiteJsonSchema } from '../harness/suite.ts';
+import { MODEL_TYPES } from '../models/registry.ts';
 import { CORPORA_SAMPLE } from './paths.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,7 +63,7 @@ describe('suite validation', () => {
     expect(f2['datasets[1].path']).toMatchObject({ line: 4, message: 'is required for corpus ravdess' });
     expect(f2['models[0].params.epochs']).toMatchObject({ line: 9, message: 'must be ≥ 1, got -3' });
     expect(f2['models[0].params.nonsense']).toMatchObject({ line: 9, message: expect.stringMatching(/unknown field/) });
-    expect(f2['models[1].features']).toMatchObject({ line: 11, message: 'tree reads summary, not logmel' });
+    expect(f2['models[1].features']).toMatchObject({ line: 11, message: 'tree reads vector features (summary, embedding, precomputed), not logmel (image)' });
   });
 
   it('a relative $SERBENCH_DATA is relative to the shell, as the README example runs it', () => {
@@ -102,14 +103,48 @@ describe('suite validation', () => {
     });
   });
 
-  it('`serbench schema` shows the defaults the loader fills (features, evaluation), stated once', () => {
-    const schema = suiteJsonSchema() as { properties: Record<string, { properties: Record<string, { default?: unknown }> }> };
-    const suite = parseSuite('name: d\ndatasets: [{ corpus: synthetic }]\nmodels: [{ type: tree }]\n', join(root, 'suites', 'd.yaml'));
-    for (const section of ['features', 'evaluation'] as const)
+  it("`serbench schema` shows the defaults the loader fills (features, evaluation, split, labels, every family's params), stated once", () => {
+    type Props = Record<string, { default?: unknown }>;
+    const schema = suiteJsonSchema() as {
+      properties: Record<
+        string,
+        {
+          properties: Props;
+          items: {
+            allOf: {
+              if: { properties: { type: { const: string } } };
+              then: { properties: { features: { default: string }; params: { properties: Props } } };
+            }[];
+          };
+        }
+      >;
+    };
+    const families = MODEL_TYPES.filter((t) => t !== 'module');
+    const suite = parseSuite(
+      `name: d\ndatasets: [{ corpus: synthetic }]\nmodels: [${families.map((t) => `{ type: ${t} }`).join(', ')}]\n`,
+      join(root, 'suites', 'd.yaml'),
+    );
+    let checked = 0;
+    for (const section of ['features', 'evaluation', 'split', 'labels'] as const)
       for (const [key, prop] of Object.entries(schema.properties[section].properties))
-        if (prop.default !== undefined) expect((suite[section] as Record<string, unknown>)[key], `${section}.${key}`).toEqual(prop.default);
+        if (prop.default !== undefined) {
+          expect((suite[section] as Record<string, unknown>)[key], `${section}.${key}`).toEqual(prop.default);
+          checked++;
+        }
+    for (const rule of schema.properties.models.items.allOf) {
+      const type = rule.if.properties.type.const;
+      const model = suite.models.find((m) => m.type === type);
+      if (!model) continue;
+      expect(model.features, `${type} features`).toBe(rule.then.properties.features.default);
+      for (const [key, prop] of Object.entries(rule.then.properties.params.properties)) {
+        expect((model.params as Record<string, unknown>)[key], `${type}.params.${key}`).toEqual(prop.default);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
     expect(schema.properties.features.properties.n_mels.default).toBe(64);
     expect(schema.properties.evaluation.properties.min_slice.default).toBe(30);
+    expect(schema.properties.split.properties.protocol.default).toBe('stratified');
   });
 
   it('the JSON Schema describes every top-level field', () => {
@@ -134,6 +169,6 @@ describe('suite validation', () => {
   it('`serbench validate` exits 2 on an invalid suite, naming file, line and field', () => {
     const r = spawnSync(process.execPath, [join(root, 'bin/serbench.js'), 'validate', join(root, 'tests/fixtures/invalid-suite.yaml')], { encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/invalid-suite\.yaml:7: models\[0\]\.type: "transformer" is not one of cnn, vit, svm, tree/);
+    expect(r.stderr).toMatch(/invalid-suite\.yaml:7: models\[0\]\.type: "transformer" is not one of cnn, vit, mlp, svm, tree/);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: feature extraction and model training speeds on this machine, written as
  * JSON to bench-results/. Sections: features, models (default both): `npm run bench -- models`;
+ * cnn (the networks against PyTorch, with an op profile): `npm run bench -- cnn`;
  * scale (about an hour, only when named): `npm run bench -- scale`.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { FeaturePool, type PoolResult } from '../../datasets/feature-pool.ts';
 import { probeWav } from '../../datasets/wav.ts';
 import { loadCorpus } from '../../datasets/corpora.ts';
 import type { AugmentOp, FeatureSettings } from '../suite.ts';
-import type { FeatureKind } from '../../models/params.ts';
+import type { FeatureKind } from '../../datasets/feature-kinds.ts';
 import { DEFAULT_PARAMS } from '../../models/registry.ts';
 import { createClassifier } from '../../models/registry.ts';
 import { tensorBackend } from '../../models/backend.ts';
@@ -129,6 +130,140 @@ async function modelBench() {
   out.models = result;
 }
 
+/** A python3 that imports torch (Debian's python3-torch lives in /usr/bin/python3), or null. */
+function torchPython(): string | null {
+  for (const py of [process.env.SERBENCH_PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean) as string[]) {
+    const r = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+/**
+ * Where a training step's time goes: tfjs's profiler times every kernel of one epoch; kernels
+ * are summed by name, and what no kernel accounts for (staging batches into tensors, tfjs's
+ * bookkeeping, JavaScript between kernels) is its own line.
+ */
+async function profileEpoch(type: 'cnn' | 'vit', images: Batch, k: number): Promise<Record<string, unknown>> {
+  const tf = await import('@tensorflow/tfjs');
+  const params = { ...DEFAULT_PARAMS[type], epochs: 1, patience: 100, batch_size: 32 };
+  const m = await createClassifier({ name: type, type, features: 'logmel', params } as never, k);
+  const t0 = performance.now();
+  const info = await tf.profile(async () => {
+    await m.fit(images, undefined, { seed: 0 });
+  });
+  const wall = performance.now() - t0;
+  const byName = new Map<string, { ms: number; calls: number }>();
+  for (const kern of info.kernels) {
+    const e = byName.get(kern.name) ?? { ms: 0, calls: 0 };
+    e.ms += typeof kern.kernelTimeMs === 'number' ? kern.kernelTimeMs : 0;
+    e.calls++;
+    byName.set(kern.name, e);
+  }
+  const inKernels = [...byName.values()].reduce((a, e) => a + e.ms, 0);
+  const rows = [...byName].map(([kernel, e]) => ({ kernel, ms: +e.ms.toFixed(1), calls: e.calls, share: +(e.ms / wall).toFixed(3) }));
+  rows.push({
+    kernel: '(outside kernels: batch staging, tfjs bookkeeping, JavaScript)',
+    ms: +(wall - inKernels).toFixed(1),
+    calls: 0,
+    share: +((wall - inKernels) / wall).toFixed(3),
+  });
+  rows.sort((a, b) => b.ms - a.ms);
+  return {
+    samples: images.n,
+    profiled_wall_ms: +wall.toFixed(0),
+    note: 'one epoch under tf.profile (its timing adds overhead); shares of that wall time',
+    kernels: rows.slice(0, 25),
+  };
+}
+
+/**
+ * The default CNN and ViT against PyTorch on the same network, input and batch, in one
+ * command: training samples/s (forward, backward, Adam) over whole epochs after a warm-up, and
+ * the ratio. PyTorch runs ../shared/bench/torch_cnn.py when a python3 with torch is present.
+ */
+async function cnnBench() {
+  const k = 8,
+    [H, W] = [64, 188],
+    n = 256,
+    epochs = 2;
+  const cores = cpus().length;
+  const images = randomBatch(n, [H, W], k, 1);
+  const result: Record<string, unknown> = {
+    backend: await tensorBackend(),
+    input: [H, W],
+    batch: 32,
+    classes: k,
+    samples_per_epoch: n,
+    timed_epochs: epochs,
+    one_job_uses_cores: 1,
+    note: 'a serbench job trains on one core (no data parallelism over workers yet): its N-core figure is its 1-core figure',
+  };
+  const serbench: Record<string, number> = {};
+  for (const type of ['cnn', 'vit'] as const) {
+    const params = { ...DEFAULT_PARAMS[type], epochs, patience: 100, batch_size: 32 };
+    const warm = await createClassifier({ name: type, type, features: 'logmel', params: { ...params, epochs: 1 } } as never, k);
+    await warm.fit(randomBatch(64, [H, W], k, 2), undefined, { seed: 0 }); // wasm compile, JIT
+    const m = await createClassifier({ name: type, type, features: 'logmel', params } as never, k);
+    const t0 = performance.now();
+    const fit = await m.fit(images, undefined, { seed: 0 });
+    const sps = (n * (fit.epochs ?? epochs)) / ((performance.now() - t0) / 1000);
+    serbench[`${type}_samples_per_s`] = +sps.toFixed(1);
+    log(`serbench ${type} (default params) ${H}×${W}, batch 32, one job: ${sps.toFixed(1)} samples/s`);
+  }
+  result.serbench = serbench;
+  const py = torchPython();
+  const script = resolve(root, '../shared/bench/torch_cnn.py');
+  if (!py) result.pytorch = { skipped: 'no python3 with torch (apt-get install -y python3-torch)' };
+  else if (!readdirSync(dirname(script)).includes('torch_cnn.py')) result.pytorch = { skipped: `${script} not found` };
+  else {
+    const threads = [...new Set([1, cores])].join(',');
+    const filters = DEFAULT_PARAMS.cnn.filters.join(',');
+    const args = [
+      script,
+      '--threads',
+      threads,
+      '--n',
+      String(n),
+      '--mels',
+      String(H),
+      '--frames',
+      String(W),
+      '--classes',
+      String(k),
+      '--filters',
+      filters,
+      '--batch',
+      '32',
+      '--epochs',
+      String(epochs),
+    ];
+    const r = spawnSync(py, args, { encoding: 'utf8' });
+    if (r.status !== 0) result.pytorch = { failed: r.stderr.trim().split('\n').slice(-1)[0] };
+    else {
+      const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { threads: number; samples_per_s: number; torch: string });
+      result.pytorch = { torch: lines[0]?.torch, command: `${py} ${args.map((a) => a.replace(root + '/', '')).join(' ')}`, runs: lines };
+      const ratios: Record<string, number> = {};
+      for (const l of lines) {
+        ratios[`cnn_vs_pytorch_${l.threads}_thread${l.threads > 1 ? 's' : ''}`] = +(serbench.cnn_samples_per_s / l.samples_per_s).toFixed(2);
+        log(
+          `PyTorch ${l.torch} CNN, ${l.threads} thread(s): ${l.samples_per_s} samples/s → serbench/PyTorch ${(serbench.cnn_samples_per_s / l.samples_per_s).toFixed(2)}`,
+        );
+      }
+      result.ratios = ratios;
+    }
+  }
+  result.profile = { cnn: await profileEpoch('cnn', randomBatch(128, [H, W], k, 3), k), vit: await profileEpoch('vit', randomBatch(128, [H, W], k, 3), k) };
+  for (const type of ['cnn', 'vit'] as const) {
+    const top = ((result.profile as Record<string, { kernels: { kernel: string; share: number }[] }>)[type].kernels ?? []).slice(0, 6);
+    log(`${type} epoch profile: ${top.map((r) => `${r.kernel} ${(100 * r.share).toFixed(0)}%`).join(', ')}`);
+  }
+  out.cnn = result;
+}
+
 /** Resident memory of a process and all its descendants (job processes, feature threads), in MB. */
 function treeRssMb(root: number): number {
   const children = new Map<number, number[]>();
@@ -207,6 +342,7 @@ async function scaleBench() {
 
 if (want('features')) await featureBench();
 if (want('models')) await modelBench();
+if (sections.includes('cnn')) await cnnBench(); // a minute or two, and PyTorch: only when asked for
 if (sections.includes('scale')) await scaleBench(); // minutes: only when asked for
 const dir = join(root, 'bench-results');
 mkdirSync(dir, { recursive: true });
