@@ -5,127 +5,19 @@
 import { cpSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Results } from '../harness/results.ts';
-import type { PredictionRow } from '../harness/stats/evaluate.ts';
-import { compareModels, evalOptions, RANK_METRIC_NAMES } from '../harness/stats/evaluate.ts';
-import { parseSuite, type Suite } from '../harness/suite.ts';
-import { RunFolder, readJson } from '../harness/runfolder.ts';
-import { readCurrentJobs, type RunData } from '../harness/records.ts';
-import { predictionRows } from '../harness/results.ts';
+import { compareRuns, loadResults, worstGroup } from '../harness/stats/compare-runs.ts';
 import { renderSvg } from './charts.ts';
 import { renderPage, template, modelFile } from './site.ts';
 import { fileComponent } from '../harness/runfolder.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function loadResults(run: string): Results {
-  const f = join(run, 'results.json');
-  if (!existsSync(f)) throw new Error(`${run}: no results.json (run \`serbench report ${run}\` first)`);
-  return readJson<Results>(f);
-}
-
-/** Per-model prediction rows of a run (for paired comparisons). */
-function rowsOf(run: string): Map<string, PredictionRow[]> {
-  const folder = new RunFolder(run);
-  return predictionRows(readJson<RunData>(folder.path('data.json')), readCurrentJobs(folder).jobs);
-}
-
-const summary = (r: Results, dir: string) => ({
-  title: r.suite.title,
-  name: basename(dir),
-  suite: r.suite.name,
-  protocol: r.suite.protocol,
-  clips: r.data.clips,
-  created: r.created,
-});
-
-/** The suite fields that differ between two runs, as "field: A → B" lines. */
-function suiteDifferences(a: Suite, b: Suite): string[] {
-  const pick = (s: Suite) => ({
-    protocol: s.split.protocol,
-    split: { ...s.split, fold_files: undefined },
-    seeds: s.seeds,
-    model_seeds: s.model_seeds,
-    datasets: s.datasets.map((d) => ({ corpus: d.corpus, path: d.path, filter: d.filter, synthetic: d.synthetic })),
-    labels: s.labels,
-    augment: s.augment,
-    features: s.features,
-    evaluation: s.evaluation,
-    ...Object.fromEntries(
-      [...new Set([...a.models, ...b.models].map((m) => m.name))].map((n) => [`model ${n}`, [...s.models].find((m) => m.name === n) ?? null]),
-    ),
-  });
-  const [pa, pb] = [pick(a), pick(b)] as Record<string, unknown>[];
-  const show = (v: unknown) => (v === undefined || v === null ? '—' : JSON.stringify(v));
-  return Object.keys({ ...pa, ...pb })
-    .filter((k) => JSON.stringify(pa[k]) !== JSON.stringify(pb[k]))
-    .map((k) => `${k}: ${show(pa[k])} → ${show(pb[k])}`);
-}
-
-const pairKey = (r: PredictionRow) => `${r.seed}/${r.modelSeed}/${r.fold}/${r.clip.id}`;
-
 /**
- * Compare runs against the first (the baseline): suites' differences, each model's metrics with
- * the difference to the baseline (paired where the runs share test clips: the same clips in the
- * same split seed, model seed and fold), per-class recall deltas, and warnings when class sets or
- * test clips differ.
+ * Compare runs against the first: the page of harness/stats/compare-runs.ts's comparison, with
+ * a chart of every model's UAR by run.
  */
 export async function buildComparison(runs: string[], outDir: string): Promise<string> {
-  if (runs.length < 2) throw new Error('compare needs at least two run folders');
-  const results = runs.map(loadResults);
-  const rows = runs.map(rowsOf);
-  const suites = results.map((r, i) => parseSuite(r.suite.yaml, join(runs[i], 'suite.yaml'), { checkPaths: false }));
-  const [base, baseRows] = [results[0], rows[0]];
-  const o = evalOptions(suites[0], base.data.classes);
-  const metric = RANK_METRIC_NAMES[o.rankBy];
-  const baseKeys = new Set([...baseRows.values()].flat().map(pairKey));
-  const names = [...new Set(results.flatMap((r) => r.models.map((m) => m.name)))];
-  const against = results.slice(1).map((r, j) => {
-    const i = j + 1;
-    const warnings: string[] = [];
-    const sameClasses = r.data.classes.join() === base.data.classes.join();
-    if (!sameClasses)
-      warnings.push(`class sets differ: ${base.data.classes.join(', ')} against ${r.data.classes.join(', ')}; per-class deltas cover the shared classes only`);
-    const keys = new Set([...rows[i].values()].flat().map(pairKey));
-    const shared = [...keys].filter((k) => baseKeys.has(k)).length;
-    if (shared === 0)
-      warnings.push(
-        'no test clip is shared (different data, protocol or seeds): differences are between independent samples, and each figure keeps its own interval',
-      );
-    else if (shared < Math.max(keys.size, baseKeys.size))
-      warnings.push(`only ${shared} of ${Math.max(keys.size, baseKeys.size)} test predictions are shared: paired differences use those`);
-    const paired = sameClasses && shared > 0;
-    const models = names.map((model) => {
-      const ma = base.models.find((m) => m.name === model)?.evaluation;
-      const mb = r.models.find((m) => m.name === model)?.evaluation;
-      const row = {
-        model,
-        a: ma && { uar: ma.headline.uar, accuracy: ma.headline.accuracy, ece: ma.calibration.ece },
-        b: mb && { uar: mb.headline.uar, accuracy: mb.headline.accuracy, ece: mb.calibration.ece },
-        diff: ma && mb ? { estimate: mb.headline[o.rankBy].estimate - ma.headline[o.rankBy].estimate, lo: 0, hi: 0, resamples: 0 } : undefined,
-        paired: 0,
-        pvalue: undefined as number | undefined,
-        classDeltas:
-          ma && mb
-            ? base.data.classes
-                .filter((c) => r.data.classes.includes(c))
-                .map((c) => ({
-                  class: c,
-                  delta: mb.per_class[r.data.classes.indexOf(c)].recall.estimate - ma.per_class[base.data.classes.indexOf(c)].recall.estimate,
-                }))
-            : [],
-      };
-      if (paired && baseRows.has(model) && rows[i].has(model)) {
-        // compareModels gives A − B on the rank metric; the page reports B − A.
-        const c = compareModels(`A:${model}`, baseRows.get(model)!, `B:${model}`, rows[i].get(model)!, o);
-        row.paired = c.paired;
-        row.pvalue = c.mcnemar.exact_pvalue;
-        row.diff = { estimate: -c.difference.estimate, lo: -c.difference.hi, hi: -c.difference.lo, resamples: c.difference.resamples ?? 0 };
-      }
-      return row;
-    });
-    return { run: summary(r, runs[i]), paired, warnings, differences: suiteDifferences(suites[0], suites[i]), models };
-  });
+  const { results, suites, base, baseSummary, metric, against } = compareRuns(runs);
   const chart = await renderSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `UAR by model and run (${Math.round(100 * suites[0].evaluation.confidence)}% bootstrap intervals)`,
@@ -142,19 +34,9 @@ export async function buildComparison(runs: string[], outDir: string): Promise<s
   } as never);
   mkdirSync(outDir, { recursive: true });
   copyFileSync(join(here, 'style.css'), join(outDir, 'style.css'));
-  const body = template('compare')({ base: summary(base, runs[0]), against, chart, metric, classes: base.data.classes });
+  const body = template('compare')({ base: baseSummary, against, chart, metric, classes: base.data.classes });
   writeFileSync(join(outDir, 'index.html'), renderPage({ title: 'Comparison', suiteTitle: results.map((r) => r.suite.name).join(' vs '), root: '', body }));
   return outDir;
-}
-
-/** The lowest accuracy of any group of at least min_slice clips, over every slice (null: no such group). */
-function worstGroup(e: Results['models'][number]['evaluation']): { accuracy: number; group: string; field: string; n: number } | null {
-  let worst: { accuracy: number; group: string; field: string; n: number } | null = null;
-  for (const s of e.slices)
-    for (const g of s.groups)
-      if (!g.small && s.comparable >= 2 && (!worst || g.accuracy.estimate < worst.accuracy))
-        worst = { accuracy: g.accuracy.estimate, group: g.group, field: s.field, n: g.n };
-  return worst;
 }
 
 /**

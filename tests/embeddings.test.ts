@@ -15,6 +15,7 @@ import { runSuite } from '../harness/run.ts';
 import { report } from '../harness/report.ts';
 import type { Results } from '../harness/results.ts';
 import { loadSuiteData } from '../harness/data.ts';
+import { CORPORA_SAMPLE } from './paths.ts';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'tiny-encoder');
 const ENCODER = join(FIXTURE, 'tiny-encoder.onnx');
@@ -141,6 +142,32 @@ evaluation: { bootstrap: 100, min_slice: 5 }
       expect(r.models[0].evaluation.headline.uar.estimate).toBeGreaterThan(0.9);
     }
   }, 120_000);
+
+  it('on the shared sample of the four corpora (real speech), every clip is embedded and the MLP and SVM train on held-out speakers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serbench-emb-real-'));
+    const text = `name: real
+seeds: [1]
+datasets:
+${['ravdess', 'tess', 'crema-d', 'savee'].map((c) => `  - { corpus: ${c}, path: ${join(CORPORA_SAMPLE, c)} }`).join('\n')}
+labels: { set: [neutral, happy, sad, angry, fearful, disgust, surprised], map: { calm: neutral } }
+split: { protocol: speaker-independent, test_fraction: 0.3, val_fraction: 0.15 }
+features: { embedding: { model: ${ENCODER}, output: hidden_states, layer: all, pooling: mean_std } }
+models:
+  - { name: mlp, type: mlp, features: embedding, params: { hidden: [64], epochs: 40 } }
+  - { name: svm, type: svm, features: embedding }
+evaluation: { bootstrap: 100, min_slice: 10, slices: [corpus] }
+`;
+    const s = parseSuite(text, join(dir, 'suite.yaml'));
+    const out = join(dir, 'run');
+    const summary = await runSuite(s, { out, cacheDir: join(dir, 'cache'), quiet: true, jobs: 2 });
+    expect(summary.failed).toEqual([]);
+    const clips = loadSuiteData(s).clips.length;
+    expect(clips).toBeGreaterThan(300);
+    expect(summary.cache.misses).toBe(clips); // one embedding per clip, each computed once
+    await report(out);
+    const r: Results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    for (const m of r.models) expect(m.evaluation.headline.uar.n).toBeGreaterThan(50);
+  }, 180_000);
 
   it('refuses, naming the field: an image network on vectors, a kind without its settings, a missing encoder, a bad .npy', () => {
     const dir = mkdtempSync(join(tmpdir(), 'serbench-emb-bad-'));
