@@ -9,6 +9,13 @@ import type { Matrix } from './spectral.ts';
 import type { CachedArray } from './cache.ts';
 import type { Schema } from './schema.ts';
 
+/** A file a feature kind reads, and the sha256 (first 32 hex digits) of its content. */
+export interface FeatureInput {
+  kind: string;
+  file: string;
+  sha256: string;
+}
+
 /** One clip copy as the extractor prepared it: read, resampled, trimmed, augmented. */
 /** S: the settings the extractor was given (the front end's, plus the kinds' blocks). */
 export interface ClipSignal<S extends FeatureSettings = FeatureSettings> {
@@ -37,6 +44,11 @@ export interface FeatureKindSpec<S extends FeatureSettings = FeatureSettings> {
     /** Fields of the block that are file paths: resolved against the suite file, checked to exist. */
     paths: string[];
   };
+  /**
+   * The files it reads besides the clips (an encoder, embedding files), with their content
+   * hashes: the run's identity holds them, so a changed encoder never reuses old results.
+   */
+  inputs?(settings: S): FeatureInput[];
   /** What the cache key needs besides the clip's content and the settings, e.g. the encoder file's hash. */
   identity?(settings: S, clip: Clip): string;
   compute(signal: ClipSignal<S>): CachedArray | Promise<CachedArray>;

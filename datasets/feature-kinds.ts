@@ -5,11 +5,11 @@
  * nothing else; adding a kind is one file plus one entry here (and, if it has settings, one
  * line in KindSettings).
  */
-import type { FeatureKindSpec } from './feature-kind.ts';
+import type { FeatureInput, FeatureKindSpec } from './feature-kind.ts';
 import type { FeatureSettings } from './settings.ts';
 import { spectralImage, summaryFeature } from './spectral-features.ts';
 import { EMBEDDING_SCHEMA, DEFAULT_EMBEDDING, embedWaveform, encoderIdentity, type EmbeddingSettings } from './embedding.ts';
-import { PRECOMPUTED_SCHEMA, precomputedEmbedding, precomputedIdentity, type PrecomputedSettings } from './precomputed.ts';
+import { PRECOMPUTED_SCHEMA, precomputedEmbedding, precomputedIdentity, precomputedInputs, type PrecomputedSettings } from './precomputed.ts';
 
 /** The settings blocks of the kinds that have one, under `features:` in a suite. */
 export interface KindSettings {
@@ -46,6 +46,7 @@ export const FEATURE_KINDS = {
     layout: 'vector',
     augmentable: true,
     settings: { key: 'embedding', schema: EMBEDDING_SCHEMA, paths: ['model'] },
+    inputs: (s) => [{ kind: 'embedding', file: embeddingSettings(s).model, sha256: encoderIdentity(embeddingSettings(s).model) }],
     identity: (s) => encoderIdentity(embeddingSettings(s).model),
     compute: (c) => embedWaveform(c.speech, embeddingSettings(c.settings)),
   }),
@@ -54,6 +55,7 @@ export const FEATURE_KINDS = {
     layout: 'vector',
     augmentable: false,
     settings: { key: 'precomputed', schema: PRECOMPUTED_SCHEMA, paths: ['path', 'ids'] },
+    inputs: (s) => precomputedInputs(precomputedSettings(s)).map((x) => ({ kind: 'precomputed', ...x })),
     identity: (s, clip) => precomputedIdentity(precomputedSettings(s), clip),
     compute: (c) => precomputedEmbedding(precomputedSettings(c.settings), c.clip),
   }),
@@ -70,6 +72,11 @@ function embeddingSettings(s: SuiteFeatures): EmbeddingSettings {
 function precomputedSettings(s: SuiteFeatures): PrecomputedSettings {
   if (!s.precomputed) throw new Error('the precomputed feature needs features.precomputed.path');
   return s.precomputed;
+}
+
+/** The files the suite's feature kinds read besides the clips, hashed (for the run's identity and provenance). */
+export function featureInputs(s: SuiteFeatures, kinds: FeatureKind[]): FeatureInput[] {
+  return [...new Set(kinds)].flatMap((k) => (FEATURE_KINDS[k] as FeatureKindSpec<SuiteFeatures>).inputs?.(s) ?? []);
 }
 
 /** The settings blocks' defaults, filled where a block is given. */

@@ -7,7 +7,7 @@
  * follow the waveform augmentations, so training clips have no augmented copies for this kind.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { Schema } from './schema.ts';
 import type { CachedArray } from './cache.ts';
@@ -101,6 +101,24 @@ function clipFile(s: PrecomputedSettings, clip: Clip): string {
   const found = tried.find((f) => existsSync(f));
   if (!found) throw new Error(`no precomputed embedding for ${clip.id}: looked for ${tried.join(' and ')}`);
   return found;
+}
+
+/** The embedding files, hashed: a matrix and its ids, or a folder as the hash of its .npy files' names and contents. */
+export function precomputedInputs(s: PrecomputedSettings): { file: string; sha256: string }[] {
+  if (!isFolder(s)) {
+    const m = matrix(s);
+    return [{ file: `${s.path} + ${s.ids}`, sha256: m.hash }];
+  }
+  const h = createHash('sha256');
+  const walk = (dir: string, rel: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) walk(path, `${rel}${e.name}/`);
+      else if (e.name.endsWith('.npy')) h.update(`${rel}${e.name}\0`).update(readFileSync(path));
+    }
+  };
+  walk(s.path, '');
+  return [{ file: s.path, sha256: h.digest('hex').slice(0, 32) }];
 }
 
 /** What the cache key must hold: the content of the clip's embedding (file or matrix). */

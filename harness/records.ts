@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { FeatureKind } from '../datasets/feature-kinds.ts';
+import type { FeatureInput } from '../datasets/feature-kind.ts';
 import type { FitReport } from '../models/classifier.ts';
 import type { Clip, SkippedFile } from '../datasets/types.ts';
 import type { LabelMappingRow } from './data.ts';
@@ -76,6 +77,8 @@ export interface PlanRecord {
   suiteHash: string;
   /** sha256 over every clip's id, content hash and label. */
   dataHash: string;
+  /** Files the feature kinds read besides the clips (an ONNX encoder, embedding files), hashed. */
+  featureInputs?: FeatureInput[];
   jobs: JobSpec[];
   folds: Record<string, { name: string; train: number; val: number; test: number; fingerprint: string }[]>;
 }

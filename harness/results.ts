@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { Clip } from '../datasets/types.ts';
 import type { Suite, RankMetric } from './suite.ts';
+import type { FeatureInput } from '../datasets/feature-kind.ts';
 import { readCurrentJobs, type JobResult, type JobFailure, type ValidationCalibration, type RunData, type PlanRecord } from './records.ts';
 import { RunFolder, readJson, writeJson, writeAtomic, fileComponent } from './runfolder.ts';
 import { evaluateModel, compareModels, evalOptions, sliceValue, type ModelEvaluation, type Comparison, type PredictionRow } from './stats/evaluate.ts';
@@ -115,6 +116,8 @@ export interface Results {
     cpu: string | null;
     cores: number | null;
     data: { hash: string; clips: number; per_corpus: Record<string, number> };
+    /** Files the feature kinds read besides the clips (an ONNX encoder, embedding files), hashed. */
+    feature_inputs: FeatureInput[];
   };
 }
 
@@ -310,6 +313,7 @@ export function collectResults(suite: Suite, folder: RunFolder): Results {
         clips: data.clips.length,
         per_corpus: Object.fromEntries([...new Set(data.clips.map((c) => c.corpus))].map((c) => [c, data.clips.filter((x) => x.corpus === c).length])),
       },
+      feature_inputs: plan.featureInputs ?? [],
     },
   };
 }

@@ -12,6 +12,8 @@ import { makeFolds, auditLeakage, SPEAKER_INDEPENDENT, type Fold, type LeakageAu
 import { FeatureCache } from '../datasets/cache.ts';
 import { FeaturePool } from '../datasets/feature-pool.ts';
 import { FeatureStore } from '../datasets/feature-store.ts';
+import { featureInputs } from '../datasets/feature-kinds.ts';
+import type { FeatureInput } from '../datasets/feature-kind.ts';
 import { createClassifier } from '../models/registry.ts';
 import { fitTemperature, floorProbabilities, temperatureNll, calibration, applyTemperature } from './stats/calibration.ts';
 import { RunFolder, writeJson, readJson, writeAtomic, removeStaleTemporaries, fileComponent, lockRunFolder } from './runfolder.ts';
@@ -59,10 +61,13 @@ function exitIfOrphaned(opts: RunOptions): void {
   if (opts.parentPid !== undefined && process.ppid !== opts.parentPid) process.exit(1);
 }
 
-export function suiteHash(suite: Suite): string {
+/** The suite's identity: what it says (not how it is worded or titled) and the content of the files its feature kinds read. */
+export function suiteHash(suite: Suite, inputs: FeatureInput[] = []): string {
   const { source, sourcePath, report, description, ...semantic } = suite;
   (void source, sourcePath, report, description);
-  return createHash('sha256').update(JSON.stringify(semantic)).digest('hex').slice(0, 16);
+  // Without feature inputs the hash is what it was before they existed: older run folders resume.
+  const identity = inputs.length ? { ...semantic, featureInputs: inputs.map((i) => i.sha256) } : semantic;
+  return createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 16);
 }
 
 /**
@@ -97,6 +102,7 @@ export interface Prepared {
   /** "seed/fold" → the fold's fingerprint (its clips' ids, content hashes and labels). */
   fingerprints: Map<string, string>;
   dataHash: string;
+  featureInputs: FeatureInput[];
   audits: (LeakageAudit & { seed: number })[];
   jobs: JobSpec[];
   hash: string;
@@ -115,14 +121,19 @@ export function prepareRun(suite: Suite, knownHashes?: Record<string, string>): 
   const ids = data.clips.map((c) => c.id);
   const fingerprints = new Map<string, string>();
   for (const [seed, folds] of foldsBySeed) for (const f of folds) fingerprints.set(`${seed}/${f.name}`, foldFingerprint(ids, data.hashes, data.labels, f));
+  const inputs = featureInputs(
+    suite.features,
+    suite.models.map((m) => m.features),
+  );
   return {
     data,
     foldsBySeed,
     fingerprints,
     dataHash: dataHash(ids, data.hashes, data.labels),
+    featureInputs: inputs,
     audits,
     jobs: planJobs(suite, foldsBySeed),
-    hash: suiteHash(suite),
+    hash: suiteHash(suite, inputs),
   };
 }
 
@@ -137,7 +148,9 @@ export function initRunFolder(suite: Suite, p: Prepared, folder: RunFolder): str
   if (existsSync(planFile)) {
     const old = readJson<PlanRecord>(planFile);
     if (old.suiteHash !== p.hash) {
-      throw new Error(`${folder.dir} holds a run of a different suite (${old.suite}, ${old.suiteHash}); use another --out or delete it`);
+      throw new Error(
+        `${folder.dir} holds a run of a different suite (${old.suite}, ${old.suiteHash}), or of files its features read that have changed since (an encoder, embeddings); use another --out or delete it`,
+      );
     }
     if (old.dataHash !== p.dataHash) change = dataChange(folder, p);
   }
@@ -149,6 +162,7 @@ export function initRunFolder(suite: Suite, p: Prepared, folder: RunFolder): str
     suitePath: suite.sourcePath,
     suiteHash: p.hash,
     dataHash: p.dataHash,
+    ...(p.featureInputs.length ? { featureInputs: p.featureInputs } : {}),
     jobs: p.jobs,
     folds: Object.fromEntries(
       [...p.foldsBySeed].map(([s, f]) => [

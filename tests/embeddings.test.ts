@@ -91,6 +91,9 @@ describe('suites with embeddings', () => {
     expect(mlp.family).toBe('mlp');
     const second = await runSuite(suite, { out: join(out, 'b'), cacheDir, quiet: true, jobs: 1 });
     expect(second.cache.misses).toBe(0);
+    // The encoder is part of the run's identity and provenance.
+    expect(r.provenance.feature_inputs).toEqual([{ kind: 'embedding', file: ENCODER, sha256: expect.stringMatching(/^[0-9a-f]{32}$/) }]);
+    expect(readFileSync(join(out, 'a', 'site', 'provenance.html'), 'utf8')).toContain(r.provenance.feature_inputs[0].sha256);
   }, 120_000);
 
   it('precomputed embeddings (per-clip files and a matrix with ids) train the MLP; they carry the label signal put in them', async () => {
@@ -168,6 +171,30 @@ evaluation: { bootstrap: 100, min_slice: 10, slices: [corpus] }
     const r: Results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     for (const m of r.models) expect(m.evaluation.headline.uar.n).toBeGreaterThan(50);
   }, 180_000);
+
+  it('a changed encoder is never mistaken for the one a run folder was computed with', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serbench-emb-changed-'));
+    const encoder = join(dir, 'enc.onnx');
+    writeFileSync(encoder, readFileSync(ENCODER));
+    const text = `name: changed
+seeds: [1]
+datasets: [{ corpus: synthetic, synthetic: { speakers_per_corpus: 4, clips_per_emotion: 2, conditions: 1 } }]
+labels: { set: [neutral, angry] }
+split: { protocol: speaker-independent, test_fraction: 0.3, val_fraction: 0.2 }
+features: { duration: 1.0, embedding: { model: ./enc.onnx } }
+models: [{ type: tree, features: embedding }]
+evaluation: { bootstrap: 50, min_slice: 2 }
+`;
+    const out = join(dir, 'run');
+    expect((await runSuite(parseSuite(text, join(dir, 'suite.yaml')), { out, cacheDir: null, quiet: true, jobs: 1 })).failed).toEqual([]);
+    // Same suite text, same path, other weights (one byte of the last initializer changed).
+    const bytes = readFileSync(ENCODER);
+    bytes[bytes.length - 20] ^= 0xff;
+    writeFileSync(encoder, bytes);
+    await expect(runSuite(parseSuite(text, join(dir, 'suite.yaml')), { out, cacheDir: null, quiet: true, jobs: 1 })).rejects.toThrow(
+      /files its features read that have changed since \(an encoder, embeddings\)/,
+    );
+  }, 60_000);
 
   it('refuses, naming the field: an image network on vectors, a kind without its settings, a missing encoder, a bad .npy', () => {
     const dir = mkdtempSync(join(tmpdir(), 'serbench-emb-bad-'));
