@@ -27,6 +27,10 @@ export interface EpochLog {
   loss: number;
   valLoss?: number;
   valAccuracy?: number;
+  /** Unweighted average recall on validation (the selection metric under monitor: uar). */
+  valUar?: number;
+  /** The learning rate of the epoch (it changes under lr_schedule: cosine). */
+  lr?: number;
 }
 
 export interface FitReport {

@@ -28,6 +28,24 @@ export async function withSeededRandom<T>(seed: string, body: () => Promise<T>):
 
 export class DivergedError extends Error {}
 
+/** The learning rate of an epoch (1-based) under the schedule. */
+export function learningRate(s: TrainingParams, epoch: number): number {
+  if (s.lr_schedule !== 'cosine' || s.epochs <= 1) return s.learning_rate;
+  return s.learning_rate * 0.5 * (1 + Math.cos((Math.PI * (epoch - 1)) / s.epochs));
+}
+
+/** Mean recall over the classes present in y (UAR). */
+export function unweightedRecall(pred: ArrayLike<number>, y: ArrayLike<number>, k: number): number {
+  const hit = new Array(k).fill(0),
+    count = new Array(k).fill(0);
+  for (let i = 0; i < y.length; i++) {
+    count[y[i]]++;
+    if (pred[i] === y[i]) hit[y[i]]++;
+  }
+  const present = count.map((c, j) => (c > 0 ? hit[j] / c : -1)).filter((r) => r >= 0);
+  return present.reduce((a, b) => a + b, 0) / Math.max(1, present.length);
+}
+
 /**
  * Class-weighted cross-entropy on logits, weighting each sample by its class's weight:
  * Σ w_yi · ce_i / Σ w_yi, as PyTorch's CrossEntropyLoss(weight=w). The weight of a sample is read
@@ -89,13 +107,23 @@ export abstract class NeuralClassifier {
         this.model?.dispose();
         this.model = this.build(this.sampleShape);
         // Class-weighted cross-entropy on logits (the network ends in a linear layer; softmax is in predictProba).
-        this.model.compile({ optimizer: tf.train.adam(s.learning_rate), loss: weightedCrossEntropy(classWeights) });
+        const optimizer = tf.train.adam(s.learning_rate);
+        this.model.compile({ optimizer, loss: weightedCrossEntropy(classWeights) });
+        // Decoupled weight decay (AdamW) on matrices and convolution kernels, not on biases or normalization.
+        const decayed = this.model.trainableWeights.filter((w) => w.shape.length >= 2);
+        let lr = s.learning_rate;
+        const decay = () =>
+          tf.tidy(() => {
+            for (const w of decayed) w.write(tf.mul(w.read(), 1 - lr * (s.weight_decay ?? 0)));
+          });
         const rng = new Rng(`${this.family}:batches:${opts.seed}`);
         const order = Array.from({ length: train.n }, (_, i) => i);
         let waited = 0;
         // ~512 samples a chunk: a 64×188 log-mel chunk is 25 MB in JavaScript and in the backend.
         const chunk = s.batch_size * Math.max(1, Math.floor(512 / s.batch_size));
         for (let epoch = 1; epoch <= s.epochs; epoch++) {
+          lr = learningRate(s, epoch);
+          (optimizer as unknown as { learningRate: number }).learningRate = lr;
           // One tfjs epoch over our own seeded shuffle, so that batches repeat exactly.
           rng.shuffle(order);
           // Fed in chunks of whole batches: the same batches in the same order as one epoch-sized
@@ -111,11 +139,17 @@ export abstract class NeuralClassifier {
               ),
               this.k,
             );
-            const h = await this.model.fit(xb, yb, { epochs: 1, batchSize: s.batch_size, shuffle: false, verbose: 0 });
+            const h = await this.model.fit(xb, yb, {
+              epochs: 1,
+              batchSize: s.batch_size,
+              shuffle: false,
+              verbose: 0,
+              callbacks: s.weight_decay ? { onBatchEnd: async () => decay() } : undefined,
+            });
             tf.dispose([xb, yb]);
             lossSum += (h.history.loss[0] as number) * part.length;
           }
-          const log: EpochLog = { epoch, loss: lossSum / order.length };
+          const log: EpochLog = { epoch, loss: lossSum / order.length, lr };
           if (!Number.isFinite(log.loss))
             throw new DivergedError(`${this.family}: training diverged: loss ${log.loss} at epoch ${epoch} (learning rate ${s.learning_rate} too high?)`);
           if (hasVal) {
@@ -125,11 +159,13 @@ export abstract class NeuralClassifier {
             log.valLoss = (await l.data())[0];
             const p = await pred.data();
             log.valAccuracy = Array.from(p).reduce((a: number, c, i) => a + (c === yv[i] ? 1 : 0), 0) / val!.n;
+            log.valUar = unweightedRecall(p, yv, this.k);
             tf.dispose([logits, l, pred]);
           }
           history.push(log);
           opts.onEpoch?.(log);
-          const monitored = log.valLoss ?? log.loss;
+          // Lower is better: the loss, or minus the UAR.
+          const monitored = s.monitor === 'uar' && log.valUar !== undefined ? -log.valUar : (log.valLoss ?? log.loss);
           if (!Number.isFinite(monitored)) throw new DivergedError(`${this.family}: validation loss is ${monitored} at epoch ${epoch}`);
           if (monitored < best.loss - 1e-4) {
             best.weights.forEach((w) => w.dispose());
@@ -137,7 +173,7 @@ export abstract class NeuralClassifier {
             waited = 0;
           } else if (++waited >= s.patience) {
             notes.push(
-              `early stop after epoch ${epoch}: no ${log.valLoss !== undefined ? 'validation' : 'training'} loss improvement for ${s.patience} epochs`,
+              `early stop after epoch ${epoch}: no ${log.valLoss !== undefined ? 'validation' : 'training'} ${s.monitor === 'uar' && log.valUar !== undefined ? 'UAR' : 'loss'} improvement for ${s.patience} epochs`,
             );
             break;
           }

@@ -16,6 +16,12 @@ export interface TrainingParams {
   learning_rate: number;
   patience: number;
   class_weights: boolean;
+  /** What early stopping and checkpoint selection watch on validation: its loss, or its UAR (for imbalanced classes). */
+  monitor?: 'loss' | 'uar';
+  /** constant, or cosine decay from learning_rate at epoch 1 towards 0 at epoch `epochs`. */
+  lr_schedule?: 'constant' | 'cosine';
+  /** Decoupled weight decay (AdamW) on the kernels, per step: w ← w − lr · weight_decay · w. */
+  weight_decay?: number;
 }
 export interface CnnParams extends TrainingParams {
   filters: number[];
@@ -57,6 +63,17 @@ export const training = {
   epochs: int(1, 'maximum training epochs', 10000),
   batch_size: int(1, 'mini-batch size', 65536),
   learning_rate: num(0, 'Adam learning rate'),
-  patience: int(1, 'early stopping: epochs without validation-loss improvement', 10000),
+  patience: int(1, 'early stopping: epochs without improvement of the monitored validation metric', 10000),
   class_weights: { type: 'boolean', description: 'weight the loss by inverse class frequency' } as Schema,
+  monitor: {
+    type: 'string',
+    enum: ['loss', 'uar'],
+    description: 'validation metric for early stopping and checkpoint selection: loss, or UAR (imbalanced classes)',
+  } as Schema,
+  lr_schedule: {
+    type: 'string',
+    enum: ['constant', 'cosine'],
+    description: 'learning rate over epochs: constant, or cosine decay from learning_rate (epoch 1) towards 0 (epoch `epochs`)',
+  } as Schema,
+  weight_decay: num(0, 'decoupled weight decay (AdamW) on kernels, per step', 1),
 };

@@ -8,7 +8,18 @@
 import { pathToFileURL } from 'node:url';
 import type { ObjectSchema } from '../datasets/schema.ts';
 import type { Classifier, SerializedModel } from './classifier.ts';
-import { int, num, training, type CnnParams, type VitParams, type MlpParams, type SvmParams, type TreeParams, type ModuleParams } from './params.ts';
+import {
+  int,
+  num,
+  training,
+  type CnnParams,
+  type VitParams,
+  type MlpParams,
+  type SvmParams,
+  type TreeParams,
+  type ModuleParams,
+  type TrainingParams,
+} from './params.ts';
 import type { FeatureKind } from '../datasets/feature-kinds.ts';
 
 export interface ModelFamily<P> {
@@ -26,6 +37,19 @@ export interface ModelFamily<P> {
 }
 
 const family = <P>(f: ModelFamily<P>) => f;
+
+/** The networks' training defaults (each family may change some): what models/neural.ts does unless told otherwise. */
+const trainingDefaults: TrainingParams = {
+  dropout: 0.3,
+  epochs: 30,
+  batch_size: 32,
+  learning_rate: 0.001,
+  patience: 5,
+  class_weights: true,
+  monitor: 'loss',
+  lr_schedule: 'constant',
+  weight_decay: 0,
+};
 
 export const MODEL_FAMILIES = {
   cnn: family<CnnParams>({
@@ -45,7 +69,7 @@ export const MODEL_FAMILIES = {
         ...training,
       },
     },
-    defaults: { filters: [16, 32, 64], kernel: 3, dense: 64, dropout: 0.3, epochs: 30, batch_size: 32, learning_rate: 0.001, patience: 5, class_weights: true },
+    defaults: { filters: [16, 32, 64], kernel: 3, dense: 64, ...trainingDefaults },
     reads: 'image',
     defaultFeatures: 'logmel',
     create: async (k, p) => new (await import('./cnn.ts')).Cnn(k, p),
@@ -64,19 +88,7 @@ export const MODEL_FAMILIES = {
         ...training,
       },
     },
-    defaults: {
-      patch: 8,
-      dim: 64,
-      depth: 2,
-      heads: 4,
-      mlp_dim: 128,
-      dropout: 0.1,
-      epochs: 30,
-      batch_size: 32,
-      learning_rate: 0.001,
-      patience: 5,
-      class_weights: true,
-    },
+    defaults: { patch: 8, dim: 64, depth: 2, heads: 4, mlp_dim: 128, ...trainingDefaults, dropout: 0.1 },
     reads: 'image',
     defaultFeatures: 'logmel',
     check: (p) => (p.dim % p.heads !== 0 ? [{ param: 'heads', message: `heads (${p.heads}) must divide dim (${p.dim})` }] : []),
@@ -92,7 +104,7 @@ export const MODEL_FAMILIES = {
         ...training,
       },
     },
-    defaults: { hidden: [256], dropout: 0.3, epochs: 100, batch_size: 32, learning_rate: 0.001, patience: 10, class_weights: true },
+    defaults: { hidden: [256], ...trainingDefaults, epochs: 100, patience: 10 },
     reads: 'vector',
     defaultFeatures: 'summary',
     create: async (k, p) => new (await import('./mlp.ts')).Mlp(k, p),

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { loadSuite, parseSuite, SuiteError, suiteJsonSchema } from '../harness/suite.ts';
 import { MODEL_TYPES } from '../models/registry.ts';
-import { CORPORA_SAMPLE } from './paths.ts';
+import { CORPORA_SAMPLE, SHARED } from './paths.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const problems = (yaml: string) => {
@@ -19,9 +19,9 @@ const problems = (yaml: string) => {
 };
 
 describe('suite validation', () => {
-  it('every shipped suite is valid (corpora suites read $SERBENCH_DATA, here the shared sample)', () => {
-    process.env.SERBENCH_DATA = CORPORA_SAMPLE;
+  it('every shipped suite is valid (corpora suites read $SERBENCH_DATA: the shared sample, or for ravdess-dev the shared dev corpus)', () => {
     for (const f of readdirSync(join(root, 'suites')).filter((f) => f.endsWith('.yaml'))) {
+      process.env.SERBENCH_DATA = f === 'ravdess-dev.yaml' ? join(SHARED, 'corpora-dev') : CORPORA_SAMPLE;
       expect(() => loadSuite(join(root, 'suites', f)), f).not.toThrow();
     }
   });
