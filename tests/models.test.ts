@@ -159,6 +159,10 @@ describe('tensor backend', () => {
       [[2, 4, 6, 9], [2, 4, 6, 5], true, false],
       [[3, 9, 6], [6, 4], false, false],
       [[4, 6], [3, 4, 9], true, false],
+      // Our blocked kernel's paths: two-row blocks and an odd last row, 16-column blocks, 4-column and single-column rests.
+      [[2, 3, 37, 21], [2, 3, 21, 37], false, false],
+      [[2, 2, 185, 16], [2, 2, 185, 16], true, false],
+      [[3, 19, 33], [3, 33, 16], false, false],
     ];
     for (const [as, bs, ta, tb] of cases) {
       const out: Record<string, Float32Array> = {};

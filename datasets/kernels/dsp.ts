@@ -267,35 +267,99 @@ function bandRow(row: usize, w: usize, K: i32, M: i32, lo: usize, hi: usize, out
 }
 
 /**
- * c[b] = a[b] · b[b] for `batch` float32 matrices a [m × k] and b [k × n] (b shared by every
- * batch when bStride is 0), row by row as c[i, :] += a[i, j] · b[j, :] — four columns per SIMD
- * operation along contiguous rows. For the networks' attention products (batch × heads small
- * matrices), which tfjs-backend-wasm computes in a scalar loop.
+ * c[t] = a[t] · b[t] for t < batch (b[t] at t · bStride; bStride 0: one b for every t), row-major
+ * float32 [m × k] · [k × n]. Register-blocked: two rows of c by 16 columns (eight f32x4
+ * accumulators) per pass over k, so each b load serves two rows and c is written once, not read
+ * and written at every k (2.1 GFLOP/s before on the ViT's attention products). Every element is
+ * still summed over k in order, with a multiply then an add, so results are unchanged bit for bit.
  */
 export function matmulBatched(a: usize, b: usize, c: usize, batch: i32, m: i32, k: i32, n: i32, bStride: i32): void {
-  const n4 = n & ~3;
   for (let t = 0; t < batch; t++) {
     const at = a + ((<usize>(t * m * k)) << 2);
     const bt = b + ((<usize>(t * bStride)) << 2);
     const ct = c + ((<usize>(t * m * n)) << 2);
-    for (let i = 0; i < m; i++) {
-      const crow = ct + ((<usize>(i * n)) << 2);
-      memory.fill(crow, 0, (<usize>n) << 2);
-      for (let j = 0; j < k; j++) {
-        const x = load<f32>(at + ((<usize>(i * k + j)) << 2));
-        const xs = f32x4.splat(x);
-        const brow = bt + ((<usize>(j * n)) << 2);
-        let q = 0;
-        for (; q < n4; q += 4) {
-          const o = (<usize>q) << 2;
-          v128.store(crow + o, f32x4.add(v128.load(crow + o), f32x4.mul(xs, v128.load(brow + o))));
-        }
-        for (; q < n; q++) {
-          const o = (<usize>q) << 2;
-          store<f32>(crow + o, load<f32>(crow + o) + x * load<f32>(brow + o));
-        }
-      }
+    let i = 0;
+    for (; i + 2 <= m; i += 2)
+      rowsTimes(at + ((<usize>(i * k)) << 2), at + ((<usize>((i + 1) * k)) << 2), bt, ct + ((<usize>(i * n)) << 2), ct + ((<usize>((i + 1) * n)) << 2), k, n, true);
+    if (i < m) {
+      const ai = at + ((<usize>(i * k)) << 2);
+      const ci = ct + ((<usize>(i * n)) << 2);
+      rowsTimes(ai, ai, bt, ci, ci, k, n, false);
     }
+  }
+}
+
+/** Rows a0 · b → c0 and (when two) a1 · b → c1, each [1 × k] · [k × n]. */
+@inline
+function rowsTimes(a0: usize, a1: usize, b: usize, c0: usize, c1: usize, k: i32, n: i32, two: bool): void {
+  const rowBytes = (<usize>n) << 2;
+  let q = 0;
+  for (; q + 16 <= n; q += 16) {
+    let x0 = f32x4.splat(0),
+      x1 = f32x4.splat(0),
+      x2 = f32x4.splat(0),
+      x3 = f32x4.splat(0);
+    let y0 = f32x4.splat(0),
+      y1 = f32x4.splat(0),
+      y2 = f32x4.splat(0),
+      y3 = f32x4.splat(0);
+    let br = b + ((<usize>q) << 2);
+    for (let j = 0; j < k; j++) {
+      const b0 = v128.load(br),
+        b1 = v128.load(br, 16),
+        b2 = v128.load(br, 32),
+        b3 = v128.load(br, 48);
+      const s = f32x4.splat(load<f32>(a0 + ((<usize>j) << 2)));
+      x0 = f32x4.add(x0, f32x4.mul(s, b0));
+      x1 = f32x4.add(x1, f32x4.mul(s, b1));
+      x2 = f32x4.add(x2, f32x4.mul(s, b2));
+      x3 = f32x4.add(x3, f32x4.mul(s, b3));
+      if (two) {
+        const u = f32x4.splat(load<f32>(a1 + ((<usize>j) << 2)));
+        y0 = f32x4.add(y0, f32x4.mul(u, b0));
+        y1 = f32x4.add(y1, f32x4.mul(u, b1));
+        y2 = f32x4.add(y2, f32x4.mul(u, b2));
+        y3 = f32x4.add(y3, f32x4.mul(u, b3));
+      }
+      br += rowBytes;
+    }
+    const o = (<usize>q) << 2;
+    v128.store(c0 + o, x0);
+    v128.store(c0 + o, x1, 16);
+    v128.store(c0 + o, x2, 32);
+    v128.store(c0 + o, x3, 48);
+    if (two) {
+      v128.store(c1 + o, y0);
+      v128.store(c1 + o, y1, 16);
+      v128.store(c1 + o, y2, 32);
+      v128.store(c1 + o, y3, 48);
+    }
+  }
+  for (; q + 4 <= n; q += 4) {
+    let x = f32x4.splat(0),
+      y = f32x4.splat(0);
+    let br = b + ((<usize>q) << 2);
+    for (let j = 0; j < k; j++) {
+      const bv = v128.load(br);
+      x = f32x4.add(x, f32x4.mul(f32x4.splat(load<f32>(a0 + ((<usize>j) << 2))), bv));
+      if (two) y = f32x4.add(y, f32x4.mul(f32x4.splat(load<f32>(a1 + ((<usize>j) << 2))), bv));
+      br += rowBytes;
+    }
+    v128.store(c0 + ((<usize>q) << 2), x);
+    if (two) v128.store(c1 + ((<usize>q) << 2), y);
+  }
+  for (; q < n; q++) {
+    let x: f32 = 0,
+      y: f32 = 0;
+    let br = b + ((<usize>q) << 2);
+    for (let j = 0; j < k; j++) {
+      const bv = load<f32>(br);
+      x += load<f32>(a0 + ((<usize>j) << 2)) * bv;
+      if (two) y += load<f32>(a1 + ((<usize>j) << 2)) * bv;
+      br += rowBytes;
+    }
+    store<f32>(c0 + ((<usize>q) << 2), x);
+    if (two) store<f32>(c1 + ((<usize>q) << 2), y);
   }
 }
 
