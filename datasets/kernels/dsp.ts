@@ -280,7 +280,16 @@ export function matmulBatched(a: usize, b: usize, c: usize, batch: i32, m: i32, 
     const ct = c + ((<usize>(t * m * n)) << 2);
     let i = 0;
     for (; i + 2 <= m; i += 2)
-      rowsTimes(at + ((<usize>(i * k)) << 2), at + ((<usize>((i + 1) * k)) << 2), bt, ct + ((<usize>(i * n)) << 2), ct + ((<usize>((i + 1) * n)) << 2), k, n, true);
+      rowsTimes(
+        at + ((<usize>(i * k)) << 2),
+        at + ((<usize>((i + 1) * k)) << 2),
+        bt,
+        ct + ((<usize>(i * n)) << 2),
+        ct + ((<usize>((i + 1) * n)) << 2),
+        k,
+        n,
+        true,
+      );
     if (i < m) {
       const ai = at + ((<usize>(i * k)) << 2);
       const ci = ct + ((<usize>(i * n)) << 2);
@@ -290,7 +299,6 @@ export function matmulBatched(a: usize, b: usize, c: usize, batch: i32, m: i32, 
 }
 
 /** Rows a0 · b → c0 and (when two) a1 · b → c1, each [1 × k] · [k × n]. */
-@inline
 function rowsTimes(a0: usize, a1: usize, b: usize, c0: usize, c1: usize, k: i32, n: i32, two: bool): void {
   const rowBytes = (<usize>n) << 2;
   let q = 0;
