@@ -234,8 +234,11 @@ export function bandProductsWasm(x: Float64Array, T: number, K: number, w: Float
   return new Float64Array(buf, outAt, T * M).slice();
 }
 
-/** c[t] = a[t] · b[t] (or · b for every t when b holds one matrix): batch × [m × k] · [k × n], float32. */
-export function matmulBatchedWasm(a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number): Float32Array {
+/**
+ * c[t] = a[t] · b[t] (or · b for every t when b holds one matrix): batch × [m × k] · [k × n],
+ * float32. With `into`, the product is written there (no intermediate copy) and returned.
+ */
+export function matmulBatchedWasm(a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, into?: Float32Array): Float32Array {
   const shared = b.length === k * n;
   const { k: kern, at } = layout([a.length * 4, b.length * 4, batch * m * n * 4]);
   const [aAt, bAt, cAt] = at;
@@ -243,7 +246,8 @@ export function matmulBatchedWasm(a: Float32Array, b: Float32Array, batch: numbe
   new Float32Array(buf, aAt, a.length).set(a);
   new Float32Array(buf, bAt, b.length).set(b);
   kern.matmulBatched(aAt, bAt, cAt, batch, m, k, n, shared ? 0 : k * n);
-  return new Float32Array(buf, cAt, batch * m * n).slice();
+  const c = new Float32Array(kern.memory.buffer, cAt, batch * m * n);
+  return into ? (into.set(c), into) : c.slice();
 }
 
 /** librosa.power_to_db's arithmetic on float64 values: 10·log10(max(amin, x)) − offset, floored at max − topDb (topDb null: no floor). */

@@ -251,9 +251,9 @@ function registerBatchMatMul(call: KernelCall): void {
       // operands read out of the backend's memory.
       const B = as3(b, transposeB, batchB); // [batch, kk, n]
       const be = backend as unknown as WasmBackendMemory;
-      const data = matmulBatchedWasm(be.readSync(A.dataId) as Float32Array, be.readSync(B.dataId) as Float32Array, batchA, m, A.shape[2], n);
+      const [av, bv] = [be.readSync(A.dataId) as Float32Array, be.readSync(B.dataId) as Float32Array];
       out = be.makeOutput([batchA, m, n], 'float32');
-      be.typedArrayFromHeap(out).set(data);
+      matmulBatchedWasm(av, bv, batchA, m, A.shape[2], n, be.typedArrayFromHeap(out));
     }
     made.push(out);
     // The reshaped result shares the product's data; disposing the intermediates keeps it.
