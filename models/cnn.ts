@@ -23,7 +23,7 @@ export class Cnn extends NeuralClassifier implements Classifier {
       w = width;
     p.filters.forEach((filters, i) => {
       model.add(tf.layers.conv2d({ inputShape: i === 0 ? [height, width, 1] : undefined, filters, kernelSize: p.kernel, padding: 'same', useBias: false }));
-      model.add(new BatchNorm({}));
+      model.add(new BatchNorm({ momentum: p.bn_momentum }));
       model.add(tf.layers.activation({ activation: 'relu' }));
       if (h >= 2 && w >= 2) {
         model.add(tf.layers.maxPooling2d({ poolSize: 2 }));

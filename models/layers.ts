@@ -38,8 +38,17 @@ export class LayerNorm extends tf.layers.Layer {
 /** Batch normalization over every axis but the last (channels), with moving statistics for inference. */
 export class BatchNorm extends tf.layers.Layer {
   static className = 'SerbenchBatchNorm';
-  readonly momentum = 0.99;
+  /** Weight of the old moving statistics per step (Keras' momentum; PyTorch's is 1 − this). */
+  readonly momentum: number;
   readonly epsilon = 1e-3;
+  constructor(args: ConstructorParameters<typeof tf.layers.Layer>[0] & { momentum?: number } = {}) {
+    super(args);
+    // Models saved before the setting existed used 0.99.
+    this.momentum = args.momentum ?? 0.99;
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), momentum: this.momentum };
+  }
   private gamma!: tf.LayerVariable;
   private beta!: tf.LayerVariable;
   private movingMean!: tf.LayerVariable;

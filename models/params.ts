@@ -27,6 +27,8 @@ export interface CnnParams extends TrainingParams {
   filters: number[];
   kernel: number;
   dense: number;
+  /** Batch norm's moving-statistics momentum (Keras convention: weight of the old value per step). */
+  bn_momentum: number;
 }
 export interface VitParams extends TrainingParams {
   patch: number;

@@ -3,7 +3,7 @@
  * learning-rate schedule, decoupled weight decay. Checked on the MLP (same loop as CNN and ViT).
  */
 import { describe, it, expect } from 'vitest';
-import { createClassifier, DEFAULT_PARAMS } from '../models/registry.ts';
+import { createClassifier, loadClassifier, DEFAULT_PARAMS } from '../models/registry.ts';
 import { learningRate, unweightedRecall } from '../models/neural.ts';
 import type { Batch } from '../models/classifier.ts';
 import type { Classifier } from '../models/classifier.ts';
@@ -84,5 +84,25 @@ describe('training recipe options', () => {
     const [none, none2, strong] = [await fit(0), await fit(0), await fit(2)];
     expect(await weightsNorm(none)).toBe(await weightsNorm(none2));
     expect(await weightsNorm(strong)).toBeLessThan(0.8 * (await weightsNorm(none)));
+  });
+
+  it("the CNN's batch-norm momentum is its own setting: the saved model keeps it and reloads to the same predictions", async () => {
+    const rng = new Rng(9);
+    const n = 8,
+      [H, W] = [8, 12];
+    const batch: Batch = {
+      n,
+      sampleShape: [H, W],
+      x: new Float32Array(n * H * W).map(() => rng.normal() * 3 + 2),
+      y: Int32Array.from({ length: n }, (_, i) => i % 2),
+    };
+    const params = { ...DEFAULT_PARAMS.cnn, filters: [4], dense: 4, epochs: 1, batch_size: n, bn_momentum: 0.5 };
+    const m = await createClassifier({ type: 'cnn', params } as never, 2);
+    await m.fit(batch, undefined, { seed: 1 });
+    const j = (await m.toJSON()) as unknown as { topology: { config: { layers: { class_name: string; config: { momentum?: number } }[] } } };
+    const bn = j.topology.config.layers.filter((l) => l.class_name === 'SerbenchBatchNorm');
+    expect(bn.map((l) => l.config.momentum)).toEqual([0.5]);
+    const again = await loadClassifier(JSON.parse(JSON.stringify(await m.toJSON())));
+    expect(await again.predictProba(batch)).toEqual(await m.predictProba(batch));
   });
 });
