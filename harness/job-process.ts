@@ -1,6 +1,9 @@
 /**
- * Jobs in parallel: each worker process runs one shard of the job plan (every n-th job) into
- * the same run folder, with one feature thread, reading and writing the shared feature cache.
+ * Jobs in parallel: worker processes take the jobs of the plan (or of its shard) one at a time
+ * from a shared queue (a claims folder), into the same run folder, each with one feature
+ * thread, reading and writing the shared feature cache. A static split (every n-th job) left
+ * one core idle when the costly jobs fell to one process (4 CNN jobs and 4 SVM jobs: the CNNs
+ * ran one after another).
  * Each tensor backend is single-threaded on wasm, so processes are what uses the cores.
  * A worker exits when its parent goes away, so killing the run kills it all.
  */
@@ -20,15 +23,13 @@ type WorkerAnswer = { ok: true; summary: RunSummary } | { ok: false; error: stri
 
 const ENTRY = fileURLToPath(new URL('./job-process-entry.mjs', import.meta.url));
 
-/**
- * Run `count` worker processes; resolves with their summaries. Within a shard i/n of the plan,
- * process j runs shard (i + j·n)/(n·count): the shard's jobs, split again.
- */
+/** Run `count` worker processes on the options' shard, claiming its jobs in `queueDir`; resolves with their summaries. */
 export function runShardsInProcesses(
   suiteText: string,
   suitePath: string,
   options: RunOptions,
   count: number,
+  queueDir: string,
   onProgress: (worker: number, e: ProgressEvent) => void,
 ): Promise<RunSummary[]> {
   return Promise.all(
@@ -47,9 +48,11 @@ export function runShardsInProcesses(
           child.on('exit', (code, signal) => {
             if (!answered) reject(new Error(`job worker ${index}/${count} stopped (${signal ?? `exit code ${code}`}) before reporting`));
           });
-          const base = options.shard ?? { index: 0, count: 1 };
-          const shard = { index: base.index + index * base.count, count: base.count * count };
-          const order: WorkerOrder = { suiteText, suitePath, options: { ...options, shard, processes: 1, jobs: 1, parentPid: process.pid } };
+          const order: WorkerOrder = {
+            suiteText,
+            suitePath,
+            options: { ...options, queue: { dir: queueDir, worker: index }, processes: 1, jobs: 1, parentPid: process.pid },
+          };
           child.send(order);
         }),
     ),

@@ -4,7 +4,8 @@
  * results and the report site. Finished jobs are skipped when the same command runs again.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpus } from 'node:os';
 import type { Suite, ModelSpec } from './suite.ts';
 import { loadSuiteData, type SuiteData } from './data.ts';
@@ -42,6 +43,12 @@ export interface RunOptions {
   /** Job worker processes running the plan in parallel (default 1: in this process). */
   processes?: number;
   shard?: { index: number; count: number };
+  /**
+   * Set for job processes: a folder in which they claim the shard's jobs one at a time (a file
+   * per job, created exclusively), so that every process takes the next job when it is free,
+   * whatever the jobs cost; and the worker's number, which names its record.
+   */
+  queue?: { dir: string; worker: number };
   quiet?: boolean;
   /**
    * Set for job processes: the pid of the run that forked them, which holds the run folder's
@@ -62,6 +69,17 @@ function exitIfOrphaned(opts: RunOptions): void {
 }
 
 /** The suite's identity: what it says (not how it is worded or titled) and the content of the files its feature kinds read. */
+/** Claim a job in a queue folder: true for the one process whose exclusive create succeeds. */
+function claim(dir: string, id: string): boolean {
+  try {
+    writeFileSync(join(dir, fileComponent(id)), String(process.pid), { flag: 'wx' });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+}
+
 export function suiteHash(suite: Suite, inputs: FeatureInput[] = []): string {
   const { source, sourcePath, report, description, ...semantic } = suite;
   (void source, sourcePath, report, description);
@@ -244,7 +262,12 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
   const p = prepareRun(suite, opts.sourceHashes);
   let unlock = () => {};
   try {
-    if (opts.parentPid === undefined) unlock = lockRunFolder(folder.dir);
+    if (opts.parentPid === undefined) {
+      unlock = lockRunFolder(folder.dir);
+      // Claims folders of runs that were killed (the lock just taken says none runs now).
+      if (existsSync(folder.dir))
+        for (const e of readdirSync(folder.dir)) if (e.startsWith('.queue-')) rmSync(folder.path(e), { recursive: true, force: true });
+    }
     const change = initRunFolder(suite, p, folder);
     if (change) {
       progress.message(change);
@@ -326,9 +349,17 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
     await pool.close(); // its threads' memory is not needed while the job processes train
     const { runShardsInProcesses } = await import('./job-process.ts');
     const sourceHashes = Object.fromEntries(p.data.clips.map((c, i) => [c.id, p.data.hashes[i]]));
-    const parts = await runShardsInProcesses(suite.source, suite.sourcePath, { ...opts, cacheDir, sourceHashes }, n, (worker, e) =>
-      dashboard?.event(worker + 1, e),
-    );
+    // The job processes take jobs from one queue (this run's claims folder) as they come free.
+    const queueDir = folder.path(`.queue-${process.pid}`);
+    mkdirSync(queueDir, { recursive: true });
+    let parts: RunSummary[];
+    try {
+      parts = await runShardsInProcesses(suite.source, suite.sourcePath, { ...opts, cacheDir, sourceHashes }, n, queueDir, (worker, e) =>
+        dashboard?.event(worker + 1, e),
+      );
+    } finally {
+      rmSync(queueDir, { recursive: true, force: true });
+    }
     const skipped = new Map([...p.data.skipped, ...parts.flatMap((x) => x.skipped)].map((x) => [x.path, x]));
     return {
       folder: opts.out,
@@ -352,6 +383,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
       failed: JobFailure[] = [];
 
     for (const job of mine) {
+      if (opts.queue && !claim(opts.queue.dir, job.id)) continue; // another process has it
       if (status.get(job.id)!.ok) {
         resumed.push(job.id);
         continue;
@@ -375,7 +407,9 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
         progress.job(job.id, 0, true);
       }
     }
-    const clipFailures = writeShardRecord(opts.shard ? `${opts.shard.index}-of-${opts.shard.count}` : 'all');
+    const clipFailures = writeShardRecord(
+      `${opts.shard ? `${opts.shard.index}-of-${opts.shard.count}` : 'all'}${opts.queue ? `-worker-${opts.queue.worker}` : ''}`,
+    );
     folder.log(`finished: ${completed.length} trained, ${resumed.length} resumed, ${failed.length} failed`);
     return {
       folder: opts.out,

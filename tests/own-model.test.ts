@@ -4,7 +4,7 @@
  * named with what is wrong.
  */
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSuite, parseSuite } from '../harness/suite.ts';
@@ -25,6 +25,11 @@ describe('bring your own model', () => {
     const out = mkdtempSync(join(tmpdir(), 'serbench-own-'));
     const summary = await runSuite(suite, { out, cacheDir: null, quiet: true, processes: 2, jobs: 2 });
     expect(summary.failed).toEqual([]);
+    // Two processes took the jobs from one queue: each job ran exactly once, and the claims folder is gone.
+    expect(summary.completed.length).toBe(3);
+    expect(new Set(summary.completed).size).toBe(3);
+    expect(readdirSync(join(out, 'shards')).filter((f) => /-worker-[01]\.json$/.test(f))).toHaveLength(2);
+    expect(readdirSync(out).filter((f) => f.startsWith('.queue-'))).toEqual([]);
     await report(out);
     const r: Results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(r.models.map((m) => m.name).sort()).toEqual(['centroid', 'svm', 'tree']);
