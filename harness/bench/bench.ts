@@ -155,6 +155,8 @@ async function profileEpoch(type: 'cnn' | 'vit', images: Batch, k: number): Prom
   const wall = performance.now() - t0;
   const byName = new Map<string, { ms: number; calls: number }>();
   for (const kern of info.kernels) {
+    // "x__op" entries are ops wrapping kernels that are listed too: counting both would count twice.
+    if (kern.name.endsWith('__op')) continue;
     const e = byName.get(kern.name) ?? { ms: 0, calls: 0 };
     e.ms += typeof kern.kernelTimeMs === 'number' ? kern.kernelTimeMs : 0;
     e.calls++;
