@@ -84,8 +84,10 @@ export function withKindDefaults(s: SuiteFeatures): SuiteFeatures {
   return s.embedding ? { ...s, embedding: { ...DEFAULT_EMBEDDING, ...s.embedding } } : s;
 }
 
+/** The keys of the kinds' settings blocks under `features:`. */
+const BLOCKS = new Set<string>(Object.values(FEATURE_KINDS).flatMap((k: FeatureKindSpec<SuiteFeatures>) => (k.settings ? [k.settings.key] : [])));
+
 /** The front end's settings alone (what the spectral kinds read; the cache key of every kind holds them). */
 export function frontEnd(s: SuiteFeatures): FeatureSettings {
-  const blocks = new Set<string>(Object.values(FEATURE_KINDS).flatMap((k: FeatureKindSpec<SuiteFeatures>) => (k.settings ? [k.settings.key] : [])));
-  return Object.fromEntries(Object.entries(s).filter(([key]) => !blocks.has(key))) as unknown as FeatureSettings;
+  return Object.fromEntries(Object.entries(s).filter(([key]) => !BLOCKS.has(key))) as unknown as FeatureSettings;
 }
