@@ -10,8 +10,7 @@
  * (hidden_states.0 … hidden_states.N). Whisper's encoder takes its own log-mel input, not a
  * waveform: it is not supported yet.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { fileHash } from './file-hash.ts';
 import type { Schema } from './schema.ts';
 import type { CachedArray } from './cache.ts';
 
@@ -58,13 +57,15 @@ export const EMBEDDING_SCHEMA: Schema = {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- onnxruntime-node is loaded lazily
 type Session = any;
-const sessions = new Map<string, Promise<Session>>();
+type Ort = typeof import('onnxruntime-node');
+const sessions = new Map<string, Promise<{ ort: Ort; sess: Session }>>();
 
-async function session(path: string): Promise<Session> {
+/** The runtime and a session of the encoder, loaded once per thread. */
+async function session(path: string): Promise<{ ort: Ort; sess: Session }> {
   let s = sessions.get(path);
   if (!s) {
     s = (async () => {
-      let ort: typeof import('onnxruntime-node');
+      let ort: Ort;
       try {
         ort = await import('onnxruntime-node');
       } catch (e) {
@@ -73,7 +74,10 @@ async function session(path: string): Promise<Session> {
       try {
         // One thread: the feature pool already runs one extraction per core.
         // Its own log stays quiet: a failure comes back as an error naming the encoder and the clip.
-        return await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 4 });
+        return {
+          ort,
+          sess: await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 4 }),
+        };
       } catch (e) {
         throw new Error(`${path}: onnxruntime cannot load this encoder: ${(e as Error).message.split('\n')[0]}`);
       }
@@ -83,27 +87,8 @@ async function session(path: string): Promise<Session> {
   return s;
 }
 
-const identities = new Map<string, string>();
-
-/** The encoder file's content hash (memoized on path, size and mtime): a changed encoder gets new cache entries. */
-export function encoderIdentity(path: string): string {
-  const st = statSync(path);
-  const memo = `${path}:${st.size}:${st.mtimeMs}`;
-  let id = identities.get(memo);
-  if (!id) {
-    const h = createHash('sha256');
-    const buf = Buffer.alloc(1 << 20);
-    const fd = openSync(path, 'r');
-    try {
-      for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
-    } finally {
-      closeSync(fd);
-    }
-    id = h.digest('hex').slice(0, 32);
-    identities.set(memo, id);
-  }
-  return id;
-}
+/** The encoder file's content hash: a changed encoder gets new cache entries. */
+export const encoderIdentity = fileHash;
 
 /** A [frames, dim] hidden state of one clip, as a view into the output's data. */
 interface Layer {
@@ -140,8 +125,7 @@ function pool(layer: Layer, how: EmbeddingSettings['pooling']): Float64Array {
 
 /** The pooled embedding of one clip's waveform. */
 export async function embedWaveform(y: Float32Array, s: EmbeddingSettings): Promise<CachedArray> {
-  const ort = await import('onnxruntime-node');
-  const sess = await session(s.model);
+  const { ort, sess } = await session(s.model);
   const input = s.input ?? sess.inputNames[0];
   if (!sess.inputNames.includes(input)) throw new Error(`${s.model}: has no input "${input}" (inputs: ${sess.inputNames.join(', ')})`);
   const outputs = s.output === undefined ? [sess.outputNames[0]] : ([] as string[]).concat(s.output);

@@ -13,6 +13,7 @@ import type { Schema } from './schema.ts';
 import type { CachedArray } from './cache.ts';
 import type { Clip } from './types.ts';
 import { clipPath } from './types.ts';
+import { fileHash } from './file-hash.ts';
 
 export interface PrecomputedSettings {
   /** A folder of per-clip .npy files, or one .npy matrix (absolute once the suite is loaded). */
@@ -85,7 +86,10 @@ function matrix(s: PrecomputedSettings) {
       if (rows.has(id)) throw new Error(`${s.ids}: line ${i + 1}: id "${id}" repeats line ${rows.get(id)! + 1}`);
       rows.set(id, i);
     });
-    const hash = createHash('sha256').update(readFileSync(s.path)).update(readFileSync(s.ids)).digest('hex').slice(0, 32);
+    const hash = createHash('sha256')
+      .update(`${fileHash(s.path)}:${fileHash(s.ids)}`)
+      .digest('hex')
+      .slice(0, 32);
     m = { rows, dim: shape[1], data, hash };
     matrices.set(memo, m);
   }
@@ -114,7 +118,7 @@ export function precomputedInputs(s: PrecomputedSettings): { file: string; sha25
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const path = join(dir, e.name);
       if (e.isDirectory()) walk(path, `${rel}${e.name}/`);
-      else if (e.name.endsWith('.npy')) h.update(`${rel}${e.name}\0`).update(readFileSync(path));
+      else if (e.name.endsWith('.npy')) h.update(`${rel}${e.name}\0${fileHash(path)}\0`);
     }
   };
   walk(s.path, '');
@@ -124,8 +128,7 @@ export function precomputedInputs(s: PrecomputedSettings): { file: string; sha25
 /** What the cache key must hold: the content of the clip's embedding (file or matrix). */
 export function precomputedIdentity(s: PrecomputedSettings, clip: Clip): string {
   if (!isFolder(s)) return matrix(s).hash;
-  const f = clipFile(s, clip);
-  return createHash('sha256').update(readFileSync(f)).digest('hex').slice(0, 32);
+  return fileHash(clipFile(s, clip));
 }
 
 /** The clip's embedding: its vector, or its [frames, dim] array's mean over frames. */

@@ -4,7 +4,7 @@
  * cnn (the networks against PyTorch, with an op profile): `npm run bench -- cnn`;
  * scale (about an hour, only when named): `npm run bench -- scale`.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -231,7 +231,7 @@ async function cnnBench() {
   const py = torchPython();
   const script = resolve(root, '../shared/bench/torch_cnn.py');
   if (!py) result.pytorch = { skipped: 'no python3 with torch (apt-get install -y python3-torch)' };
-  else if (!readdirSync(dirname(script)).includes('torch_cnn.py')) result.pytorch = { skipped: `${script} not found` };
+  else if (!existsSync(script)) result.pytorch = { skipped: `${script} not found` };
   else {
     const threads = [...new Set([1, cores])].join(',');
     const filters = DEFAULT_PARAMS.cnn.filters.join(',');
