@@ -47,6 +47,24 @@ interface Kernels {
   ): void;
   istft(re: number, im: number, frames: number, hop: number, nFft: number, tables: number, work: number, y: number, wss: number): void;
   matmulBatched(a: number, b: number, c: number, batch: number, m: number, k: number, n: number, bStride: number): void;
+  sumLeading(x: number, rows: number, cols: number, out: number, mean: boolean): void;
+  maxPoolGrad(x: number, dy: number, dx: number, b: number, H: number, W: number, C: number, fh: number, fw: number, oh: number, ow: number): void;
+  convBackpropFilter(
+    x: number,
+    dy: number,
+    dw: number,
+    b: number,
+    H: number,
+    W: number,
+    Ci: number,
+    OH: number,
+    OW: number,
+    Co: number,
+    KH: number,
+    KW: number,
+    pt: number,
+    pl: number,
+  ): void;
 }
 
 let kernels: Kernels | null = null;
@@ -248,6 +266,57 @@ export function matmulBatchedWasm(a: Float32Array, b: Float32Array, batch: numbe
   kern.matmulBatched(aAt, bAt, cAt, batch, m, k, n, shared ? 0 : k * n);
   const c = new Float32Array(kern.memory.buffer, cAt, batch * m * n);
   return into ? (into.set(c), into) : c.slice();
+}
+
+/** Column sums (or means) of a [rows × cols] float32 matrix into `into` (cols floats): kernels/nn.ts sumLeading. */
+export function sumLeadingWasm(x: Float32Array, rows: number, cols: number, mean: boolean, into: Float32Array): Float32Array {
+  const { k, at } = layout([x.length * 4, cols * 4]);
+  new Float32Array(k.memory.buffer, at[0], x.length).set(x);
+  k.sumLeading(at[0], rows, cols, at[1], mean);
+  into.set(new Float32Array(k.memory.buffer, at[1], cols));
+  return into;
+}
+
+/** Max pooling's gradient for non-overlapping fh × fw windows into `into` ([b, H, W, C]): kernels/nn.ts maxPoolGrad. */
+export function maxPoolGradWasm(
+  x: Float32Array,
+  dy: Float32Array,
+  [b, H, W, C]: number[],
+  [fh, fw]: number[],
+  [oh, ow]: number[],
+  into: Float32Array,
+): Float32Array {
+  const { k, at } = layout([x.length * 4, dy.length * 4, x.length * 4]);
+  const buf = k.memory.buffer;
+  new Float32Array(buf, at[0], x.length).set(x);
+  new Float32Array(buf, at[1], dy.length).set(dy);
+  k.maxPoolGrad(at[0], at[1], at[2], b, H, W, C, fh, fw, oh, ow);
+  into.set(new Float32Array(k.memory.buffer, at[2], x.length));
+  return into;
+}
+
+/**
+ * The filter gradient [KH, KW, Ci, Co] of a stride-1 NHWC convolution of x [b, H, W, Ci] with
+ * output gradient dy [b, OH, OW, Co], padded by pt above and pl left: kernels/nn.ts
+ * convBackpropFilter (Co a multiple of 4).
+ */
+export function convBackpropFilterWasm(
+  x: Float32Array,
+  dy: Float32Array,
+  [b, H, W, Ci]: number[],
+  [OH, OW, Co]: number[],
+  [KH, KW]: number[],
+  [pt, pl]: number[],
+  into: Float32Array,
+): Float32Array {
+  const size = KH * KW * Ci * Co;
+  const { k, at } = layout([x.length * 4, dy.length * 4, size * 4]);
+  const buf = k.memory.buffer;
+  new Float32Array(buf, at[0], x.length).set(x);
+  new Float32Array(buf, at[1], dy.length).set(dy);
+  k.convBackpropFilter(at[0], at[1], at[2], b, H, W, Ci, OH, OW, Co, KH, KW, pt, pl);
+  into.set(new Float32Array(k.memory.buffer, at[2], size));
+  return into;
 }
 
 /** librosa.power_to_db's arithmetic on float64 values: 10·log10(max(amin, x)) − offset, floored at max − topDb (topDb null: no floor). */

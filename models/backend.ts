@@ -6,7 +6,7 @@
  * forces one.
  */
 import * as tf from '@tensorflow/tfjs';
-import { matmulBatchedWasm } from '../datasets/dsp-wasm.ts';
+import { convBackpropFilterWasm, matmulBatchedWasm, maxPoolGradWasm, sumLeadingWasm } from '../datasets/dsp-wasm.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 let chosen: Promise<BackendName> | null = null;
@@ -50,17 +50,88 @@ const callWasm: KernelCall = (name, args) => tf.getKernel(name, 'wasm')!.kernelF
  * needs: Conv2DBackpropFilter, which tfjs-backend-wasm lacks; Conv2DBackpropInput, whose
  * wasm kernel is a plain loop ~9× slower than a forward convolution of the same size (measured
  * here: 384 vs 39 ms for a 32×32×94×16 → 32 batch), so for stride 1 it becomes that forward
- * convolution (XNNPACK); and MaxPoolGrad for non-overlapping windows. All are checked against
- * the cpu backend in tests/models.test.ts.
+ * convolution (XNNPACK); MaxPoolGrad for non-overlapping windows; batched products; and Sum
+ * and Mean over leading axes. All are checked against the cpu backend in tests/models.test.ts.
  */
 export function registerWasmConvGradients(): void {
   if (registered) return;
   registered = true;
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) registerBackpropFilter(callWasm);
   registerBackpropInput(callWasm);
-  registerMaxPoolGrad(callWasm);
+  registerMaxPoolGrad();
   registerBatchMatMul(callWasm);
+  registerLeadingReductions();
+  registerSharedCopies();
+  registerReductionGradients();
 }
+
+/** What sharing a tensor's data needs of BackendWasm (its Reshape kernel does the same). */
+interface WasmBackendRefs {
+  incRef(dataId: object): void;
+}
+
+/**
+ * Identity, and Cast to the dtype a tensor already has, share the input's data (counted
+ * references), as the cpu backend's do; tfjs-backend-wasm copies it. The engine runs Identity
+ * to keep every activation a gradient needs: those copies were 12% of a CNN epoch. tfjs
+ * tensors are immutable (a Variable's assign swaps its data), so sharing is safe.
+ */
+function registerSharedCopies(): void {
+  const share = (x: tf.TensorInfo, backend: unknown): tf.TensorInfo => {
+    (backend as WasmBackendRefs).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+  override('Identity', ({ inputs, backend }) => (inputs.x.dtype === 'string' ? null : share(inputs.x, backend)));
+  override('Cast', ({ inputs, backend, attrs }) => (inputs.x.dtype === attrs.dtype && inputs.x.dtype !== 'string' ? share(inputs.x, backend) : null));
+}
+
+/**
+ * The gradients of Sum and Mean broadcast dy to the input's shape; tfjs's multiply dy by a
+ * tensor of ones built element by element in JavaScript and copied into the backend (20% of a
+ * CNN epoch, for batch norm's statistics), and tfjs-backend-wasm's Tile is slower still. On
+ * wasm, our kernel writes dy (divided by the reduced count for Mean) into every row of the
+ * input's shape: the same values as tfjs's dy · 1 / count, in one pass. Other backends keep
+ * tfjs's gradients (the cpu backend is the reference the tests compare with).
+ */
+function registerReductionGradients(): void {
+  tf.registerKernel({
+    kernelName: SPREAD_ROWS,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x } = inputs as { x: tf.TensorInfo };
+      const { shape, divisor } = attrs as unknown as { shape: number[]; divisor: number };
+      const be = backend as unknown as WasmBackendMemory;
+      const out = be.makeOutput(shape, 'float32');
+      const dst = be.typedArrayFromHeap(out);
+      const row = be.typedArrayFromHeap(x);
+      // float32 division of float32 values, as the backend's (exact in float64, then rounded).
+      for (let c = 0; c < row.length; c++) dst[c] = row[c] / divisor;
+      // Doubling copies: log2(rows) memmoves instead of one small copy per row.
+      for (let filled = row.length; filled < dst.length; filled *= 2) dst.copyWithin(filled, 0, Math.min(filled, dst.length - filled));
+      return out;
+    },
+  });
+  for (const name of ['Sum', 'Mean']) {
+    const original = tf.getGradient(name);
+    if (!original) continue;
+    tf.registerGradient({
+      ...original,
+      gradFunc: (dy, saved, attrs) => {
+        const [x] = saved;
+        const rank = x.shape.length;
+        const { axis } = attrs as unknown as { axis: number | number[] | null };
+        const axes = axis == null ? x.shape.map((_, i) => i) : (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a));
+        const leading = axes.every((a) => a < axes.length);
+        if (tf.getBackend() !== 'wasm' || !leading || x.dtype !== 'float32') return original.gradFunc(dy, saved, attrs);
+        const divisor = name === 'Mean' ? axes.reduce((a, i) => a * x.shape[i], 1) : 1;
+        return { x: () => tf.engine().runKernel(SPREAD_ROWS, { x: dy as tf.Tensor }, { shape: x.shape, divisor } as never) as tf.Tensor };
+      },
+    });
+  }
+}
+
+/** Our kernel for the gradients of Sum and Mean over leading axes (registerReductionGradients). */
+const SPREAD_ROWS = 'SerbenchSpreadRows';
 
 /** A stride-1 NHWC convolution with explicit [before, after] padding of height and width. */
 function paddedConv(
@@ -91,9 +162,12 @@ function override(name: string, fast: (args: { inputs: any; backend: any; attrs?
 }
 
 /**
- * dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh−pt, ow·s+kw−pl, ci] · dy[b,oh,ow,co]: a convolution
- * of x transposed to [ci, H, W, b] with dy transposed to a [oh, ow, b, co] filter dilated by the
- * stride, then transposed back.
+ * dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh−pt, ow·s+kw−pl, ci] · dy[b,oh,ow,co]. Stride 1 (the
+ * CNN's convolutions, and the ViT's patch embedding has one tap per patch): our kernel
+ * (kernels/nn.ts), one pass summing each tap's contiguous runs of pixels in registers. Other
+ * strides: a convolution of x transposed to [ci, H, W, b] with dy transposed to a
+ * [oh, ow, b, co] filter dilated by the stride, then transposed back (three transposes, 17% of
+ * a CNN epoch when it served every stride).
  */
 function registerBackpropFilter(call: KernelCall): void {
   tf.registerKernel({
@@ -107,8 +181,14 @@ function registerBackpropFilter(call: KernelCall): void {
       const [kh, kw] = [info.filterHeight, info.filterWidth];
       const [sh, sw] = [info.strideHeight, info.strideWidth];
       const [, H, W] = x.shape;
-      const [, oh, ow] = dy.shape;
+      const [, oh, ow, co] = dy.shape;
       const { top, left } = info.padInfo;
+      if (sh === 1 && sw === 1 && co % 4 === 0 && x.dtype === 'float32') {
+        const be = backend as unknown as WasmBackendMemory;
+        const out = be.makeOutput([kh, kw, x.shape[3], co], 'float32');
+        convBackpropFilterWasm(be.typedArrayFromHeap(x), be.typedArrayFromHeap(dy), x.shape, [oh, ow, co], [kh, kw], [top, left], be.typedArrayFromHeap(out));
+        return out;
+      }
       const bottom = Math.max(0, kh + (oh - 1) * sh - H - top);
       const right = Math.max(0, kw + (ow - 1) * sw - W - left);
       const xT = call('Transpose', { inputs: { x }, backend, attrs: { perm: [3, 1, 2, 0] } });
@@ -151,54 +231,49 @@ function registerBackpropInput(call: KernelCall): void {
 }
 
 /**
- * Non-overlapping max pooling (stride = window, no padding; the CNN's 2×2): the gradient goes
- * to the input positions equal to their window's maximum — dy and the pooled output repeated
- * over each window, compared with the input — instead of tfjs-backend-wasm's per-position
- * search (~4× slower here). One difference: a window whose maximum occurs twice passes the
- * gradient to both, where tfjs passes it to the first. After a ReLU such ties are zeros,
- * whose gradient the ReLU stops, so training is the same.
+ * Non-overlapping max pooling (stride = window, no padding; the CNN's 2×2): each window's
+ * gradient goes to the first position holding its maximum, as tfjs's kernel, in one pass of our
+ * kernel (kernels/nn.ts) instead of tfjs-backend-wasm's per-position search (~4× slower here).
  */
-function registerMaxPoolGrad(call: KernelCall): void {
+function registerMaxPoolGrad(): void {
   override('MaxPoolGrad', ({ inputs, backend, attrs }) => {
     const { dy, input, output } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo; output: tf.TensorInfo };
     const { filterSize, strides, pad, dimRoundingMode } = attrs as any;
     const info = tf.backend_util.computePool2DInfo(input.shape as any, filterSize, strides, 1, pad, dimRoundingMode);
     const [fh, fw] = [info.filterHeight, info.filterWidth];
-    if (info.strideHeight !== fh || info.strideWidth !== fw || info.padInfo.top !== 0 || info.padInfo.left !== 0) return null;
-    const [b, H, W, c] = input.shape;
-    const [, oh, ow] = output.shape;
-    const made: tf.TensorInfo[] = [];
-    const k = (name: string, ins: object, a?: object) => {
-      const t = call(name, { inputs: ins, backend, attrs: a });
-      made.push(t);
-      return t;
-    };
-    // [b, oh, ow, c] → every value repeated over its fh × fw window (nearest-neighbour resize by
-    // whole factors): [b, oh·fh, ow·fw, c], compared with the input those windows cover.
-    const spread = (t: tf.TensorInfo) => k('ResizeNearestNeighbor', { images: t }, { size: [oh * fh, ow * fw], alignCorners: false, halfPixelCenters: false });
-    const covered = oh * fh === H && ow * fw === W ? input : k('Slice', { x: input }, { begin: [0, 0, 0, 0], size: [b, oh * fh, ow * fw, c] });
-    const isMax = k('Cast', { x: k('Equal', { a: covered, b: spread(output) }) }, { dtype: 'float32' });
-    const grad = k('Multiply', { a: spread(dy), b: isMax });
-    // Rows and columns past the last whole window get no gradient.
-    const out =
-      grad.shape[1] === H && grad.shape[2] === W
-        ? grad
-        : call('PadV2', {
-            inputs: { x: grad },
-            backend,
-            attrs: {
-              paddings: [
-                [0, 0],
-                [0, H - oh * fh],
-                [0, W - ow * fw],
-                [0, 0],
-              ],
-              constantValue: 0,
-            },
-          });
-    for (const t of new Set(made)) if (t !== out) (backend as tf.KernelBackend).disposeData(t.dataId);
+    if (info.strideHeight !== fh || info.strideWidth !== fw || info.padInfo.top !== 0 || info.padInfo.left !== 0 || input.dtype !== 'float32') return null;
+    const be = backend as unknown as WasmBackendMemory;
+    const out = be.makeOutput([...input.shape], 'float32');
+    maxPoolGradWasm(be.typedArrayFromHeap(input), be.typedArrayFromHeap(dy), input.shape, [fh, fw], output.shape.slice(1, 3), be.typedArrayFromHeap(out));
     return out;
   });
+}
+
+/**
+ * Sum and Mean over leading axes (batch norm's statistics over [batch, height, width], and the
+ * gradients of its broadcast per-channel arithmetic: 17% of a CNN epoch): tfjs-backend-wasm
+ * first transposes the whole tensor so that the reduced axes are innermost; our kernel sums the
+ * columns of the [rows × channels] layout in one pass, in the same order (bit-identical).
+ */
+function registerLeadingReductions(): void {
+  for (const name of ['Sum', 'Mean']) {
+    override(name, ({ inputs, backend, attrs }) => {
+      const { x } = inputs as { x: tf.TensorInfo };
+      const { axis, keepDims } = attrs as { axis: number | number[]; keepDims: boolean };
+      const rank = x.shape.length;
+      if (x.dtype !== 'float32' || rank < 2) return null;
+      const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
+      // Only axes 0 … j−1 for some j < rank (a [rows × cols] view of the tensor, reduced over rows).
+      if (axes.length === 0 || axes.length >= rank || axes.some((a, i) => a !== i)) return null;
+      const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
+      const kept = x.shape.slice(axes.length);
+      const cols = kept.reduce((a, b) => a * b, 1);
+      const be = backend as unknown as WasmBackendMemory;
+      const out = be.makeOutput(keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
+      sumLeadingWasm(be.typedArrayFromHeap(x), rows, cols, name === 'Mean', be.typedArrayFromHeap(out));
+      return out;
+    });
+  }
 }
 
 /** What the batched product needs of tfjs-backend-wasm's BackendWasm beyond KernelBackend. */

@@ -132,12 +132,14 @@ export abstract class NeuralClassifier {
           for (let start = 0; start < order.length; start += chunk) {
             const part = order.slice(start, start + chunk);
             const xb = this.tensor(train, part);
-            const yb = tf.oneHot(
-              tf.tensor1d(
-                Int32Array.from(part, (i) => train.y![i]),
-                'int32',
+            const yb = tf.tidy(() =>
+              tf.oneHot(
+                tf.tensor1d(
+                  Int32Array.from(part, (i) => train.y![i]),
+                  'int32',
+                ),
+                this.k,
               ),
-              this.k,
             );
             const h = await this.model.fit(xb, yb, {
               epochs: 1,
@@ -180,6 +182,9 @@ export abstract class NeuralClassifier {
         }
         this.model.setWeights(best.weights);
         best.weights.forEach((w) => w.dispose());
+        // Adam's moment estimates (two per weight) are variables of their own: kept, they
+        // piled up with every fit in a job process.
+        optimizer.dispose();
         const finite = tf.tidy(() => this.model!.getWeights().every((w) => tf.all(tf.isFinite(w)).dataSync()[0] === 1));
         if (!finite) throw new DivergedError(`${this.family}: training diverged: weights became NaN or infinite (learning rate ${s.learning_rate} too high?)`);
       });

@@ -68,7 +68,7 @@ describe('architecture', () => {
 });
 
 describe('moving files changes no result', () => {
-  it('a small run gives the predictions committed before the harness/ layout move, byte for byte', async () => {
+  it('a small run gives the predictions committed before the harness/ layout move (SVM and tree byte for byte, the CNN to float rounding)', async () => {
     const { mkdtempSync, readFileSync: read } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { loadSuite } = await import('../harness/suite.ts');
@@ -84,10 +84,26 @@ describe('moving files changes no result', () => {
     });
     expect(summary.failed).toEqual([]);
     await report(out);
-    // The CNN's rows were made on the wasm backend: on another (tfjs-node) only SVM and tree can match to the bit.
+    // SVM and tree rows: byte for byte. The CNN's rows were made on the wasm backend (on another,
+    // tfjs-node, they are left out): the same labels and columns, and probabilities equal to float
+    // rounding (1e-5), since a training kernel that sums in another order (the filter gradient's,
+    // since the #12 kernels) changes the last bits of a float32 weight.
     const { tensorBackend } = await import('../models/backend.ts');
-    const keep = (await tensorBackend()) === 'wasm' ? () => true : (line: string) => !line.startsWith('cnn,');
-    const lines = (f: string) => read(f, 'utf8').split('\n').filter(keep);
-    expect(lines(join(out, 'predictions.csv'))).toEqual(lines(join(root, 'tests', 'fixtures', 'unchanged-predictions.csv')));
+    const wasm = (await tensorBackend()) === 'wasm';
+    const lines = (f: string) =>
+      read(f, 'utf8')
+        .split('\n')
+        .filter((l) => wasm || !l.startsWith('cnn,'));
+    const [got, want] = [lines(join(out, 'predictions.csv')), lines(join(root, 'tests', 'fixtures', 'unchanged-predictions.csv'))];
+    expect(got.length).toBe(want.length);
+    const header = want[0].split(',');
+    want.forEach((w, i) => {
+      if (!w.startsWith('cnn,')) return expect(got[i], `row ${i}`).toBe(w);
+      const [g, e] = [got[i].split(','), w.split(',')];
+      header.forEach((col, j) => {
+        if (col === 'confidence' || col.startsWith('p_')) expect(Math.abs(Number(g[j]) - Number(e[j])), `row ${i} ${col}`).toBeLessThan(1e-5);
+        else expect(g[j], `row ${i} ${col}`).toBe(e[j]);
+      });
+    });
   }, 120_000);
 });

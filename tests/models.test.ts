@@ -119,6 +119,12 @@ describe('tensor backend', () => {
       [[1, 9, 9, 2], [3, 3, 2, 2], 2, 'valid'],
       [[2, 10, 12, 3], [3, 5, 3, 2], 1, 'valid'],
       [[2, 16, 16, 1], [8, 8, 1, 6], 8, 'valid'],
+      // Our stride-1 filter-gradient kernel's blocks: 4 input channels and a rest, 16 output
+      // channels and a rest of 4, one input channel (the CNN's first layer), uneven padding.
+      [[2, 12, 10, 5], [3, 3, 5, 16], 1, 'same'],
+      [[2, 10, 9, 1], [3, 3, 1, 20], 1, 'same'],
+      [[1, 9, 14, 8], [4, 2, 8, 32], 1, 'same'],
+      [[2, 7, 8, 4], [2, 3, 4, 8], 1, 'valid'],
     ];
     for (const [xs, fs, stride, pad] of cases) {
       const grads: Record<string, Float32Array[]> = {};
@@ -173,6 +179,52 @@ describe('tensor backend', () => {
       expect(out.wasm.length, `${as} × ${bs}`).toBe(out.cpu.length);
       const diff = Math.max(...Array.from(out.cpu, (v, i) => Math.abs(v - out.wasm[i])));
       expect(diff, `${as} ${ta ? 'ᵀ' : ''} × ${bs} ${tb ? 'ᵀ' : ''}`).toBeLessThan(1e-4);
+    }
+    await tf.setBackend(before);
+  });
+
+  it('wasm sums and means over leading axes equal the original kernel bit for bit and the cpu backend, and so do their gradients', async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    registerWasmConvGradients();
+    const before = await tensorBackend();
+    const cases: [number[], number[], boolean][] = [
+      [[4, 9, 11, 16], [0, 1, 2], false],
+      [[3, 7, 5, 37], [0, 1, 2], true],
+      [[6, 5, 3], [0, 1], false],
+      [[6, 5, 3], [-3], true],
+      [[50, 3], [0], false],
+    ];
+    for (const [shape, axes, keepDims] of cases) {
+      const out: Record<string, Float32Array> = {};
+      for (const name of ['cpu', 'wasm']) {
+        await tf.setBackend(name);
+        const x = tf.randomNormal(shape, 0, 1, 'float32', 8);
+        const reduced = axes.map((a) => (a < 0 ? a + shape.length : a));
+        const wantShape = keepDims ? shape.map((d, i) => (reduced.includes(i) ? 1 : d)) : shape.filter((_, i) => !reduced.includes(i));
+        for (const op of ['sum', 'mean'] as const) {
+          const y = tf[op](x, axes, keepDims);
+          expect(y.shape, `${op} ${shape} over ${axes}`).toEqual(wantShape);
+          out[`${name}-${op}`] = y.dataSync() as Float32Array;
+          // Its gradient (on wasm our spreading kernel) is dy · 1 / count on both backends: equal bit for bit.
+          const dy = tf.randomNormal(wantShape, 0, 1, 'float32', 9);
+          out[`${name}-${op}-grad`] = tf
+            .grad((a) => tf.mul(tf[op](a, axes, keepDims), dy).sum())(x)
+            .dataSync() as Float32Array;
+          if (name === 'wasm') {
+            // The original kernel, on the reduced axes moved innermost by hand (its transpose then does nothing).
+            const kept = shape.map((_, i) => i).filter((i) => !reduced.includes(i));
+            const moved = tf.transpose(x, [...kept, ...reduced]);
+            const inner = reduced.map((_, i) => kept.length + i);
+            expect(Array.from(y.dataSync()), `${op} ${shape} over ${axes}: bit-identical`).toEqual(Array.from(tf[op](moved, inner).dataSync()));
+          }
+        }
+      }
+      for (const op of ['sum', 'mean']) {
+        expect(Array.from(out[`wasm-${op}-grad`]), `${op} ${shape} over ${axes}: gradient`).toEqual(Array.from(out[`cpu-${op}-grad`]));
+        const [c, w] = [out[`cpu-${op}`], out[`wasm-${op}`]];
+        const diff = Math.max(...Array.from(c, (v, i) => Math.abs(v - w[i]) / Math.max(1, Math.abs(v))));
+        expect(diff, `${op} ${shape} over ${axes}`).toBeLessThan(1e-5);
+      }
     }
     await tf.setBackend(before);
   });

@@ -137,3 +137,24 @@ describe('whole training steps: wasm (with our kernels) against the cpu backend'
     120_000,
   );
 });
+
+describe('a fit leaves nothing behind in the backend', () => {
+  it.each([
+    ['cnn', () => new Cnn(K, cnnParams)],
+    ['vit', () => new VisionTransformer(K, vitParams)],
+  ] as const)(
+    '%s: refitting and predicting hold the tensor count (Adam moments and label tensors were kept before)',
+    async (_, make) => {
+      const train = images(40, 16, 24, 'train'),
+        val = images(16, 16, 24, 'val');
+      const m = (make as () => NeuralClassifier)();
+      await m.fit(train, val, { seed: 1 });
+      const held = tf.memory().numTensors;
+      await m.fit(train, val, { seed: 2 });
+      await m.predictProba(val);
+      await m.fit(train, val, { seed: 3 });
+      expect(tf.memory().numTensors).toBe(held);
+    },
+    60_000,
+  );
+});
