@@ -89,8 +89,9 @@ function registerSharedCopies(): void {
  * The gradients of Sum and Mean broadcast dy to the input's shape; tfjs's multiply dy by a
  * tensor of ones built element by element in JavaScript and copied into the backend (20% of a
  * CNN epoch, for batch norm's statistics), and tfjs-backend-wasm's Tile is slower still. On
- * wasm, our kernel writes dy (divided by the reduced count for Mean) into every row of the
- * input's shape: the same values as tfjs's dy · 1 / count, in one pass. Other backends keep
+ * wasm, when the reduced axes lead (batch norm) or trail (layer norm), our kernel writes dy
+ * (divided by the reduced count for Mean) over the reduced positions: the same values as tfjs's
+ * dy · 1 / count, in one pass. Other backends keep
  * tfjs's gradients (the cpu backend is the reference the tests compare with).
  */
 function registerReductionGradients(): void {
@@ -99,15 +100,21 @@ function registerReductionGradients(): void {
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x } = inputs as { x: tf.TensorInfo };
-      const { shape, divisor } = attrs as unknown as { shape: number[]; divisor: number };
+      const { shape, divisor, trailing } = attrs as unknown as { shape: number[]; divisor: number; trailing: boolean };
       const be = backend as unknown as WasmBackendMemory;
       const out = be.makeOutput(shape, 'float32');
       const dst = be.typedArrayFromHeap(out);
-      const row = be.typedArrayFromHeap(x);
+      const src = be.typedArrayFromHeap(x);
       // float32 division of float32 values, as the backend's (exact in float64, then rounded).
-      for (let c = 0; c < row.length; c++) dst[c] = row[c] / divisor;
-      // Doubling copies: log2(rows) memmoves instead of one small copy per row.
-      for (let filled = row.length; filled < dst.length; filled *= 2) dst.copyWithin(filled, 0, Math.min(filled, dst.length - filled));
+      if (trailing) {
+        // Reduced axes last (layer norm's statistics): each value fills its own run.
+        const run = dst.length / src.length;
+        for (let r = 0; r < src.length; r++) dst.fill(src[r] / divisor, r * run, (r + 1) * run);
+      } else {
+        // Reduced axes first (batch norm's): dy fills every row; doubling copies, log2(rows) memmoves.
+        for (let c = 0; c < src.length; c++) dst[c] = src[c] / divisor;
+        for (let filled = src.length; filled < dst.length; filled *= 2) dst.copyWithin(filled, 0, Math.min(filled, dst.length - filled));
+      }
       return out;
     },
   });
@@ -122,9 +129,10 @@ function registerReductionGradients(): void {
         const { axis } = attrs as unknown as { axis: number | number[] | null };
         const axes = axis == null ? x.shape.map((_, i) => i) : (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a));
         const leading = axes.every((a) => a < axes.length);
-        if (tf.getBackend() !== 'wasm' || !leading || x.dtype !== 'float32') return original.gradFunc(dy, saved, attrs);
+        const trailing = axes.every((a) => a >= rank - axes.length);
+        if (tf.getBackend() !== 'wasm' || !(leading || trailing) || x.dtype !== 'float32') return original.gradFunc(dy, saved, attrs);
         const divisor = name === 'Mean' ? axes.reduce((a, i) => a * x.shape[i], 1) : 1;
-        return { x: () => tf.engine().runKernel(SPREAD_ROWS, { x: dy as tf.Tensor }, { shape: x.shape, divisor } as never) as tf.Tensor };
+        return { x: () => tf.engine().runKernel(SPREAD_ROWS, { x: dy as tf.Tensor }, { shape: x.shape, divisor, trailing: !leading } as never) as tf.Tensor };
       },
     });
   }
@@ -278,7 +286,6 @@ function registerLeadingReductions(): void {
 
 /** What the batched product needs of tfjs-backend-wasm's BackendWasm beyond KernelBackend. */
 interface WasmBackendMemory {
-  readSync(dataId: object): unknown;
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }
@@ -326,8 +333,10 @@ function registerBatchMatMul(call: KernelCall): void {
       // operands read out of the backend's memory.
       const B = as3(b, transposeB, batchB); // [batch, kk, n]
       const be = backend as unknown as WasmBackendMemory;
-      const [av, bv] = [be.readSync(A.dataId) as Float32Array, be.readSync(B.dataId) as Float32Array];
       out = be.makeOutput([batchA, m, n], 'float32');
+      // Views of the backend's memory (readSync would copy each operand once more: 20% of a ViT
+      // epoch), taken after makeOutput, whose allocation may grow (and so detach) that memory.
+      const [av, bv] = [be.typedArrayFromHeap(A), be.typedArrayFromHeap(B)];
       matmulBatchedWasm(av, bv, batchA, m, A.shape[2], n, be.typedArrayFromHeap(out));
     }
     made.push(out);

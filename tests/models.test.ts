@@ -183,7 +183,7 @@ describe('tensor backend', () => {
     await tf.setBackend(before);
   });
 
-  it('wasm sums and means over leading axes equal the original kernel bit for bit and the cpu backend, and so do their gradients', async () => {
+  it('wasm sums and means over leading axes equal the original kernel bit for bit and the cpu backend, and so do their gradients (leading or trailing axes)', async () => {
     await import('@tensorflow/tfjs-backend-wasm');
     registerWasmConvGradients();
     const before = await tensorBackend();
@@ -193,6 +193,9 @@ describe('tensor backend', () => {
       [[6, 5, 3], [0, 1], false],
       [[6, 5, 3], [-3], true],
       [[50, 3], [0], false],
+      // Trailing axes (layer norm's statistics): tfjs's own forward kernel, our gradient.
+      [[4, 5, 6], [-1], true],
+      [[3, 4, 5], [1, 2], false],
     ];
     for (const [shape, axes, keepDims] of cases) {
       const out: Record<string, Float32Array> = {};

@@ -2,6 +2,7 @@
  * `npm run bench`: feature extraction and model training speeds on this machine, written as
  * JSON to bench-results/. Sections: features, models (default both): `npm run bench -- models`;
  * cnn (the networks against PyTorch, with an op profile): `npm run bench -- cnn`;
+ * svm (the SVM against scikit-learn on one matrix): `npm run bench -- svm`;
  * scale (about an hour, only when named): `npm run bench -- scale`.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -229,55 +230,134 @@ async function cnnBench() {
   }
   result.serbench = serbench;
   const py = torchPython();
-  const script = resolve(root, '../shared/bench/torch_cnn.py');
-  if (!py) result.pytorch = { skipped: 'no python3 with torch (apt-get install -y python3-torch)' };
-  else if (!existsSync(script)) result.pytorch = { skipped: `${script} not found` };
-  else {
-    const threads = [...new Set([1, cores])].join(',');
-    const filters = DEFAULT_PARAMS.cnn.filters.join(',');
-    const args = [
-      script,
-      '--threads',
-      threads,
-      '--n',
-      String(n),
-      '--mels',
-      String(H),
-      '--frames',
-      String(W),
-      '--classes',
-      String(k),
-      '--filters',
-      filters,
-      '--batch',
-      '32',
-      '--epochs',
-      String(epochs),
-    ];
-    const r = spawnSync(py, args, { encoding: 'utf8' });
-    if (r.status !== 0) result.pytorch = { failed: r.stderr.trim().split('\n').slice(-1)[0] };
+  const threads = [...new Set([1, cores])].join(',');
+  const common = [
+    '--threads',
+    threads,
+    '--n',
+    String(n),
+    '--mels',
+    String(H),
+    '--frames',
+    String(W),
+    '--classes',
+    String(k),
+    '--batch',
+    '32',
+    '--epochs',
+    String(epochs),
+  ];
+  // The CNN's yardstick is the shared script; the ViT's is our PyTorch copy of models/vit.ts.
+  const references = {
+    cnn: { script: resolve(root, '../shared/bench/torch_cnn.py'), args: ['--filters', DEFAULT_PARAMS.cnn.filters.join(',')] },
+    vit: { script: join(here, 'torch_vit.py'), args: [] as string[] },
+  };
+  const pytorch: Record<string, unknown> = {};
+  const ratios: Record<string, number> = {};
+  for (const [type, ref] of Object.entries(references) as [keyof typeof references, (typeof references)['cnn']][]) {
+    if (!py) pytorch[type] = { skipped: 'no python3 with torch (apt-get install -y python3-torch)' };
+    else if (!existsSync(ref.script)) pytorch[type] = { skipped: `${ref.script} not found` };
     else {
-      const lines = r.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { threads: number; samples_per_s: number; torch: string });
-      result.pytorch = { torch: lines[0]?.torch, command: `${py} ${args.map((a) => a.replace(root + '/', '')).join(' ')}`, runs: lines };
-      const ratios: Record<string, number> = {};
-      for (const l of lines) {
-        ratios[`cnn_vs_pytorch_${l.threads}_thread${l.threads > 1 ? 's' : ''}`] = +(serbench.cnn_samples_per_s / l.samples_per_s).toFixed(2);
-        log(
-          `PyTorch ${l.torch} CNN, ${l.threads} thread(s): ${l.samples_per_s} samples/s → serbench/PyTorch ${(serbench.cnn_samples_per_s / l.samples_per_s).toFixed(2)}`,
-        );
+      const args = [ref.script, ...common, ...ref.args];
+      const r = spawnSync(py, args, { encoding: 'utf8' });
+      if (r.status !== 0) pytorch[type] = { failed: r.stderr.trim().split('\n').slice(-1)[0] };
+      else {
+        const lines = r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { threads: number; samples_per_s: number; torch: string });
+        pytorch[type] = { torch: lines[0]?.torch, command: `${py} ${args.map((x) => x.replace(root + '/', '')).join(' ')}`, runs: lines };
+        for (const l of lines) {
+          const ratio = serbench[`${type}_samples_per_s`] / l.samples_per_s;
+          ratios[`${type}_vs_pytorch_${l.threads}_thread${l.threads > 1 ? 's' : ''}`] = +ratio.toFixed(2);
+          log(`PyTorch ${l.torch} ${type.toUpperCase()}, ${l.threads} thread(s): ${l.samples_per_s} samples/s → serbench/PyTorch ${ratio.toFixed(2)}`);
+        }
       }
-      result.ratios = ratios;
     }
   }
+  result.pytorch = pytorch;
+  result.ratios = ratios;
   result.profile = { cnn: await profileEpoch('cnn', randomBatch(128, [H, W], k, 3), k), vit: await profileEpoch('vit', randomBatch(128, [H, W], k, 3), k) };
   for (const type of ['cnn', 'vit'] as const) {
     const top = ((result.profile as Record<string, { kernels: { kernel: string; share: number }[] }>)[type].kernels ?? []).slice(0, 6);
     log(`${type} epoch profile: ${top.map((r) => `${r.kernel} ${(100 * r.share).toFixed(0)}%`).join(', ')}`);
   }
   out.cnn = result;
+}
+
+/**
+ * The SVM against scikit-learn on one matrix, in one command (#12): 3,775 training rows × 150
+ * features (the four-corpora suite's training-set size), 944 test rows, 8 overlapping classes;
+ * RBF, C = 10, gamma = 1/d on standardized inputs, Platt probabilities. CPU seconds of fit and
+ * of predicting probabilities on each side, their ratio, the support vector counts and how often
+ * the two predict the same class. scikit-learn runs harness/bench/sklearn_svm.py through
+ * /usr/bin/python3 (Debian's python3-sklearn) when present.
+ */
+async function svmBench() {
+  const [n, m, d, k] = [3775, 944, 150, 8];
+  const rng = new Rng('svm-bench');
+  const make = (rows: number): Batch => {
+    const y = Int32Array.from({ length: rows }, () => rng.int(k));
+    const x = new Float32Array(rows * d);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < d; j++) x[i * d + j] = rng.normal() + (j % 11 === y[i] ? 1.2 : 0) + (j % 13 === y[i] ? 0.6 : 0);
+    return { n: rows, sampleShape: [d], x, y };
+  };
+  const [train, test] = [make(n), make(m)];
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const params = { ...DEFAULT_PARAMS.svm, kernel: 'rbf', C: 10, gamma: 'scale' };
+  const model = await createClassifier({ name: 'svm', type: 'svm', features: 'summary', params } as never, k);
+  const c0 = cpu();
+  const fit = await model.fit(train, undefined, { seed: 0 });
+  const c1 = cpu();
+  const proba = await model.predictProba(test);
+  const c2 = cpu();
+  const ours = {
+    fit_cpu_seconds: +(c1 - c0).toFixed(2),
+    predict_cpu_seconds: +(c2 - c1).toFixed(2),
+    support_vectors: Number(/(\d+) support vectors/.exec(fit.notes?.join(' ') ?? '')?.[1]),
+  };
+  const result: Record<string, unknown> = { rows: { train: n, test: m }, features: d, classes: k, C: 10, gamma: 1 / d, serbench: ours };
+  log(`serbench SVM (libsvm-js) ${n}×${d}: fit ${ours.fit_cpu_seconds} s, predict ${m} rows ${ours.predict_cpu_seconds} s (CPU)`);
+  const file = join(mkdtempSync(join(tmpdir(), 'serbench-svm-bench-')), 'matrix.f64');
+  const raw = new Float64Array(3 + (n + m) * d + n);
+  raw.set([n, m, d]);
+  raw.set(train.x as Float32Array, 3);
+  raw.set(test.x as Float32Array, 3 + n * d);
+  raw.set(train.y!, 3 + (n + m) * d);
+  writeFileSync(file, Buffer.from(raw.buffer));
+  const py = spawnSync('/usr/bin/python3', [join(here, 'sklearn_svm.py'), file, '10', String(1 / d)], { encoding: 'utf8' });
+  rmSync(dirname(file), { recursive: true, force: true });
+  if (py.status !== 0)
+    result.sklearn = { skipped: `python3 with scikit-learn not available (apt-get install -y python3-sklearn): ${py.stderr.trim().split('\n').slice(-1)[0]}` };
+  else {
+    const sk = JSON.parse(py.stdout) as { sklearn: string; fit_cpu_seconds: number; predict_cpu_seconds: number; support_vectors: number; predicted: number[] };
+    let same = 0;
+    for (let i = 0; i < m; i++) {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (proba[i * k + c] > proba[i * k + best]) best = c;
+      if (best === sk.predicted[i]) same++;
+    }
+    const total = (ours.fit_cpu_seconds + ours.predict_cpu_seconds) / (sk.fit_cpu_seconds + sk.predict_cpu_seconds);
+    result.sklearn = {
+      version: sk.sklearn,
+      fit_cpu_seconds: +sk.fit_cpu_seconds.toFixed(2),
+      predict_cpu_seconds: +sk.predict_cpu_seconds.toFixed(2),
+      support_vectors: sk.support_vectors,
+    };
+    result.ratios = {
+      fit: +(ours.fit_cpu_seconds / sk.fit_cpu_seconds).toFixed(2),
+      predict: +(ours.predict_cpu_seconds / sk.predict_cpu_seconds).toFixed(2),
+      fit_and_predict: +total.toFixed(2),
+    };
+    result.same_predicted_class = +(same / m).toFixed(4);
+    log(
+      `scikit-learn ${sk.sklearn} SVC: fit ${sk.fit_cpu_seconds.toFixed(2)} s, predict ${sk.predict_cpu_seconds.toFixed(2)} s → serbench/scikit-learn ${total.toFixed(2)} (fit + predict, CPU); same class for ${same}/${m} test rows; support vectors ${ours.support_vectors} vs ${sk.support_vectors}`,
+    );
+  }
+  out.svm = result;
 }
 
 /** Resident memory of a process and all its descendants (job processes, feature threads), in MB. */
@@ -359,6 +439,7 @@ async function scaleBench() {
 if (want('features')) await featureBench();
 if (want('models')) await modelBench();
 if (sections.includes('cnn')) await cnnBench(); // a minute or two, and PyTorch: only when asked for
+if (sections.includes('svm')) await svmBench(); // a minute, and scikit-learn: only when asked for
 if (sections.includes('scale')) await scaleBench(); // minutes: only when asked for
 const dir = join(root, 'bench-results');
 mkdirSync(dir, { recursive: true });
