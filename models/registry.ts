@@ -70,7 +70,10 @@ export const MODEL_FAMILIES = {
         ...training,
       },
     },
-    defaults: { filters: [16, 32, 64], kernel: 3, dense: 64, bn_momentum: 0.9, ...trainingDefaults },
+    // The recipe of #13 (README, Models): 50 epochs with cosine decay and patience 10, chosen on
+    // ravdess-dev's validation actors (best validation loss 1.465 against 1.546 for 30 cosine
+    // epochs and 1.54 for 30 constant ones, whose best epochs hit the cap).
+    defaults: { filters: [16, 32, 64], kernel: 3, dense: 64, bn_momentum: 0.9, ...trainingDefaults, epochs: 50, patience: 10, lr_schedule: 'cosine' },
     reads: 'image',
     defaultFeatures: 'logmel',
     create: async (k, p) => new (await import('./cnn.ts')).Cnn(k, p),
@@ -89,7 +92,22 @@ export const MODEL_FAMILIES = {
         ...training,
       },
     },
-    defaults: { patch: 8, dim: 64, depth: 2, heads: 4, mlp_dim: 128, ...trainingDefaults, dropout: 0.1 },
+    // The recipe of #13: AdamW (learning rate 3e-4, weight decay 0.05) with cosine decay and
+    // patience 10, as ViTs are trained; at Adam's 1e-3 without decay the validation loss rose
+    // from epoch 5 (best 1.82 against 1.75 on ravdess-dev's validation actors).
+    defaults: {
+      patch: 8,
+      dim: 64,
+      depth: 2,
+      heads: 4,
+      mlp_dim: 128,
+      ...trainingDefaults,
+      dropout: 0.1,
+      learning_rate: 0.0003,
+      weight_decay: 0.05,
+      lr_schedule: 'cosine',
+      patience: 10,
+    },
     reads: 'image',
     defaultFeatures: 'logmel',
     check: (p) => (p.dim % p.heads !== 0 ? [{ param: 'heads', message: `heads (${p.heads}) must divide dim (${p.dim})` }] : []),
