@@ -2,16 +2,20 @@
 // copies what the code reads beside itself: the report templates and stylesheet, the feature
 // kernels' wasm, the worker entry points. Run by `npm ci` (prepare), `npm start` and `npm test`.
 import { spawnSync } from 'node:child_process';
-import { cpSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
+// Built beside dist/ and swapped in at the end: a run going on in this checkout (its job
+// processes import models lazily from dist/) never finds dist/ half-built or missing, as it
+// did when the build deleted dist/ first and `npm test` rebuilt it under a running suite.
+const final = join(root, 'dist');
+const dist = join(root, 'dist.next');
 rmSync(dist, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', dist], { stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);
 cpSync(join(root, 'reports', 'templates'), join(dist, 'reports', 'templates'), { recursive: true });
 copyFileSync(join(root, 'reports', 'style.css'), join(dist, 'reports', 'style.css'));
@@ -19,3 +23,8 @@ mkdirSync(join(dist, 'build'), { recursive: true });
 copyFileSync(join(root, 'build', 'dsp.wasm'), join(dist, 'build', 'dsp.wasm'));
 for (const entry of ['harness/job-process-entry.mjs', 'datasets/feature-worker-entry.mjs']) copyFileSync(join(root, entry), join(dist, entry));
 writeFileSync(join(dist, 'BUILT'), `${new Date().toISOString()}\n`);
+const old = join(root, 'dist.old');
+rmSync(old, { recursive: true, force: true });
+if (existsSync(final)) renameSync(final, old);
+renameSync(dist, final);
+rmSync(old, { recursive: true, force: true });
