@@ -20,12 +20,23 @@ export function writeAtomic(path: string, data: string | Buffer): void {
   }
 }
 
+/**
+ * Whether a process is running. A killed process whose parent died too stays a zombie until
+ * PID 1 reaps it, and some container inits (this machine's) take seconds or never: signal 0
+ * still reaches a zombie, so on Linux its state in /proc is read too. (Before, a resumed run
+ * kept the temporary file of a job process killed mid-write.)
+ */
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return true; // no /proc (macOS): signal 0 is all there is
   }
 };
 
@@ -68,12 +79,7 @@ export function removeStaleTemporaries(dir: string): void {
   if (!existsSync(dir)) return;
   for (const f of readdirSync(dir)) {
     const m = /\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(f);
-    if (!m) continue;
-    try {
-      process.kill(Number(m[1]), 0);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(dir, f), { force: true });
-    }
+    if (m && !alive(Number(m[1]))) rmSync(join(dir, f), { force: true });
   }
 }
 

@@ -12,7 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { parseSuite, SuiteError } from '../harness/suite.ts';
 import { runSuite } from '../harness/run.ts';
 import { collectResults } from '../harness/results.ts';
-import { RunFolder, writeAtomic, fileComponent, lockRunFolder } from '../harness/runfolder.ts';
+import { RunFolder, writeAtomic, fileComponent, lockRunFolder, removeStaleTemporaries } from '../harness/runfolder.ts';
 import { loadCorpus } from '../datasets/corpora.ts';
 import { FeatureCache } from '../datasets/cache.ts';
 import { CORPORA_SAMPLE } from './paths.ts';
@@ -215,6 +215,23 @@ describe('4. corpora kept as symbolic links', () => {
 });
 
 describe('a busy run folder, failed writes, hostile YAML', () => {
+  it('a temporary file of a killed process is removed even while the process is an unreaped zombie; a live writer’s is kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serbench-zombie-'));
+    // bash's background child outlives bash's group kill as a zombie until PID 1 reaps it,
+    // which some container inits never do promptly (this machine's did not within seconds).
+    const group = spawn('bash', ['-c', 'sleep 30 & sleep 30'], { detached: true });
+    await new Promise((r) => setTimeout(r, 300));
+    const children = readFileSync(`/proc/${group.pid}/task/${group.pid}/children`, 'utf8').trim().split(' ').map(Number);
+    process.kill(-group.pid!, 'SIGKILL');
+    await new Promise((r) => group.once('exit', r));
+    const live = spawn('sleep', ['30']);
+    const stale = children.map((pid) => `s1_fold-1_tree.json.${pid}.0123abcd.tmp`);
+    const kept = `s1_fold-1_svm.json.${live.pid}.89abcdef.tmp`;
+    for (const f of [...stale, kept]) writeFileSync(join(dir, f), '{');
+    removeStaleTemporaries(dir);
+    expect(readdirSync(dir)).toEqual([kept]);
+    live.kill('SIGKILL');
+  });
   it('a second run on a folder another live run holds is refused with its pid; a dead holder’s lock is taken over', async () => {
     const data = tessFolder(2);
     const out = join(mkdtempSync(join(tmpdir(), 'serbench-fault-')), 'run');
