@@ -1,9 +1,9 @@
 /**
  * The tensor backend, chosen here and nowhere else: @tensorflow/tfjs-node when it is installed
  * (an optional dependency: its install downloads libtensorflow), else the wasm backend with our
- * convolution gradients (the one training kernel it lacks, Conv2DBackpropFilter, and a faster
- * Conv2DBackpropInput), else the pure-JS cpu backend. `SERBENCH_BACKEND=cpu|wasm|tensorflow`
- * forces one.
+ * training kernels (registerWasmTrainingKernels: the one it lacks, Conv2DBackpropFilter, and
+ * faster ones where a profile showed time going), else the pure-JS cpu backend.
+ * `SERBENCH_BACKEND=cpu|wasm|tensorflow` forces one.
  */
 import * as tf from '@tensorflow/tfjs';
 import { convBackpropFilterWasm, matmulBatchedWasm, maxPoolGradWasm, sumLeadingWasm } from '../datasets/dsp-wasm.ts';
@@ -27,7 +27,7 @@ async function choose(): Promise<BackendName> {
         await import('@tensorflow/tfjs-node' as string);
       } else if (name === 'wasm') {
         await import('@tensorflow/tfjs-backend-wasm');
-        registerWasmConvGradients();
+        registerWasmTrainingKernels();
       }
       if (await tf.setBackend(name)) {
         await tf.ready();
@@ -46,14 +46,15 @@ type KernelCall = (name: string, args: { inputs: any; backend: any; attrs?: any 
 const callWasm: KernelCall = (name, args) => tf.getKernel(name, 'wasm')!.kernelFunc(args as any) as tf.TensorInfo;
 
 /**
- * Register, for the wasm backend (before it starts), the two convolution gradients training
- * needs: Conv2DBackpropFilter, which tfjs-backend-wasm lacks; Conv2DBackpropInput, whose
- * wasm kernel is a plain loop ~9× slower than a forward convolution of the same size (measured
- * here: 384 vs 39 ms for a 32×32×94×16 → 32 batch), so for stride 1 it becomes that forward
- * convolution (XNNPACK); MaxPoolGrad for non-overlapping windows; batched products; and Sum
- * and Mean over leading axes. All are checked against the cpu backend in tests/models.test.ts.
+ * Register, for the wasm backend (before it starts), the training kernels of ours:
+ * Conv2DBackpropFilter, which tfjs-backend-wasm lacks; Conv2DBackpropInput, whose wasm kernel
+ * is a plain loop ~9× slower than a forward convolution of the same size (measured here: 384 vs
+ * 39 ms for a 32×32×94×16 → 32 batch), so for stride 1 it becomes that forward convolution
+ * (XNNPACK); MaxPoolGrad for non-overlapping windows; batched products; Sum and Mean over
+ * leading axes; Identity and same-dtype Cast sharing data; and the gradients of Sum and Mean.
+ * All are checked against the cpu backend in tests/models.test.ts and tests/training.test.ts.
  */
-export function registerWasmConvGradients(): void {
+export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registered = true;
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) registerBackpropFilter(callWasm);
@@ -91,8 +92,8 @@ function registerSharedCopies(): void {
  * CNN epoch, for batch norm's statistics), and tfjs-backend-wasm's Tile is slower still. On
  * wasm, when the reduced axes lead (batch norm) or trail (layer norm), our kernel writes dy
  * (divided by the reduced count for Mean) over the reduced positions: the same values as tfjs's
- * dy · 1 / count, in one pass. Other backends keep
- * tfjs's gradients (the cpu backend is the reference the tests compare with).
+ * dy · 1 / count, in one pass. Other backends keep tfjs's gradients (the cpu backend is the
+ * reference the tests compare with).
  */
 function registerReductionGradients(): void {
   tf.registerKernel({
@@ -138,7 +139,7 @@ function registerReductionGradients(): void {
   }
 }
 
-/** Our kernel for the gradients of Sum and Mean over leading axes (registerReductionGradients). */
+/** Our kernel for the gradients of Sum and Mean over leading or trailing axes (registerReductionGradients). */
 const SPREAD_ROWS = 'SerbenchSpreadRows';
 
 /** A stride-1 NHWC convolution with explicit [before, after] padding of height and width. */
@@ -171,11 +172,10 @@ function override(name: string, fast: (args: { inputs: any; backend: any; attrs?
 
 /**
  * dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh−pt, ow·s+kw−pl, ci] · dy[b,oh,ow,co]. Stride 1 (the
- * CNN's convolutions, and the ViT's patch embedding has one tap per patch): our kernel
- * (kernels/nn.ts), one pass summing each tap's contiguous runs of pixels in registers. Other
- * strides: a convolution of x transposed to [ci, H, W, b] with dy transposed to a
- * [oh, ow, b, co] filter dilated by the stride, then transposed back (three transposes, 17% of
- * a CNN epoch when it served every stride).
+ * CNN's convolutions): our kernel (kernels/nn.ts), one pass summing each tap's contiguous runs
+ * of pixels in registers. Other strides (the ViT's patch embedding): a convolution of x
+ * transposed to [ci, H, W, b] with dy transposed to a [oh, ow, b, co] filter dilated by the
+ * stride, then transposed back (three transposes; 17% of a CNN epoch when it served stride 1 too).
  */
 function registerBackpropFilter(call: KernelCall): void {
   tf.registerKernel({

@@ -7,7 +7,7 @@ import { createClassifier, loadClassifier, DEFAULT_PARAMS } from '../models/regi
 import type { FeatureKind } from '../datasets/feature-kinds.ts';
 import type { Batch } from '../models/classifier.ts';
 import type { ModelSpec, FeatureSettings } from '../harness/suite.ts';
-import { tf, registerWasmConvGradients, tensorBackend } from '../models/backend.ts';
+import { tf, registerWasmTrainingKernels, tensorBackend } from '../models/backend.ts';
 
 // A small synthetic corpus, speaker-independent split: enough to show learning, fast to train.
 const clips = synthesizeCorpus({ ...DEFAULT_SYNTHETIC, speakersPerCorpus: 8, clipsPerEmotion: 6, emotions: ['neutral', 'happy', 'sad', 'angry'] }).clips;
@@ -110,7 +110,7 @@ describe('tensor backend', () => {
 
   it('the wasm convolution gradients (filter and input) match the cpu backend (same, strided and valid padding)', async () => {
     await import('@tensorflow/tfjs-backend-wasm');
-    registerWasmConvGradients();
+    registerWasmTrainingKernels();
     const before = await tensorBackend();
     const cases: [[number, number, number, number], [number, number, number, number], number, 'same' | 'valid'][] = [
       [[2, 12, 10, 3], [3, 3, 3, 4], 1, 'same'],
@@ -153,7 +153,7 @@ describe('tensor backend', () => {
 
   it('wasm matrix products match the cpu backend (transposed operands, batches, a shared operand)', async () => {
     await import('@tensorflow/tfjs-backend-wasm');
-    registerWasmConvGradients();
+    registerWasmTrainingKernels();
     const before = await tensorBackend();
     const cases: [number[], number[], boolean, boolean][] = [
       [[5, 7], [7, 3], false, false],
@@ -185,7 +185,7 @@ describe('tensor backend', () => {
 
   it('wasm sums and means over leading axes equal the original kernel bit for bit and the cpu backend, and so do their gradients (leading or trailing axes)', async () => {
     await import('@tensorflow/tfjs-backend-wasm');
-    registerWasmConvGradients();
+    registerWasmTrainingKernels();
     const before = await tensorBackend();
     const cases: [number[], number[], boolean][] = [
       [[4, 9, 11, 16], [0, 1, 2], false],
@@ -234,7 +234,7 @@ describe('tensor backend', () => {
 
   it('the wasm max-pool gradient matches the cpu backend (2×2 on odd sizes, 3×3)', async () => {
     await import('@tensorflow/tfjs-backend-wasm');
-    registerWasmConvGradients();
+    registerWasmTrainingKernels();
     const before = await tensorBackend();
     const cases: [[number, number, number, number], number, number][] = [
       [[2, 9, 11, 3], 2, 2],
