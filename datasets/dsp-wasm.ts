@@ -1,7 +1,7 @@
 /**
- * The WebAssembly side of feature extraction (and of the networks' batched matrix products):
- * loads build/dsp.wasm (compiled from datasets/kernels/dsp.ts by `npm run build:wasm`, which
- * `npm ci` runs), lays out each call's buffers in its memory, and copies results out. One
+ * The WebAssembly side of feature extraction (and of the networks' batched matrix products and
+ * training kernels, models/backend.ts): loads build/dsp.wasm (compiled from datasets/kernels/dsp.ts
+ * and nn.ts by `npm run build:wasm`, which `npm ci` runs), lays out each call's buffers in its memory, and copies results out. One
  * instance per thread; calls do not nest.
  */
 import { existsSync, readFileSync } from 'node:fs';
