@@ -253,28 +253,30 @@ export function bandProductsWasm(x: Float64Array, T: number, K: number, w: Float
 }
 
 /**
+ * A float32 kernel call: the inputs copied into the memory in order, then room for `outLength`
+ * floats; `call` gets the kernels and the byte offsets (inputs…, output). The output is copied
+ * into `into` (no intermediate copy), or returned as a fresh array.
+ */
+function float32Call(inputs: Float32Array[], outLength: number, call: (k: Kernels, at: number[]) => void, into?: Float32Array): Float32Array {
+  const { k, at } = layout([...inputs.map((x) => x.length * 4), outLength * 4]);
+  inputs.forEach((x, i) => new Float32Array(k.memory.buffer, at[i], x.length).set(x));
+  call(k, at);
+  const out = new Float32Array(k.memory.buffer, at[inputs.length], outLength);
+  return into ? (into.set(out), into) : out.slice();
+}
+
+/**
  * c[t] = a[t] · b[t] (or · b for every t when b holds one matrix): batch × [m × k] · [k × n],
  * float32. With `into`, the product is written there (no intermediate copy) and returned.
  */
 export function matmulBatchedWasm(a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, into?: Float32Array): Float32Array {
   const shared = b.length === k * n;
-  const { k: kern, at } = layout([a.length * 4, b.length * 4, batch * m * n * 4]);
-  const [aAt, bAt, cAt] = at;
-  const buf = kern.memory.buffer;
-  new Float32Array(buf, aAt, a.length).set(a);
-  new Float32Array(buf, bAt, b.length).set(b);
-  kern.matmulBatched(aAt, bAt, cAt, batch, m, k, n, shared ? 0 : k * n);
-  const c = new Float32Array(kern.memory.buffer, cAt, batch * m * n);
-  return into ? (into.set(c), into) : c.slice();
+  return float32Call([a, b], batch * m * n, (kern, [aAt, bAt, cAt]) => kern.matmulBatched(aAt, bAt, cAt, batch, m, k, n, shared ? 0 : k * n), into);
 }
 
 /** Column sums (or means) of a [rows × cols] float32 matrix into `into` (cols floats): kernels/nn.ts sumLeading. */
 export function sumLeadingWasm(x: Float32Array, rows: number, cols: number, mean: boolean, into: Float32Array): Float32Array {
-  const { k, at } = layout([x.length * 4, cols * 4]);
-  new Float32Array(k.memory.buffer, at[0], x.length).set(x);
-  k.sumLeading(at[0], rows, cols, at[1], mean);
-  into.set(new Float32Array(k.memory.buffer, at[1], cols));
-  return into;
+  return float32Call([x], cols, (k, [xAt, outAt]) => k.sumLeading(xAt, rows, cols, outAt, mean), into);
 }
 
 /** Max pooling's gradient for non-overlapping fh × fw windows into `into` ([b, H, W, C]): kernels/nn.ts maxPoolGrad. */
@@ -286,13 +288,7 @@ export function maxPoolGradWasm(
   [oh, ow]: number[],
   into: Float32Array,
 ): Float32Array {
-  const { k, at } = layout([x.length * 4, dy.length * 4, x.length * 4]);
-  const buf = k.memory.buffer;
-  new Float32Array(buf, at[0], x.length).set(x);
-  new Float32Array(buf, at[1], dy.length).set(dy);
-  k.maxPoolGrad(at[0], at[1], at[2], b, H, W, C, fh, fw, oh, ow);
-  into.set(new Float32Array(k.memory.buffer, at[2], x.length));
-  return into;
+  return float32Call([x, dy], x.length, (k, [xAt, dyAt, dxAt]) => k.maxPoolGrad(xAt, dyAt, dxAt, b, H, W, C, fh, fw, oh, ow), into);
 }
 
 /**
@@ -309,14 +305,12 @@ export function convBackpropFilterWasm(
   [pt, pl]: number[],
   into: Float32Array,
 ): Float32Array {
-  const size = KH * KW * Ci * Co;
-  const { k, at } = layout([x.length * 4, dy.length * 4, size * 4]);
-  const buf = k.memory.buffer;
-  new Float32Array(buf, at[0], x.length).set(x);
-  new Float32Array(buf, at[1], dy.length).set(dy);
-  k.convBackpropFilter(at[0], at[1], at[2], b, H, W, Ci, OH, OW, Co, KH, KW, pt, pl);
-  into.set(new Float32Array(k.memory.buffer, at[2], size));
-  return into;
+  return float32Call(
+    [x, dy],
+    KH * KW * Ci * Co,
+    (k, [xAt, dyAt, dwAt]) => k.convBackpropFilter(xAt, dyAt, dwAt, b, H, W, Ci, OH, OW, Co, KH, KW, pt, pl),
+    into,
+  );
 }
 
 /** librosa.power_to_db's arithmetic on float64 values: 10·log10(max(amin, x)) − offset, floored at max − topDb (topDb null: no floor). */

@@ -127,8 +127,7 @@ function registerReductionGradients(): void {
       gradFunc: (dy, saved, attrs) => {
         const [x] = saved;
         const rank = x.shape.length;
-        const { axis } = attrs as unknown as { axis: number | number[] | null };
-        const axes = axis == null ? x.shape.map((_, i) => i) : (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a));
+        const axes = reducedAxes((attrs as unknown as { axis: number | number[] | null }).axis, rank);
         const leading = axes.every((a) => a < axes.length);
         const trailing = axes.every((a) => a >= rank - axes.length);
         if (tf.getBackend() !== 'wasm' || !(leading || trailing) || x.dtype !== 'float32') return original.gradFunc(dy, saved, attrs);
@@ -137,6 +136,12 @@ function registerReductionGradients(): void {
       },
     });
   }
+}
+
+/** A reduction's axis attribute as distinct non-negative axes in increasing order (null: all of them). */
+function reducedAxes(axis: number | number[] | null, rank: number): number[] {
+  if (axis == null) return Array.from({ length: rank }, (_, i) => i);
+  return [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
 }
 
 /** Our kernel for the gradients of Sum and Mean over leading or trailing axes (registerReductionGradients). */
@@ -267,10 +272,10 @@ function registerLeadingReductions(): void {
   for (const name of ['Sum', 'Mean']) {
     override(name, ({ inputs, backend, attrs }) => {
       const { x } = inputs as { x: tf.TensorInfo };
-      const { axis, keepDims } = attrs as { axis: number | number[]; keepDims: boolean };
+      const { axis, keepDims } = attrs as { axis: number | number[] | null; keepDims: boolean };
       const rank = x.shape.length;
       if (x.dtype !== 'float32' || rank < 2) return null;
-      const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
+      const axes = reducedAxes(axis, rank);
       // Only axes 0 … j−1 for some j < rank (a [rows × cols] view of the tensor, reduced over rows).
       if (axes.length === 0 || axes.length >= rank || axes.some((a, i) => a !== i)) return null;
       const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
