@@ -49,8 +49,8 @@ const callWasm: KernelCall = (name, args) => tf.getKernel(name, 'wasm')!.kernelF
  * Register, for the wasm backend (before it starts), the training kernels of ours:
  * Conv2DBackpropFilter, which tfjs-backend-wasm lacks; Conv2DBackpropInput, whose wasm kernel
  * is a plain loop ~9× slower than a forward convolution of the same size (measured here: 384 vs
- * 39 ms for a 32×32×94×16 → 32 batch), so for stride 1 it becomes that forward convolution
- * (XNNPACK); MaxPoolGrad for non-overlapping windows; batched products; Sum and Mean over
+ * 39 ms for a 32×32×94×16 → 32 batch), so it becomes that forward convolution (XNNPACK), over
+ * dy dilated by the stride; MaxPoolGrad for non-overlapping windows; batched products; Sum and Mean over
  * leading axes; Identity and same-dtype Cast sharing data; and the gradients of Sum and Mean.
  * All are checked against the cpu backend in tests/models.test.ts and tests/training.test.ts.
  */
@@ -219,28 +219,53 @@ function registerBackpropFilter(call: KernelCall): void {
 }
 
 /**
- * Stride 1: dx[b,i,j,ci] = Σ_{kh,kw,co} dy[b, i+pt−kh, j+pl−kw, co] · W[kh,kw,ci,co], i.e. a
- * forward convolution of dy with W flipped in space and transposed to [kh, kw, co, ci], padded by
- * (k−1−pt) before. Other strides keep tfjs-backend-wasm's own kernel.
+ * dx[b,i,j,ci] = Σ_{kh,kw,co} dy'[b, i+pt−kh, j+pl−kw, co] · W[kh,kw,ci,co], where dy' is dy with
+ * stride − 1 zeros between its pixels (dy itself at stride 1): a forward convolution (XNNPACK) of
+ * dy' with W flipped in space and transposed to [kh, kw, co, ci], padded by (k−1−pt) before.
+ * For stride 2 (the ViT's convolutional stem) that multiplies 4× as many terms as needed and is
+ * still ~3× faster than tfjs-backend-wasm's loop, which keeps only what this cannot pad.
  */
 function registerBackpropInput(call: KernelCall): void {
   override('Conv2DBackpropInput', ({ inputs, backend, attrs }) => {
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as any;
-    if (dataFormat && dataFormat !== 'NHWC') return null;
+    if ((dataFormat && dataFormat !== 'NHWC') || dy.dtype !== 'float32') return null;
     const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as any, strides, 1, pad, dimRoundingMode);
-    if (info.strideHeight !== 1 || info.strideWidth !== 1) return null;
     const [kh, kw] = [info.filterHeight, info.filterWidth];
+    const [sh, sw] = [info.strideHeight, info.strideWidth];
     const [, H, W] = inputShape as number[];
     const [, oh, ow] = dy.shape;
+    const [dh, dw] = [(oh - 1) * sh + 1, (ow - 1) * sw + 1];
     const top = kh - 1 - info.padInfo.top,
       left = kw - 1 - info.padInfo.left;
+    const [bottom, right] = [H - dh - top + kh - 1, W - dw - left + kw - 1];
+    if (top < 0 || left < 0 || bottom < 0 || right < 0) return null;
+    const dilated = sh === 1 && sw === 1 ? dy : dilate(backend, dy, sh, sw);
     const flipped = call('Reverse', { inputs: { x: filter }, backend, attrs: { dims: [0, 1] } });
     const w = call('Transpose', { inputs: { x: flipped }, backend, attrs: { perm: [0, 1, 3, 2] } });
-    const out = paddedConv(call, backend, dy, w, [top, H - oh - top + kh - 1], [left, W - ow - left + kw - 1], [1, 1]);
-    for (const t of [flipped, w]) (backend as tf.KernelBackend).disposeData(t.dataId);
+    const out = paddedConv(call, backend, dilated, w, [top, bottom], [left, right], [1, 1]);
+    for (const t of dilated === dy ? [flipped, w] : [flipped, w, dilated]) (backend as tf.KernelBackend).disposeData(t.dataId);
     return out;
   });
+}
+
+/** [b, h, w, c] → [b, (h−1)·sh+1, (w−1)·sw+1, c] with the pixels at multiples of the stride and zeros between. */
+function dilate(backend: unknown, x: tf.TensorInfo, sh: number, sw: number): tf.TensorInfo {
+  const [b, h, w, c] = x.shape;
+  const [dh, dw] = [(h - 1) * sh + 1, (w - 1) * sw + 1];
+  const be = backend as WasmBackendMemory;
+  const out = be.makeOutput([b, dh, dw, c], 'float32');
+  // Views after makeOutput: an allocation can grow the memory and detach earlier views.
+  const src = be.typedArrayFromHeap(x),
+    dst = be.typedArrayFromHeap(out);
+  dst.fill(0);
+  for (let n = 0; n < b; n++)
+    for (let i = 0; i < h; i++)
+      for (let j = 0; j < w; j++) {
+        const from = ((n * h + i) * w + j) * c;
+        dst.set(src.subarray(from, from + c), ((n * dh + i * sh) * dw + j * sw) * c);
+      }
+  return out;
 }
 
 /**

@@ -3,7 +3,7 @@ import { tf } from './backend.ts';
 import type { Classifier, SerializedModel } from './classifier.ts';
 import type { CnnParams } from './params.ts';
 import { NeuralClassifier } from './neural.ts';
-import { BatchNorm } from './layers.ts';
+import { BatchNorm, inputConv2d } from './layers.ts';
 
 export class Cnn extends NeuralClassifier implements Classifier {
   readonly family = 'cnn';
@@ -22,7 +22,8 @@ export class Cnn extends NeuralClassifier implements Classifier {
     let h = height,
       w = width;
     p.filters.forEach((filters, i) => {
-      model.add(tf.layers.conv2d({ inputShape: i === 0 ? [height, width, 1] : undefined, filters, kernelSize: p.kernel, padding: 'same', useBias: false }));
+      const conv = { filters, kernelSize: p.kernel, padding: 'same', useBias: false } as const;
+      model.add(i === 0 ? inputConv2d({ ...conv, inputShape: [height, width, 1] }) : tf.layers.conv2d(conv));
       model.add(new BatchNorm({ momentum: p.bn_momentum }));
       model.add(tf.layers.activation({ activation: 'relu' }));
       if (h >= 2 && w >= 2) {

@@ -86,4 +86,39 @@ export class BatchNorm extends tf.layers.Layer {
   }
 }
 
-for (const c of [LayerNorm, BatchNorm]) tf.serialization.registerClass(c as any);
+/** tfjs-layers' Conv2D class (not exported by name). */
+const Conv2DLayer = (tf.layers.conv2d({ filters: 1, kernelSize: 1 }) as any).constructor as new (args: object) => tf.layers.Layer;
+
+/**
+ * A network's first convolution, which reads the input image: tfjs-layers' Conv2D calls the
+ * fused convolution, whose gradient computes the input's gradient too, though nothing needs the
+ * gradient of the data (5–9% of a training epoch on wasm). The plain convolution's gradient is
+ * computed only for the inputs that lead to a weight. Same weights and configuration as Conv2D.
+ */
+export class InputConv2D extends (Conv2DLayer as unknown as typeof tf.layers.Layer) {
+  static className = 'SerbenchInputConv2D';
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const c = this as unknown as {
+      kernel: tf.LayerVariable;
+      bias: tf.LayerVariable | null;
+      strides: [number, number];
+      padding: string;
+      dataFormat: string;
+      dilationRate: [number, number];
+      activation: { apply(x: tf.Tensor): tf.Tensor } | null;
+    };
+    if (c.dataFormat !== 'channelsLast') throw new Error(`InputConv2D: only channelsLast, got ${c.dataFormat}`);
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    return tf.tidy(() => {
+      let y: tf.Tensor = tf.conv2d(x, c.kernel.read() as tf.Tensor4D, c.strides, c.padding === 'same' ? 'same' : 'valid', 'NHWC', c.dilationRate);
+      if (c.bias) y = tf.add(y, c.bias.read());
+      return c.activation ? c.activation.apply(y) : y;
+    });
+  }
+}
+
+/** The first convolution of a network (see InputConv2D), with tf.layers.conv2d's arguments. */
+export const inputConv2d = (args: Parameters<typeof tf.layers.conv2d>[0]): tf.layers.Layer =>
+  new (InputConv2D as unknown as new (a: object) => tf.layers.Layer)(args);
+
+for (const c of [LayerNorm, BatchNorm, InputConv2D]) tf.serialization.registerClass(c as any);

@@ -119,6 +119,10 @@ describe('tensor backend', () => {
       [[1, 9, 9, 2], [3, 3, 2, 2], 2, 'valid'],
       [[2, 10, 12, 3], [3, 5, 3, 2], 1, 'valid'],
       [[2, 16, 16, 1], [8, 8, 1, 6], 8, 'valid'],
+      // The ViT's convolutional stem: 3×3 stride 2, even and odd sizes, one input channel.
+      [[2, 16, 12, 4], [3, 3, 4, 8], 2, 'same'],
+      [[2, 15, 11, 1], [3, 3, 1, 4], 2, 'same'],
+      [[1, 10, 9, 3], [3, 3, 3, 5], 3, 'valid'],
       // Our stride-1 filter-gradient kernel's blocks: 4 input channels and a rest, 16 output
       // channels and a rest of 4, one input channel (the CNN's first layer), uneven padding.
       [[2, 12, 10, 5], [3, 3, 5, 16], 1, 'same'],
