@@ -84,6 +84,12 @@ export const MODEL_FAMILIES = {
     schema: {
       type: 'object',
       properties: {
+        stem: {
+          type: 'string',
+          enum: ['patch', 'conv'],
+          description: "tokens from non-overlapping patches ('patch') or from a convolutional stem of log2(patch) stride-2 convolutions ('conv')",
+        },
+        pool: { type: 'string', enum: ['class', 'mean'], description: "what the head reads: a class token ('class') or the mean of the tokens ('mean')" },
         patch: int(2, 'square patch size in log-mel bins and frames', 256),
         dim: int(4, 'embedding width', 4096),
         depth: int(1, 'transformer blocks', 64),
@@ -96,6 +102,8 @@ export const MODEL_FAMILIES = {
     // patience 10, as ViTs are trained; at Adam's 1e-3 without decay the validation loss rose
     // from epoch 5 (best 1.82 against 1.75 on ravdess-dev's validation actors).
     defaults: {
+      stem: 'patch',
+      pool: 'class',
       patch: 8,
       dim: 64,
       depth: 2,
@@ -110,7 +118,12 @@ export const MODEL_FAMILIES = {
     },
     reads: 'image',
     defaultFeatures: 'logmel',
-    check: (p) => (p.dim % p.heads !== 0 ? [{ param: 'heads', message: `heads (${p.heads}) must divide dim (${p.dim})` }] : []),
+    check: (p) => [
+      ...(p.dim % p.heads !== 0 ? [{ param: 'heads', message: `heads (${p.heads}) must divide dim (${p.dim})` }] : []),
+      ...(p.stem === 'conv' && !Number.isInteger(Math.log2(p.patch))
+        ? [{ param: 'patch', message: `a conv stem halves the input log2(patch) times: patch (${p.patch}) must be a power of 2` }]
+        : []),
+    ],
     create: async (k, p) => new (await import('./vit.ts')).VisionTransformer(k, p),
     load: async (j) => (await import('./vit.ts')).VisionTransformer.fromJSON(j),
   }),

@@ -8,7 +8,7 @@ import { tf } from './backend.ts';
 import type { Classifier, SerializedModel } from './classifier.ts';
 import type { VitParams } from './params.ts';
 import { NeuralClassifier } from './neural.ts';
-import { LayerNorm } from './layers.ts';
+import { BatchNorm, LayerNorm, inputConv2d } from './layers.ts';
 
 type LayerArgs = ConstructorParameters<typeof tf.layers.Layer>[0];
 
@@ -105,6 +105,31 @@ class TakeClassToken extends tf.layers.Layer {
 
 for (const c of [ClassToken, PositionEmbedding, MultiHeadSelfAttention, TakeClassToken]) tf.serialization.registerClass(c as any);
 
+/** Non-overlapping patch × patch patches, each embedded by one linear map (a strided convolution). */
+function patchStem(input: tf.SymbolicTensor, p: VitParams): tf.SymbolicTensor {
+  return inputConv2d({ filters: p.dim, kernelSize: p.patch, strides: p.patch, padding: 'valid', name: 'patch_embedding' }).apply(input) as tf.SymbolicTensor;
+}
+
+/**
+ * The convolutional stem of Xiao et al. 2021 ("Early convolutions help transformers see
+ * better"): log2(patch) 3×3 stride-2 convolutions with batch norm and ReLU, widths doubling up to
+ * dim, then a 1×1 convolution to dim, so each token still stands for a patch × patch area but
+ * neighbouring tokens overlap. It gives the transformer the CNN's local prior, which a ViT
+ * trained from scratch on a few hundred clips cannot learn (#13, README Models).
+ */
+function convStem(input: tf.SymbolicTensor, p: VitParams): tf.SymbolicTensor {
+  const n = Math.log2(p.patch);
+  let x = input;
+  for (let i = 0; i < n; i++) {
+    const filters = Math.max(1, Math.round(p.dim / 2 ** (n - 1 - i)));
+    const conv = { filters, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: `stem_conv_${i}` } as const;
+    x = (i === 0 ? inputConv2d(conv) : tf.layers.conv2d(conv)).apply(x) as tf.SymbolicTensor;
+    x = new BatchNorm({ momentum: 0.9, name: `stem_norm_${i}` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.activation({ activation: 'relu' }).apply(x) as tf.SymbolicTensor;
+  }
+  return tf.layers.conv2d({ filters: p.dim, kernelSize: 1, name: 'patch_embedding' }).apply(x) as tf.SymbolicTensor;
+}
+
 export class VisionTransformer extends NeuralClassifier implements Classifier {
   readonly family = 'vit';
   constructor(
@@ -120,12 +145,11 @@ export class VisionTransformer extends NeuralClassifier implements Classifier {
     const p = this.params;
     if (height < p.patch || width < p.patch) throw new Error(`vit: patch ${p.patch} is larger than the ${height}×${width} input`);
     const input = tf.input({ shape: [height, width, 1] });
-    const patches = tf.layers
-      .conv2d({ filters: p.dim, kernelSize: p.patch, strides: p.patch, padding: 'valid', name: 'patch_embedding' })
-      .apply(input) as tf.SymbolicTensor;
+    const patches = p.stem === 'conv' ? convStem(input, p) : patchStem(input, p);
     const [, ph, pw] = patches.shape as number[];
     let x = tf.layers.reshape({ targetShape: [ph * pw, p.dim] }).apply(patches) as tf.SymbolicTensor;
-    x = new ClassToken({ name: 'class_token' }).apply(x) as tf.SymbolicTensor;
+    const mean = p.pool === 'mean';
+    if (!mean) x = new ClassToken({ name: 'class_token' }).apply(x) as tf.SymbolicTensor;
     x = new PositionEmbedding({ name: 'position_embedding' }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.dropout({ rate: p.dropout }).apply(x) as tf.SymbolicTensor;
     for (let i = 0; i < p.depth; i++) {
@@ -138,8 +162,10 @@ export class VisionTransformer extends NeuralClassifier implements Classifier {
       x = tf.layers.add().apply([x, mlp]) as tf.SymbolicTensor;
     }
     x = new LayerNorm({}).apply(x) as tf.SymbolicTensor;
-    const cls = new TakeClassToken({ name: 'take_class_token' }).apply(x) as tf.SymbolicTensor;
-    const logits = tf.layers.dense({ units: this.k, name: 'head' }).apply(cls) as tf.SymbolicTensor;
+    const pooled = (mean ? tf.layers.globalAveragePooling1d({ name: 'mean_of_tokens' }) : new TakeClassToken({ name: 'take_class_token' })).apply(
+      x,
+    ) as tf.SymbolicTensor;
+    const logits = tf.layers.dense({ units: this.k, name: 'head' }).apply(pooled) as tf.SymbolicTensor;
     return tf.model({ inputs: input, outputs: logits });
   }
 

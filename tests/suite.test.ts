@@ -101,6 +101,11 @@ describe('suite validation', () => {
     expect(problems('name: x\ndatasets: [{corpus: synthetic}]\nmodels: [{type: vit, params: {dim: 30, heads: 4}}]\n')[0]).toMatchObject({
       field: 'models[0].params.heads',
     });
+    expect(problems('name: x\ndatasets: [{corpus: synthetic}]\nmodels: [{type: vit, params: {stem: conv, patch: 6}}]\n')[0]).toMatchObject({
+      field: 'models[0].params.patch',
+      message: expect.stringContaining('power of 2'),
+    });
+    expect(problems('name: x\ndatasets: [{corpus: synthetic}]\nmodels: [{type: vit, params: {stem: conv, patch: 8, pool: mean}}]\n')).toEqual([]);
   });
 
   it("`serbench schema` shows the defaults the loader fills (features, evaluation, split, labels, every family's params), stated once", () => {

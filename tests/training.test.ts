@@ -107,6 +107,8 @@ describe('whole training steps: wasm (with our kernels) against the cpu backend'
   it.each([
     ['cnn', () => new Cnn(K, cnnParams)],
     ['vit', () => new VisionTransformer(K, vitParams)],
+    // Strided 3×3 convolutions with batch norm (the dilated input gradient), the mean of tokens.
+    ['vit with a conv stem and mean pooling', () => new VisionTransformer(K, { ...vitParams, stem: 'conv', pool: 'mean' })],
   ] as const)(
     '%s: same losses, weights and predictions after 3 epochs',
     async (_, make) => {
