@@ -301,6 +301,9 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
   const models = new Map(suite.models.map((m) => [m.name, m]));
   const foldOf = (job: JobSpec) => p.foldsBySeed.get(job.seed)!.find((f) => f.name === job.fold)!;
   const processes = Math.min(opts.processes ?? 1, pending.length);
+  // Jobs run one at a time in this process (no job processes, and this is not one of them): a
+  // network may then train on every core it was given. Job processes side by side take a core each.
+  const fitThreads = processes === 1 && !opts.queue ? Math.max(1, opts.jobs ?? 1) : 1;
   dashboard?.setJobs(pending.length);
   try {
     return processes > 1 ? await runInProcesses(processes) : await runJobs();
@@ -390,7 +393,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
       }
       exitIfOrphaned(opts);
       try {
-        const result = await runJob(suite, p, store, models.get(job.model)!, foldOf(job), job, progress, () => exitIfOrphaned(opts));
+        const result = await runJob(suite, p, store, models.get(job.model)!, foldOf(job), job, progress, () => exitIfOrphaned(opts), fitThreads);
         writeJobFile(folder.jobFile(job.id), result);
         completed.push(job.id);
         progress.job(job.id, result.seconds);
@@ -432,6 +435,8 @@ async function runJob(
   job: JobSpec,
   progress: Progress,
   checkParent: () => void,
+  /** Cores the job's network may train on (FitOptions.threads). */
+  threads: number,
 ): Promise<JobResult> {
   const t0 = performance.now();
   const copies = suite.augment.copies;
@@ -450,6 +455,7 @@ async function runJob(
   progress.start(`train ${job.id}`, typeof epochs === 'number' ? epochs : 1);
   const fit = await model.fit(train, val.n > 0 ? val : undefined, {
     seed: job.modelSeed ?? job.seed,
+    threads,
     onEpoch: (l) => {
       checkParent();
       progress.tick(`loss ${l.loss.toFixed(3)}${l.valLoss !== undefined ? ` val ${l.valLoss.toFixed(3)}` : ''}`);

@@ -49,6 +49,11 @@ export interface FitOptions {
   seed: number;
   /** Called after every epoch (progress display). */
   onEpoch?: (log: EpochLog) => void;
+  /**
+   * Cores this fit may use (default 1). The CNN and ViT then train as a team of threads over
+   * each batch (models/training-team.ts); other models use one.
+   */
+  threads?: number;
 }
 
 export interface Classifier {

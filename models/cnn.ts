@@ -3,7 +3,7 @@ import { tf } from './backend.ts';
 import type { Classifier, SerializedModel } from './classifier.ts';
 import type { CnnParams } from './params.ts';
 import { NeuralClassifier } from './neural.ts';
-import { BatchNorm, inputConv2d } from './layers.ts';
+import { BatchNorm, SampleDropout, inputConv2d } from './layers.ts';
 
 export class Cnn extends NeuralClassifier implements Classifier {
   readonly family = 'cnn';
@@ -36,9 +36,9 @@ export class Cnn extends NeuralClassifier implements Classifier {
     // emotion cue, so the frequency axis must survive into the dense layers.
     model.add(tf.layers.averagePooling2d({ poolSize: [1, w], strides: [1, w] }));
     model.add(tf.layers.flatten());
-    model.add(tf.layers.dropout({ rate: p.dropout }));
+    model.add(new SampleDropout({ rate: p.dropout }));
     model.add(tf.layers.dense({ units: p.dense, activation: 'relu' }));
-    model.add(tf.layers.dropout({ rate: p.dropout }));
+    model.add(new SampleDropout({ rate: p.dropout }));
     model.add(tf.layers.dense({ units: this.k })); // logits; softmax in predictProba
     return model;
   }

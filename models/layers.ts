@@ -6,6 +6,9 @@
  * the same maths with one reduction in the backward pass.
  */
 import { tf } from './backend.ts';
+import { allReduceSum } from './collective.ts';
+import { trainingStep } from './step-context.ts';
+import { hashString } from '../datasets/random.ts';
 
 type Kwargs = { training?: boolean };
 
@@ -61,13 +64,25 @@ export class BatchNorm extends tf.layers.Layer {
     this.movingVariance = this.addWeight('moving_variance', [d], 'float32', tf.initializers.ones(), undefined, false);
     this.built = true;
   }
+  /**
+   * The batch's mean and variance per channel. When the batch is spread over a team of threads
+   * (synchronized batch norm), from the team's sums, differentiably (see allReduceSum).
+   */
+  private batchStatistics(x: tf.Tensor, axes: number[]): { mean: tf.Tensor; variance: tf.Tensor } {
+    const step = trainingStep();
+    if (!step?.collective) return tf.moments(x, axes);
+    const count = step.batchRows * (x.size / (x.shape[0]! * x.shape.at(-1)!));
+    const mean = tf.div(allReduceSum(step.collective, tf.sum(x, axes)), count);
+    const variance = tf.div(allReduceSum(step.collective, tf.sum(tf.square(tf.sub(x, mean)), axes)), count);
+    return { mean, variance };
+  }
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     const axes = x.shape.slice(0, -1).map((_, i) => i);
     return tf.tidy(() => {
       let mean: tf.Tensor, variance: tf.Tensor;
       if (kwargs?.training) {
-        ({ mean, variance } = tf.moments(x, axes));
+        ({ mean, variance } = this.batchStatistics(x, axes));
         const m = this.momentum;
         // Keras' update: moving = moving·m + batch·(1 − m); the loss does not depend on it.
         const newMean = tf.tidy(() => tf.add(tf.mul(this.movingMean.read(), m), tf.mul(mean, 1 - m)));
@@ -83,6 +98,47 @@ export class BatchNorm extends tf.layers.Layer {
       const scale = tf.mul(this.gamma.read(), tf.rsqrt(tf.add(variance, this.epsilon)));
       return tf.add(tf.mul(tf.sub(x, mean), scale), this.beta.read());
     });
+  }
+}
+
+/**
+ * Dropout with a mask drawn per sample from (the fit's seed, the step, the layer's place in the
+ * forward pass, the sample's index in the batch), so that the mask does not depend on which
+ * thread computes the sample (tfjs' dropout draws one mask for the whole tensor from one
+ * stream). Kept units are scaled by 1 / (1 − rate), as tfjs does; inference is the identity.
+ */
+export class SampleDropout extends tf.layers.Layer {
+  static className = 'SerbenchDropout';
+  readonly rate: number;
+  constructor(args: ConstructorParameters<typeof tf.layers.Layer>[0] & { rate: number }) {
+    super(args);
+    this.rate = args.rate;
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate };
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs?.training || this.rate === 0) return x;
+    const step = trainingStep();
+    if (!step) throw new Error('dropout in training mode outside a training step (models/neural.ts sets one)');
+    const layer = step.dropoutLayers++;
+    const rows = x.shape[0]!,
+      per = x.size / rows,
+      keep = 1 - this.rate,
+      scale = Math.fround(1 / keep);
+    const mask = new Float32Array(x.size);
+    for (let i = 0; i < rows; i++) {
+      let state = hashString(`${step.seed}:${step.step}:${layer}:${step.rowOffset + i}`) | 0;
+      for (let j = 0, at = i * per; j < per; j++, at++) {
+        // mulberry32 (datasets/random.ts), inlined: a ViT step draws ~10^6 of these.
+        let t = (state = (state + 0x6d2b79f5) | 0);
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        if (((t ^ (t >>> 14)) >>> 0) / 4294967296 >= this.rate) mask[at] = scale;
+      }
+    }
+    return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape)));
   }
 }
 
@@ -121,4 +177,4 @@ export class InputConv2D extends (Conv2DLayer as unknown as typeof tf.layers.Lay
 export const inputConv2d = (args: Parameters<typeof tf.layers.conv2d>[0]): tf.layers.Layer =>
   new (InputConv2D as unknown as new (a: object) => tf.layers.Layer)(args);
 
-for (const c of [LayerNorm, BatchNorm, InputConv2D]) tf.serialization.registerClass(c as any);
+for (const c of [LayerNorm, BatchNorm, SampleDropout, InputConv2D]) tf.serialization.registerClass(c as any);

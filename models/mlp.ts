@@ -8,6 +8,7 @@ import { tf } from './backend.ts';
 import type { Classifier, SerializedModel } from './classifier.ts';
 import type { MlpParams } from './params.ts';
 import { NeuralClassifier } from './neural.ts';
+import { SampleDropout } from './layers.ts';
 
 export class Mlp extends NeuralClassifier implements Classifier {
   readonly family = 'mlp';
@@ -25,7 +26,7 @@ export class Mlp extends NeuralClassifier implements Classifier {
     model.add(tf.layers.inputLayer({ inputShape: [d] }));
     for (const units of p.hidden) {
       model.add(tf.layers.dense({ units, activation: 'relu' }));
-      model.add(tf.layers.dropout({ rate: p.dropout }));
+      model.add(new SampleDropout({ rate: p.dropout }));
     }
     model.add(tf.layers.dense({ units: this.k })); // logits; softmax in predictProba
     return model;

@@ -8,7 +8,9 @@ import type { Batch, EpochLog, FitOptions, FitReport, SerializedModel } from './
 import { balancedWeights, checkProbabilities, chunks, gather } from './classifier.ts';
 import { Standardizer } from './standardize.ts';
 import type { TrainingParams } from './params.ts';
-import { Rng } from '../datasets/random.ts';
+import { Rng, hashString } from '../datasets/random.ts';
+import { StepTrainer, type StepPart, type StepPlan } from './train-step.ts';
+import { TrainingTeam } from './training-team.ts';
 
 /**
  * tfjs draws dropout masks and initial weights from Math.random when no seed is given (a fixed
@@ -81,9 +83,17 @@ export abstract class NeuralClassifier {
 
   /** Standardized samples `rows` of b as an [n, H, W, 1] or [n, d] tensor. */
   private tensor(b: Batch, rows: ArrayLike<number>): tf.Tensor {
-    const x = gather(b, rows); // a fresh array: standardized in place
-    const shape = this.layout === 'image' ? [rows.length, ...this.sampleShape, 1] : [rows.length, ...this.sampleShape];
-    return tf.tensor(this.scaler!.transform(x, x), shape);
+    return tf.tensor(this.standardized(b, rows), [rows.length, ...this.tensorShape(this.sampleShape)]);
+  }
+
+  /** The network for samples of `shape`, untrained (a TrainingTeam's worker builds its replica with it). */
+  network(shape: number[]): tf.LayersModel {
+    return this.build(shape);
+  }
+
+  /** One sample's tensor shape: [H, W, 1] for an image [H, W], [d] for a vector. */
+  tensorShape(shape: number[]): number[] {
+    return this.layout === 'image' ? [...shape, 1] : [...shape];
   }
 
   async fit(train: Batch, val: Batch | undefined, opts: FitOptions): Promise<FitReport> {
@@ -101,55 +111,73 @@ export abstract class NeuralClassifier {
     const notes: string[] = [];
     let best = { loss: Infinity, epoch: 0, weights: [] as tf.Tensor[] };
     const classWeights = tf.tensor1d(Float32Array.from(weights));
+    // Several threads only for the image networks: an MLP step is too small to share.
+    const threads = this.layout === 'image' ? Math.max(1, Math.min(opts.threads ?? 1, s.batch_size)) : 1;
+    let team: TrainingTeam | null = null;
+    let trainer: StepTrainer | null = null;
 
     try {
       await withSeededRandom(`${this.family}:${opts.seed}`, async () => {
         this.model?.dispose();
         this.model = this.build(this.sampleShape);
-        // Class-weighted cross-entropy on logits (the network ends in a linear layer; softmax is in predictProba).
-        const optimizer = tf.train.adam(s.learning_rate);
-        this.model.compile({ optimizer, loss: weightedCrossEntropy(classWeights) });
-        // Decoupled weight decay (AdamW) on matrices and convolution kernels, not on biases or normalization.
-        const decayed = this.model.trainableWeights.filter((w) => w.shape.length >= 2);
-        let lr = s.learning_rate;
-        const decay = () =>
-          tf.tidy(() => {
-            for (const w of decayed) w.write(tf.mul(w.read(), 1 - lr * (s.weight_decay ?? 0)));
+        const dropoutSeed = hashString(`${this.family}:dropout:${opts.seed}`);
+        if (threads > 1) {
+          team = await TrainingTeam.start(threads, {
+            family: this.family,
+            params: this.training,
+            k: this.k,
+            sampleShape: this.sampleShape,
+            weights: this.model.getWeights().map((w) => ({ shape: w.shape, data: w.dataSync() as Float32Array })),
+            classWeights: Array.from(weights),
+            weightDecay: s.weight_decay ?? 0,
+            learningRate: s.learning_rate,
+            dropoutSeed,
           });
+        }
+        trainer = new StepTrainer(
+          this.model,
+          this.tensorShape(this.sampleShape),
+          weights,
+          this.k,
+          s.weight_decay ?? 0,
+          dropoutSeed,
+          team?.collective ?? null,
+          s.learning_rate,
+        );
         const rng = new Rng(`${this.family}:batches:${opts.seed}`);
         const order = Array.from({ length: train.n }, (_, i) => i);
-        let waited = 0;
+        let waited = 0,
+          step = 0;
         // ~512 samples a chunk: a 64×188 log-mel chunk is 25 MB in JavaScript and in the backend.
         const chunk = s.batch_size * Math.max(1, Math.floor(512 / s.batch_size));
+        const d = this.sampleShape.reduce((a, b) => a * b, 1);
         for (let epoch = 1; epoch <= s.epochs; epoch++) {
-          lr = learningRate(s, epoch);
-          (optimizer as unknown as { learningRate: number }).learningRate = lr;
-          // One tfjs epoch over our own seeded shuffle, so that batches repeat exactly.
+          const lr = learningRate(s, epoch);
+          // Our own seeded shuffle, so that batches repeat exactly.
           rng.shuffle(order);
-          // Fed in chunks of whole batches: the same batches in the same order as one epoch-sized
-          // fit, without the whole training set in memory (it may be read from disk per chunk).
+          // Read in chunks of whole batches, without the whole training set in memory (it may be
+          // read from disk per chunk).
           let lossSum = 0;
           for (let start = 0; start < order.length; start += chunk) {
             const part = order.slice(start, start + chunk);
-            const xb = this.tensor(train, part);
-            const yb = tf.tidy(() =>
-              tf.oneHot(
-                tf.tensor1d(
-                  Int32Array.from(part, (i) => train.y![i]),
-                  'int32',
-                ),
-                this.k,
-              ),
-            );
-            const h = await this.model.fit(xb, yb, {
-              epochs: 1,
-              batchSize: s.batch_size,
-              shuffle: false,
-              verbose: 0,
-              callbacks: s.weight_decay ? { onBatchEnd: async () => decay() } : undefined,
-            });
-            tf.dispose([xb, yb]);
-            lossSum += (h.history.loss[0] as number) * part.length;
+            const x = this.standardized(train, part);
+            const y = Int32Array.from(part, (i) => train.y![i]);
+            for (let b = 0; b < part.length; b += s.batch_size) {
+              const rows = Math.min(s.batch_size, part.length - b);
+              const by = y.subarray(b, b + rows);
+              const plan: StepPlan = { step: step++, lr, batchRows: rows, weightSum: by.reduce((a, c) => a + weights[c], 0), solo: rows < threads };
+              // Contiguous, near-equal shares of the batch's rows; rank 0 computes the first.
+              const bounds = Array.from({ length: threads + 1 }, (_, r) => (plan.solo ? (r === 0 ? 0 : rows) : Math.round((r * rows) / threads)));
+              const share = (r: number): StepPart | null =>
+                bounds[r + 1] > bounds[r]
+                  ? { x: x.slice((b + bounds[r]) * d, (b + bounds[r + 1]) * d), y: by.slice(bounds[r], bounds[r + 1]), rowOffset: bounds[r] }
+                  : null;
+              team?.post(
+                plan,
+                Array.from({ length: threads - 1 }, (_, i) => share(i + 1)),
+              );
+              lossSum += trainer!.run(plan, share(0)) * rows;
+            }
           }
           const log: EpochLog = { epoch, loss: lossSum / order.length, lr };
           if (!Number.isFinite(log.loss))
@@ -182,15 +210,15 @@ export abstract class NeuralClassifier {
         }
         this.model.setWeights(best.weights);
         best.weights.forEach((w) => w.dispose());
-        // Adam's moment estimates (two per weight) are variables of their own: kept, they
-        // piled up with every fit in a job process.
-        optimizer.dispose();
         const finite = tf.tidy(() => this.model!.getWeights().every((w) => tf.all(tf.isFinite(w)).dataSync()[0] === 1));
         if (!finite) throw new DivergedError(`${this.family}: training diverged: weights became NaN or infinite (learning rate ${s.learning_rate} too high?)`);
       });
     } finally {
       classWeights.dispose();
+      (trainer as StepTrainer | null)?.dispose();
+      await (team as TrainingTeam | null)?.close();
     }
+    if (threads > 1) notes.push(`trained on ${threads} threads (synchronous data parallelism: the same steps as on one, up to float rounding)`);
     return {
       seconds: (performance.now() - t0) / 1000,
       parameters: this.model!.countParams(),
@@ -200,6 +228,12 @@ export abstract class NeuralClassifier {
       backend,
       notes,
     };
+  }
+
+  /** Standardized samples `rows` of b, row-major. */
+  private standardized(b: Batch, rows: ArrayLike<number>): Float32Array {
+    const x = gather(b, rows); // a fresh array: standardized in place
+    return this.scaler!.transform(x, x);
   }
 
   /** Logits for a batch, computed in chunks. */

@@ -86,8 +86,9 @@ export const MODEL_FAMILIES = {
       properties: {
         stem: {
           type: 'string',
-          enum: ['patch', 'conv'],
-          description: "tokens from non-overlapping patches ('patch') or from a convolutional stem of log2(patch) stride-2 convolutions ('conv')",
+          enum: ['patch', 'conv', 'cnn'],
+          description:
+            "tokens from non-overlapping patches ('patch'), or from a convolutional stem of log2(patch) stride-2 convolutions ('conv') or of the CNN's conv → max-pool blocks ('cnn')",
         },
         pool: { type: 'string', enum: ['class', 'mean'], description: "what the head reads: a class token ('class') or the mean of the tokens ('mean')" },
         patch: int(2, 'square patch size in log-mel bins and frames', 256),
@@ -120,7 +121,7 @@ export const MODEL_FAMILIES = {
     defaultFeatures: 'logmel',
     check: (p) => [
       ...(p.dim % p.heads !== 0 ? [{ param: 'heads', message: `heads (${p.heads}) must divide dim (${p.dim})` }] : []),
-      ...(p.stem === 'conv' && !Number.isInteger(Math.log2(p.patch))
+      ...((p.stem === 'conv' || p.stem === 'cnn') && !Number.isInteger(Math.log2(p.patch))
         ? [{ param: 'patch', message: `a conv stem halves the input log2(patch) times: patch (${p.patch}) must be a power of 2` }]
         : []),
     ],
@@ -234,7 +235,9 @@ async function userModel(path: string): Promise<UserModelClass> {
 }
 
 export async function createClassifier(spec: { type: ModelType; params: unknown; module?: string }, k: number): Promise<Classifier> {
-  return (MODEL_FAMILIES[spec.type] as ModelFamily<unknown>).create(k, spec.params, spec.module);
+  const f = MODEL_FAMILIES[spec.type] as ModelFamily<unknown> | undefined;
+  if (!f) throw new Error(`unknown model type "${spec.type}" (one of ${MODEL_TYPES.join(', ')})`);
+  return f.create(k, spec.params, spec.module);
 }
 
 export async function loadClassifier(j: SerializedModel): Promise<Classifier> {

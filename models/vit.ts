@@ -8,7 +8,7 @@ import { tf } from './backend.ts';
 import type { Classifier, SerializedModel } from './classifier.ts';
 import type { VitParams } from './params.ts';
 import { NeuralClassifier } from './neural.ts';
-import { BatchNorm, LayerNorm, inputConv2d } from './layers.ts';
+import { BatchNorm, LayerNorm, SampleDropout, inputConv2d } from './layers.ts';
 
 type LayerArgs = ConstructorParameters<typeof tf.layers.Layer>[0];
 
@@ -111,21 +111,25 @@ function patchStem(input: tf.SymbolicTensor, p: VitParams): tf.SymbolicTensor {
 }
 
 /**
- * The convolutional stem of Xiao et al. 2021 ("Early convolutions help transformers see
- * better"): log2(patch) 3×3 stride-2 convolutions with batch norm and ReLU, widths doubling up to
- * dim, then a 1×1 convolution to dim, so each token still stands for a patch × patch area but
- * neighbouring tokens overlap. It gives the transformer the CNN's local prior, which a ViT
- * trained from scratch on a few hundred clips cannot learn (#13, README Models).
+ * Convolutional stems: log2(patch) 3×3 convolutions with batch norm and ReLU, widths doubling up
+ * to dim, then a 1×1 convolution to dim, so each token still stands for a patch × patch area but
+ * neighbouring tokens overlap. 'conv': stride-2 convolutions (Xiao et al. 2021, "Early
+ * convolutions help transformers see better"). 'cnn': the CNN's blocks, stride-1 convolutions
+ * each followed by 2×2 max-pooling (the hybrid ViT of Dosovitskiy et al. 2021, §3.1), 4× the
+ * convolution work. Both give the transformer the local prior that a ViT trained from scratch on
+ * a few hundred clips cannot learn (#13, README Models).
  */
 function convStem(input: tf.SymbolicTensor, p: VitParams): tf.SymbolicTensor {
   const n = Math.log2(p.patch);
+  const pooled = p.stem === 'cnn';
   let x = input;
   for (let i = 0; i < n; i++) {
     const filters = Math.max(1, Math.round(p.dim / 2 ** (n - 1 - i)));
-    const conv = { filters, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: `stem_conv_${i}` } as const;
+    const conv = { filters, kernelSize: 3, strides: pooled ? 1 : 2, padding: 'same', useBias: false, name: `stem_conv_${i}` } as const;
     x = (i === 0 ? inputConv2d(conv) : tf.layers.conv2d(conv)).apply(x) as tf.SymbolicTensor;
     x = new BatchNorm({ momentum: 0.9, name: `stem_norm_${i}` }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.activation({ activation: 'relu' }).apply(x) as tf.SymbolicTensor;
+    if (pooled) x = tf.layers.maxPooling2d({ poolSize: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor;
   }
   return tf.layers.conv2d({ filters: p.dim, kernelSize: 1, name: 'patch_embedding' }).apply(x) as tf.SymbolicTensor;
 }
@@ -145,20 +149,20 @@ export class VisionTransformer extends NeuralClassifier implements Classifier {
     const p = this.params;
     if (height < p.patch || width < p.patch) throw new Error(`vit: patch ${p.patch} is larger than the ${height}×${width} input`);
     const input = tf.input({ shape: [height, width, 1] });
-    const patches = p.stem === 'conv' ? convStem(input, p) : patchStem(input, p);
+    const patches = p.stem === 'conv' || p.stem === 'cnn' ? convStem(input, p) : patchStem(input, p);
     const [, ph, pw] = patches.shape as number[];
     let x = tf.layers.reshape({ targetShape: [ph * pw, p.dim] }).apply(patches) as tf.SymbolicTensor;
     const mean = p.pool === 'mean';
     if (!mean) x = new ClassToken({ name: 'class_token' }).apply(x) as tf.SymbolicTensor;
     x = new PositionEmbedding({ name: 'position_embedding' }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.dropout({ rate: p.dropout }).apply(x) as tf.SymbolicTensor;
+    x = new SampleDropout({ rate: p.dropout }).apply(x) as tf.SymbolicTensor;
     for (let i = 0; i < p.depth; i++) {
       const a = new LayerNorm({}).apply(x) as tf.SymbolicTensor;
       const att = new MultiHeadSelfAttention({ heads: p.heads, name: `attention_${i}` }).apply(a) as tf.SymbolicTensor;
-      x = tf.layers.add().apply([x, tf.layers.dropout({ rate: p.dropout }).apply(att) as tf.SymbolicTensor]) as tf.SymbolicTensor;
+      x = tf.layers.add().apply([x, new SampleDropout({ rate: p.dropout }).apply(att) as tf.SymbolicTensor]) as tf.SymbolicTensor;
       const m = new LayerNorm({}).apply(x) as tf.SymbolicTensor;
       let mlp = tf.layers.dense({ units: p.mlp_dim, activation: 'gelu' }).apply(m) as tf.SymbolicTensor;
-      mlp = tf.layers.dense({ units: p.dim }).apply(tf.layers.dropout({ rate: p.dropout }).apply(mlp) as tf.SymbolicTensor) as tf.SymbolicTensor;
+      mlp = tf.layers.dense({ units: p.dim }).apply(new SampleDropout({ rate: p.dropout }).apply(mlp) as tf.SymbolicTensor) as tf.SymbolicTensor;
       x = tf.layers.add().apply([x, mlp]) as tf.SymbolicTensor;
     }
     x = new LayerNorm({}).apply(x) as tf.SymbolicTensor;

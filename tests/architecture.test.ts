@@ -87,7 +87,9 @@ describe('moving files changes no result', () => {
     // SVM and tree rows: byte for byte. The CNN's rows were made on the wasm backend (on another,
     // tfjs-node, they are left out): the same labels and columns, and probabilities equal to float
     // rounding (1e-5), since a training kernel that sums in another order (the filter gradient's,
-    // since the #12 kernels) changes the last bits of a float32 weight.
+    // since the #12 kernels) changes the last bits of a float32 weight. The CNN rows were made
+    // again when dropout masks became per sample (#12, training on several threads): the same
+    // 48 predicted labels, probabilities changed in the third decimal.
     const { tensorBackend } = await import('../models/backend.ts');
     const wasm = (await tensorBackend()) === 'wasm';
     const lines = (f: string) =>

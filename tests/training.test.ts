@@ -160,3 +160,67 @@ describe('a fit leaves nothing behind in the backend', () => {
     60_000,
   );
 });
+
+describe('one network trained by a team of threads (synchronous data parallelism, #12)', () => {
+  // Batch norm (synchronized across the team) and dropout (masks drawn per sample) both on; 49
+  // samples in batches of 8 give a last batch of one row, which thread 0 computes alone.
+  const teamCnn: CnnParams = { ...cnnParams, dropout: 0.3, epochs: 2 };
+  const teamVit: VitParams = { ...vitParams, stem: 'conv', pool: 'mean', dropout: 0.2, epochs: 2 };
+  it.each([
+    ['cnn', () => new Cnn(K, teamCnn)],
+    ['vit (conv stem)', () => new VisionTransformer(K, teamVit)],
+  ] as const)(
+    '%s: two threads give the losses, weights and predictions of one, up to float rounding',
+    async (_, make) => {
+      const train = images(49, 16, 24, 'train'),
+        val = images(16, 16, 24, 'val'),
+        test = images(16, 16, 24, 'test');
+      const run = async (threads: number) => {
+        const m = (make as () => NeuralClassifier)();
+        const fit = await m.fit(train, val, { seed: 5, threads });
+        const model = (m as unknown as { model: tf.LayersModel }).model;
+        return {
+          fit,
+          losses: fit.history!.flatMap((h) => [h.loss, h.valLoss!]),
+          // Attention key biases left out, as above: their gradient is float noise around 0.
+          weights: model.weights.filter((w) => !/k_bias/.test(w.originalName)).map((w) => Array.from(w.read().dataSync())),
+          probs: Array.from(await m.predictProba(test)),
+        };
+      };
+      const one = await run(1);
+      const two = await run(2);
+      expect(two.fit.notes.join(' ')).toMatch(/trained on 2 threads/);
+      one.losses.forEach((l, i) => expect(Math.abs(two.losses[i] - l), `loss ${i}`).toBeLessThan(1e-4 * Math.max(1, l)));
+      let worst = 0;
+      one.weights.forEach((w, i) => w.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - two.weights[i][j]) / Math.max(1, Math.abs(v))))));
+      expect(worst, 'largest weight difference').toBeLessThan(1e-3);
+      expect(Math.max(...one.probs.map((p, i) => Math.abs(p - two.probs[i]))), 'largest probability difference').toBeLessThan(1e-3);
+      // Not trivially equal: a different dropout seed gives other steps.
+      const other = (make as () => NeuralClassifier)();
+      const otherFit = await other.fit(train, val, { seed: 6, threads: 2 });
+      expect(Math.abs(otherFit.history![0].loss - one.losses[0])).toBeGreaterThan(1e-4);
+    },
+    120_000,
+  );
+
+  it('a thread that cannot build its replica stops the fit with its reason; an aborted team throws at its next barrier', async () => {
+    const { TrainingTeam } = await import('../models/training-team.ts');
+    await expect(
+      TrainingTeam.start(2, {
+        family: 'no-such-family',
+        params: {},
+        k: K,
+        sampleShape: [16, 24],
+        weights: [],
+        classWeights: [1, 1, 1],
+        weightDecay: 0,
+        learningRate: 0.001,
+        dropoutSeed: 1,
+      }),
+    ).rejects.toThrow(/training thread 1: .*no-such-family/);
+    const { Collective, collectiveMemory } = await import('../models/collective.ts');
+    const c = new Collective(0, collectiveMemory(2, 4));
+    c.abort('thread 1: out of memory');
+    expect(() => c.sum(new Float32Array(3))).toThrow('a training thread failed: thread 1: out of memory');
+  });
+});

@@ -199,33 +199,35 @@ async function cnnBench() {
     classes: k,
     samples_per_epoch: n,
     timed_epochs: epochs,
-    one_job_uses_cores: 1,
-    note: 'a serbench job trains on one core (no data parallelism over workers yet): its N-core figure is its 1-core figure',
+    note: 'one job on N cores: a team of N threads over each batch (models/training-team.ts); timed over whole epochs after one untimed warm-up epoch, as the PyTorch scripts',
   };
   const serbench: Record<string, number> = {};
+  const teamSizes = [...new Set([1, cores])];
   for (const type of ['cnn', 'vit'] as const) {
-    const params = { ...DEFAULT_PARAMS[type], epochs, patience: 100, batch_size: 32 };
-    const warm = await createClassifier({ name: type, type, features: 'logmel', params: { ...params, epochs: 1 } } as never, k);
-    await warm.fit(randomBatch(64, [H, W], k, 2), undefined, { seed: 0 }); // wasm compile, JIT
-    const m = await createClassifier({ name: type, type, features: 'logmel', params } as never, k);
-    const t0 = performance.now();
-    const fit = await m.fit(images, undefined, { seed: 0 });
-    const sps = (n * (fit.epochs ?? epochs)) / ((performance.now() - t0) / 1000);
-    serbench[`${type}_samples_per_s`] = +sps.toFixed(1);
-    log(`serbench ${type} (default params) ${H}×${W}, batch 32, one job: ${sps.toFixed(1)} samples/s`);
+    for (const threads of teamSizes) {
+      const params = { ...DEFAULT_PARAMS[type], epochs: 1 + epochs, patience: 100, batch_size: 32 };
+      const m = await createClassifier({ name: type, type, features: 'logmel', params } as never, k);
+      // From the end of the warm-up epoch (wasm compilation, JIT, starting the team's threads).
+      const ends: number[] = [];
+      await m.fit(images, undefined, { seed: 0, threads, onEpoch: () => ends.push(performance.now()) });
+      const sps = (n * (ends.length - 1)) / ((ends.at(-1)! - ends[0]) / 1000);
+      serbench[`${type}_samples_per_s${threads > 1 ? `_${threads}_cores` : ''}`] = +sps.toFixed(1);
+      log(`serbench ${type} (default params) ${H}×${W}, batch 32, one job on ${threads} core(s): ${sps.toFixed(1)} samples/s`);
+    }
   }
   // suites/four-corpora.yaml's larger CNN at its full size: 12,320 clips (the Kaggle download),
   // 80% training, two augmented copies each = 29,568 samples an epoch.
-  {
-    const params = { ...DEFAULT_PARAMS.cnn, filters: [32, 64, 128], dense: 128, epochs: 1, patience: 100, batch_size: 32 };
+  for (const threads of teamSizes) {
+    const params = { ...DEFAULT_PARAMS.cnn, filters: [32, 64, 128], dense: 128, epochs: 2, patience: 100, batch_size: 32 };
     const m = await createClassifier({ name: 'cnn', type: 'cnn', features: 'logmel', params } as never, 7);
-    const t0 = performance.now();
-    await m.fit(randomBatch(128, [H, W], 7, 4), undefined, { seed: 0 });
-    const sps = 128 / ((performance.now() - t0) / 1000);
-    serbench.four_corpora_cnn_samples_per_s = +sps.toFixed(1);
-    serbench.four_corpora_cnn_epoch_minutes_full_size = +(29568 / sps / 60).toFixed(1);
+    const ends: number[] = [];
+    await m.fit(randomBatch(128, [H, W], 7, 4), undefined, { seed: 0, threads, onEpoch: () => ends.push(performance.now()) });
+    const sps = 128 / ((ends[1] - ends[0]) / 1000);
+    const suffix = threads > 1 ? `_${threads}_cores` : '';
+    serbench[`four_corpora_cnn_samples_per_s${suffix}`] = +sps.toFixed(1);
+    serbench[`four_corpora_cnn_epoch_minutes_full_size${suffix}`] = +(29568 / sps / 60).toFixed(1);
     log(
-      `four-corpora CNN (filters 32-64-128, dense 128): ${sps.toFixed(1)} samples/s → ${(29568 / sps / 60).toFixed(1)} min an epoch at full size (29,568 samples)`,
+      `four-corpora CNN (filters 32-64-128, dense 128), ${threads} core(s): ${sps.toFixed(1)} samples/s → ${(29568 / sps / 60).toFixed(1)} min an epoch at full size (29,568 samples)`,
     );
   }
   result.serbench = serbench;
@@ -268,7 +270,9 @@ async function cnnBench() {
           .map((l) => JSON.parse(l) as { threads: number; samples_per_s: number; torch: string });
         pytorch[type] = { torch: lines[0]?.torch, command: `${py} ${args.map((x) => x.replace(root + '/', '')).join(' ')}`, runs: lines };
         for (const l of lines) {
-          const ratio = serbench[`${type}_samples_per_s`] / l.samples_per_s;
+          const ours = serbench[`${type}_samples_per_s${l.threads > 1 ? `_${l.threads}_cores` : ''}`];
+          if (ours === undefined) continue;
+          const ratio = ours / l.samples_per_s;
           ratios[`${type}_vs_pytorch_${l.threads}_thread${l.threads > 1 ? 's' : ''}`] = +ratio.toFixed(2);
           log(`PyTorch ${l.torch} ${type.toUpperCase()}, ${l.threads} thread(s): ${l.samples_per_s} samples/s → serbench/PyTorch ${ratio.toFixed(2)}`);
         }
