@@ -269,7 +269,7 @@ function dilate(backend: unknown, x: tf.TensorInfo, sh: number, sw: number): tf.
 }
 
 /**
- * Non-overlapping max pooling (stride = window, no padding; the CNN's 2×2): each window's
+ * Non-overlapping max pooling (stride = window; the CNN's 2×2, and the ViT's 'same' 2×2): each window's
  * gradient goes to the first position holding its maximum, as tfjs's kernel, in one pass of our
  * kernel (kernels/nn.ts) instead of tfjs-backend-wasm's per-position search (~4× slower here).
  */
@@ -279,10 +279,15 @@ function registerMaxPoolGrad(): void {
     const { filterSize, strides, pad, dimRoundingMode } = attrs as any;
     const info = tf.backend_util.computePool2DInfo(input.shape as any, filterSize, strides, 1, pad, dimRoundingMode);
     const [fh, fw] = [info.filterHeight, info.filterWidth];
-    if (info.strideHeight !== fh || info.strideWidth !== fw || info.padInfo.top !== 0 || info.padInfo.left !== 0 || input.dtype !== 'float32') return null;
+    const [, H, W] = input.shape;
+    const [oh, ow] = output.shape.slice(1, 3);
+    // No padding before; windows hanging over the bottom or right edge ('same' on an odd size)
+    // are cut to the input by our kernel (tfjs-backend-wasm's own differs from the cpu backend there).
+    const fits = info.padInfo.top === 0 && info.padInfo.left === 0 && (oh - 1) * fh < H && (ow - 1) * fw < W;
+    if (info.strideHeight !== fh || info.strideWidth !== fw || !fits || input.dtype !== 'float32') return null;
     const be = backend as unknown as WasmBackendMemory;
     const out = be.makeOutput([...input.shape], 'float32');
-    maxPoolGradWasm(be.typedArrayFromHeap(input), be.typedArrayFromHeap(dy), input.shape, [fh, fw], output.shape.slice(1, 3), be.typedArrayFromHeap(out));
+    maxPoolGradWasm(be.typedArrayFromHeap(input), be.typedArrayFromHeap(dy), input.shape, [fh, fw], [oh, ow], be.typedArrayFromHeap(out));
     return out;
   });
 }

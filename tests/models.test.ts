@@ -236,27 +236,32 @@ describe('tensor backend', () => {
     await tf.setBackend(before);
   });
 
-  it('the wasm max-pool gradient matches the cpu backend (2×2 on odd sizes, 3×3)', async () => {
+  it("the wasm max-pool gradient matches the cpu backend (2×2 on odd sizes, 3×3, 'same' padding)", async () => {
     await import('@tensorflow/tfjs-backend-wasm');
     registerWasmTrainingKernels();
     const before = await tensorBackend();
-    const cases: [[number, number, number, number], number, number][] = [
+    const cases: [[number, number, number, number], number, number, ('valid' | 'same')?][] = [
       [[2, 9, 11, 3], 2, 2],
       [[2, 64, 188, 4], 2, 2],
       [[1, 12, 12, 2], 3, 3],
+      // 'same' on odd sizes: the last window hangs over the edge (tfjs's kernel serves it; ours
+      // once read and wrote past the input there).
+      [[2, 9, 11, 3], 2, 2, 'same'],
+      [[2, 16, 47, 8], 2, 2, 'same'],
       // Not overlapping windows: tfjs-backend-wasm 4.22's own kernel, which serves them, differs
       // from the cpu backend there (max |Δ| 2.4 for 2×2 stride 1); serbench's models do not use them.
     ];
-    for (const [xs, size, stride] of cases) {
+    for (const [xs, size, stride, pad = 'valid'] of cases) {
       const grads: Record<string, Float32Array> = {};
       for (const name of ['cpu', 'wasm']) {
         await tf.setBackend(name);
         const x = tf.randomNormal(xs, 0, 1, 'float32', 3) as tf.Tensor4D;
-        const w = tf.randomNormal([Math.floor((xs[1] - size) / stride) + 1, Math.floor((xs[2] - size) / stride) + 1, xs[3]], 0, 1, 'float32', 4);
+        const out = (n: number) => (pad === 'same' ? Math.ceil(n / stride) : Math.floor((n - size) / stride) + 1);
+        const w = tf.randomNormal([out(xs[1]), out(xs[2]), xs[3]], 0, 1, 'float32', 4);
         grads[name] = tf
           .grad((a) =>
             tf
-              .maxPool(a as tf.Tensor4D, size, stride, 'valid')
+              .maxPool(a as tf.Tensor4D, size, stride, pad)
               .mul(w)
               .sum(),
           )(x)
@@ -264,7 +269,7 @@ describe('tensor backend', () => {
       }
       // The same values (a masked zero may be −0 where the cpu writes +0).
       const diff = Math.max(...Array.from(grads.cpu, (v, i) => Math.abs(v - grads.wasm[i])));
-      expect(diff, `${xs} pool ${size} stride ${stride}`).toBe(0);
+      expect(diff, `${xs} pool ${size} stride ${stride} ${pad}`).toBe(0);
     }
     await tf.setBackend(before);
   });

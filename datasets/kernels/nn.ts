@@ -62,9 +62,10 @@ export function sumLeading(x: usize, rows: i32, cols: i32, out: usize, mean: boo
 
 /**
  * The gradient of max pooling with non-overlapping fh × fw windows (stride = window, no
- * padding): each window's dy goes to the first position (row-major) holding the window's
+ * padding before): each window's dy goes to the first position (row-major) holding the window's
  * maximum, as tfjs's MaxPoolGrad, and every other input position gets 0 (also the rows and
- * columns past the last whole window). Channels four at a time: the running maximum and the
+ * columns past the last window). A last window hanging over the bottom or right edge ('same'
+ * padding) is cut to the input. Channels four at a time: the running maximum and the
  * index of its first occurrence are kept per lane. x, dx: [b, H, W, C]; dy: [b, oh, ow, C].
  */
 export function maxPoolGrad(x: usize, dy: usize, dx: usize, b: i32, H: i32, W: i32, C: i32, fh: i32, fw: i32, oh: i32, ow: i32): void {
@@ -73,12 +74,15 @@ export function maxPoolGrad(x: usize, dy: usize, dx: usize, b: i32, H: i32, W: i
   for (let n = 0; n < b; n++)
     for (let i = 0; i < oh; i++)
       for (let j = 0; j < ow; j++) {
+        // A window hanging over the bottom or right edge ('same' padding) is cut to the input.
+        const uh = min(fh, H - i * fh),
+          vw = min(fw, W - j * fw);
         const dyAt = dy + ((<usize>(((n * oh + i) * ow + j) * C)) << 2);
         for (let c = 0; c < vec; c += 4) {
           let best = f32x4.splat(-Infinity);
           let where = i32x4.splat(-1);
-          for (let u = 0; u < fh; u++)
-            for (let v = 0; v < fw; v++) {
+          for (let u = 0; u < uh; u++)
+            for (let v = 0; v < vw; v++) {
               const at = x + ((<usize>(((n * H + i * fh + u) * W + j * fw + v) * C + c)) << 2);
               const val = v128.load(at);
               const greater = f32x4.gt(val, best);
@@ -86,8 +90,8 @@ export function maxPoolGrad(x: usize, dy: usize, dx: usize, b: i32, H: i32, W: i
               where = v128.bitselect(i32x4.splat(u * fw + v), where, greater);
             }
           const g = v128.load(dyAt + ((<usize>c) << 2));
-          for (let u = 0; u < fh; u++)
-            for (let v = 0; v < fw; v++) {
+          for (let u = 0; u < uh; u++)
+            for (let v = 0; v < vw; v++) {
               const at = dx + ((<usize>(((n * H + i * fh + u) * W + j * fw + v) * C + c)) << 2);
               v128.store(at, v128.and(g, i32x4.eq(where, i32x4.splat(u * fw + v))));
             }
@@ -95,8 +99,8 @@ export function maxPoolGrad(x: usize, dy: usize, dx: usize, b: i32, H: i32, W: i
         for (let c = vec; c < C; c++) {
           let best: f32 = -Infinity;
           let where = -1;
-          for (let u = 0; u < fh; u++)
-            for (let v = 0; v < fw; v++) {
+          for (let u = 0; u < uh; u++)
+            for (let v = 0; v < vw; v++) {
               const val = load<f32>(x + ((<usize>(((n * H + i * fh + u) * W + j * fw + v) * C + c)) << 2));
               if (val > best) {
                 best = val;
