@@ -28,6 +28,8 @@ function images(n: number, h = 16, w = 24, seed = 'imgs'): Batch {
 const cnnParams: CnnParams = { ...DEFAULT_PARAMS.cnn, filters: [4, 8], dense: 8, dropout: 0, batch_size: 8, epochs: 3, patience: 10, learning_rate: 0.01 };
 const vitParams: VitParams = {
   ...DEFAULT_PARAMS.vit,
+  stem: 'patch',
+  pool: 'class',
   patch: 4,
   dim: 8,
   depth: 1,
@@ -109,6 +111,7 @@ describe('whole training steps: wasm (with our kernels) against the cpu backend'
     ['vit', () => new VisionTransformer(K, vitParams)],
     // Strided 3×3 convolutions with batch norm (the dilated input gradient), the mean of tokens.
     ['vit with a conv stem and mean pooling', () => new VisionTransformer(K, { ...vitParams, stem: 'conv', pool: 'mean' })],
+    ['vit with the default cnn stem and mean pooling', () => new VisionTransformer(K, { ...vitParams, stem: 'cnn', pool: 'mean' })],
   ] as const)(
     '%s: same losses, weights and predictions after 3 epochs',
     async (_, make) => {

@@ -7,12 +7,15 @@ Run: /usr/bin/python3 harness/bench/torch_vit.py [--threads 1,2] [--n 256] [--me
 Prints one JSON line per thread count: training samples per second over whole epochs
 (forward, backward, Adam step), after one untimed warm-up epoch. Debian: python3-torch.
 
-The network is models/vit.ts with its defaults (models/registry.ts): 8×8 patches embedded by a
-strided convolution (with bias) to dim 64, a class token and learned positions, dropout 0.1,
-2 pre-norm blocks [layer norm (eps 1e-6) → 4-head self-attention (q, k, v, o projections with
-biases) → dropout → residual; layer norm → dense 128 + exact GELU → dropout → dense 64 →
-residual], a final layer norm, and a linear head on the class token; Adam(lr 1e-3, eps 1e-7);
-class-weighted cross-entropy. Inputs are random (speed does not depend on the values).
+The network is models/vit.ts with its defaults (models/registry.ts): tokens from a CNN stem
+(3 blocks of 3×3 conv without bias → batch norm → ReLU → 2×2 max-pool, widths 16, 32, 64, then
+a 1×1 conv to dim 64: 8×24 tokens), learned positions, dropout 0.1, 2 pre-norm blocks [layer
+norm (eps 1e-6) → 4-head self-attention (q, k, v, o projections with biases) → dropout →
+residual; layer norm → dense 128 + exact GELU → dropout → dense 64 → residual], a final layer
+norm, and a linear head on the mean of the tokens; AdamW(lr 3e-4, weight decay 0.05, eps
+1e-7); class-weighted cross-entropy. `--stem patch --pool class` is the earlier default (8×8
+patches embedded by a strided convolution, a class token). Inputs are random (speed does not
+depend on the values).
 """
 import argparse, json, math, time
 import numpy as np
@@ -28,6 +31,8 @@ ap.add_argument("--classes", type=int, default=8)
 ap.add_argument("--batch", type=int, default=32)
 ap.add_argument("--epochs", type=int, default=2)
 ap.add_argument("--patch", type=int, default=8)
+ap.add_argument("--stem", choices=["cnn", "patch"], default="cnn")
+ap.add_argument("--pool", choices=["mean", "class"], default="mean")
 ap.add_argument("--dim", type=int, default=64)
 ap.add_argument("--depth", type=int, default=2)
 ap.add_argument("--heads", type=int, default=4)
@@ -61,23 +66,39 @@ class Block(nn.Module):
         return x + self.f2(self.d2(nn.functional.gelu(self.f1(self.n2(x)))))
 
 
+def cnn_stem(p, d):
+    """log2(p) blocks [3×3 conv (no bias) → batch norm → ReLU → 2×2 max-pool ('same': ceil)], widths doubling up to d, then a 1×1 conv to d."""
+    n, layers, c = int(math.log2(p)), [], 1
+    for i in range(n):
+        f = max(1, round(d / 2 ** (n - 1 - i)))
+        layers += [nn.Conv2d(c, f, 3, padding=1, bias=False), nn.BatchNorm2d(f, eps=1e-3, momentum=0.1), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True)]
+        c = f
+    return nn.Sequential(*layers, nn.Conv2d(c, d, 1))
+
+
 class Vit(nn.Module):
     def __init__(self, k, H, W):
         super().__init__()
         p, d = a.patch, a.dim
-        self.embed = nn.Conv2d(1, d, p, stride=p)
-        t = (H // p) * (W // p)
-        self.token = nn.Parameter(torch.randn(1, 1, d) * 0.02)
-        self.pos = nn.Parameter(torch.randn(1, t + 1, d) * 0.02)
+        if a.stem == "cnn":
+            self.embed = cnn_stem(p, d)
+            t = math.ceil(H / p) * math.ceil(W / p)
+        else:
+            self.embed = nn.Conv2d(1, d, p, stride=p)
+            t = (H // p) * (W // p)
+        self.mean = a.pool == "mean"
+        self.token = None if self.mean else nn.Parameter(torch.randn(1, 1, d) * 0.02)
+        self.pos = nn.Parameter(torch.randn(1, t + (0 if self.mean else 1), d) * 0.02)
         self.drop = nn.Dropout(0.1)
         self.blocks = nn.Sequential(*(Block(d, a.heads, a.mlp, 0.1) for _ in range(a.depth)))
         self.norm, self.head = nn.LayerNorm(d, eps=1e-6), nn.Linear(d, k)
 
     def forward(self, x):
         x = self.embed(x).flatten(2).transpose(1, 2)
-        x = torch.cat([self.token.expand(x.shape[0], -1, -1), x], 1) + self.pos
-        x = self.norm(self.blocks(self.drop(x)))
-        return self.head(x[:, 0])
+        if not self.mean:
+            x = torch.cat([self.token.expand(x.shape[0], -1, -1), x], 1)
+        x = self.norm(self.blocks(self.drop(x + self.pos)))
+        return self.head(x.mean(1) if self.mean else x[:, 0])
 
 
 rng = np.random.default_rng(0)
@@ -88,7 +109,7 @@ for t in [int(x) for x in a.threads.split(",")]:
     torch.set_num_threads(t)
     torch.manual_seed(0)
     net = Vit(a.classes, a.mels, a.frames)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
+    opt = torch.optim.AdamW(net.parameters(), lr=3e-4, weight_decay=0.05, eps=1e-7)
     ce = nn.CrossEntropyLoss(reduction="none")
 
     def epoch():

@@ -49,7 +49,8 @@ await yargs(hideBin(process.argv))
         .option('jobs', {
           type: 'number',
           default: cpus().length,
-          describe: 'parallel workers: job processes (each job trains on one core), or feature threads for a single job',
+          describe:
+            'parallel workers: job processes (each job trains on one core), or, for a single job, feature threads and the threads its network trains on',
         })
         // yargs reads --no-cache as cache = false.
         .option('cache', { type: 'string', default: '.cache/features', describe: 'feature cache folder, shared across runs (--no-cache: none)' })
