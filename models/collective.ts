@@ -104,11 +104,7 @@ export class Collective {
     Atomics.notify(this.control, GENERATION);
   }
 
-  get aborted(): boolean {
-    return Atomics.load(this.control, ABORT) === 1;
-  }
-
-  abortMessage(): string {
+  private abortMessage(): string {
     const length = new DataView(this.message.buffer).getUint32(0);
     return new TextDecoder().decode(this.message.slice(4, 4 + length));
   }

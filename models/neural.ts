@@ -9,7 +9,7 @@ import { balancedWeights, checkProbabilities, chunks, gather } from './classifie
 import { Standardizer } from './standardize.ts';
 import type { TrainingParams } from './params.ts';
 import { Rng, hashString } from '../datasets/random.ts';
-import { StepTrainer, type StepPart, type StepPlan } from './train-step.ts';
+import { StepTrainer, weightedCrossEntropyTerms, type StepPart, type StepPlan } from './train-step.ts';
 import { TrainingTeam } from './training-team.ts';
 
 /**
@@ -50,16 +50,15 @@ export function unweightedRecall(pred: ArrayLike<number>, y: ArrayLike<number>, 
 
 /**
  * Class-weighted cross-entropy on logits, weighting each sample by its class's weight:
- * Σ w_yi · ce_i / Σ w_yi, as PyTorch's CrossEntropyLoss(weight=w). The weight of a sample is read
- * from its one-hot target, so no per-batch weight tensor is needed. (tfjs-layers' classWeight
- * applied to an already reduced loss only rescales the batch: mean(ce) · mean(w).)
+ * Σ w_yi · ce_i / Σ w_yi, as PyTorch's CrossEntropyLoss(weight=w) (training steps divide by the
+ * whole batch's Σ w instead, see train-step.ts). (tfjs-layers' classWeight applied to an
+ * already reduced loss only rescales the batch: mean(ce) · mean(w).)
  */
 export function weightedCrossEntropy(classWeights: tf.Tensor1D): (yTrue: tf.Tensor, logits: tf.Tensor) => tf.Scalar {
   return (yTrue, logits) =>
     tf.tidy(() => {
-      const ce = tf.losses.softmaxCrossEntropy(yTrue, logits, undefined, 0, tf.Reduction.NONE);
-      const w = tf.sum(tf.mul(yTrue, classWeights), -1);
-      return tf.div(tf.sum(tf.mul(ce, w)), tf.sum(w)) as tf.Scalar;
+      const { loss, weight } = weightedCrossEntropyTerms(yTrue, logits, classWeights);
+      return tf.div(loss, weight) as tf.Scalar;
     });
 }
 
@@ -170,7 +169,7 @@ export abstract class NeuralClassifier {
               const bounds = Array.from({ length: threads + 1 }, (_, r) => (plan.solo ? (r === 0 ? 0 : rows) : Math.round((r * rows) / threads)));
               const share = (r: number): StepPart | null =>
                 bounds[r + 1] > bounds[r]
-                  ? { x: x.slice((b + bounds[r]) * d, (b + bounds[r + 1]) * d), y: by.slice(bounds[r], bounds[r + 1]), rowOffset: bounds[r] }
+                  ? { x: x.subarray((b + bounds[r]) * d, (b + bounds[r + 1]) * d), y: by.subarray(bounds[r], bounds[r + 1]), rowOffset: bounds[r] }
                   : null;
               team?.post(
                 plan,

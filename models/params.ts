@@ -32,8 +32,8 @@ export interface CnnParams extends TrainingParams {
 }
 export interface VitParams extends TrainingParams {
   /** How the input becomes tokens: one strided convolution over non-overlapping patches, or a
-   * convolutional stem of log2(patch) stride-2 3×3 convolutions (Xiao et al. 2021). Absent in
-   * models saved before it existed: those are 'patch'. */
+   * convolutional stem ('conv', 'cnn': models/vit.ts convStem). Absent in models saved before it
+   * existed: those are 'patch'. */
   stem?: 'patch' | 'conv' | 'cnn';
   /** What the head reads: a learned class token's output, or the mean of the patch tokens
    * (Beyer et al. 2022, "Better plain ViT baselines"). Absent in models saved before: 'class'. */

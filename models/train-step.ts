@@ -10,6 +10,17 @@ import { tf } from './backend.ts';
 import type { Collective } from './collective.ts';
 import { duringStep } from './step-context.ts';
 
+/**
+ * The class-weighted cross-entropy's two sums over a batch's rows: Σ w_y·ce and Σ w_y (their
+ * ratio is PyTorch's CrossEntropyLoss(weight=w)). A sample's weight is read from its one-hot
+ * target, so no per-batch weight tensor is needed.
+ */
+export function weightedCrossEntropyTerms(yTrue: tf.Tensor, logits: tf.Tensor, classWeights: tf.Tensor1D): { loss: tf.Scalar; weight: tf.Scalar } {
+  const ce = tf.losses.softmaxCrossEntropy(yTrue, logits, undefined, 0, tf.Reduction.NONE);
+  const w = tf.sum(tf.mul(yTrue, classWeights), -1);
+  return { loss: tf.sum(tf.mul(ce, w)), weight: tf.sum(w) };
+}
+
 /** This thread's rows of a batch. */
 export interface StepPart {
   /** The rows' standardized samples, row-major. */
@@ -70,15 +81,14 @@ export class StepTrainer {
         tf.variableGrads(() => {
           const logits = this.model.apply(tf.tensor(part.x, [rows, ...this.sampleShape]), { training: true }) as tf.Tensor2D;
           const yTrue = tf.oneHot(tf.tensor1d(part.y, 'int32'), this.k);
-          const ce = tf.losses.softmaxCrossEntropy(yTrue, logits, undefined, 0, tf.Reduction.NONE);
-          return tf.div(tf.sum(tf.mul(ce, tf.sum(tf.mul(yTrue, this.classWeights), -1))), plan.weightSum) as tf.Scalar;
+          return tf.div(weightedCrossEntropyTerms(yTrue, logits, this.classWeights).loss, plan.weightSum) as tf.Scalar;
         }, this.variables),
       );
       grads = r.grads;
       loss = r.value.dataSync()[0]; // with a team: this thread's part of the loss
       r.value.dispose();
     }
-    if (team) grads = this.sumOverTeam(grads, loss, (l) => (loss = l));
+    if (team) ({ grads, loss } = this.sumOverTeam(grads, loss));
     this.optimizer.applyGradients(grads);
     tf.dispose(Object.values(grads));
     if (this.weightDecay > 0)
@@ -89,7 +99,7 @@ export class StepTrainer {
   }
 
   /** Every thread's gradients (zeros for one that sat out) and losses, summed in rank order. */
-  private sumOverTeam(grads: tf.NamedTensorMap, loss: number, setLoss: (l: number) => void): tf.NamedTensorMap {
+  private sumOverTeam(grads: tf.NamedTensorMap, loss: number): { grads: tf.NamedTensorMap; loss: number } {
     const total = this.variables.reduce((a, v) => a + v.size, 0);
     const flat = new Float32Array(total + 1);
     let at = 0;
@@ -100,14 +110,13 @@ export class StepTrainer {
     flat[total] = loss;
     tf.dispose(Object.values(grads));
     const summed = this.team!.sum(flat);
-    setLoss(summed[total]);
     const out: tf.NamedTensorMap = {};
     at = 0;
     for (const v of this.variables) {
       out[v.name] = tf.tensor(summed.subarray(at, at + v.size), v.shape);
       at += v.size;
     }
-    return out;
+    return { grads: out, loss: summed[total] };
   }
 
   dispose(): void {

@@ -67,11 +67,12 @@ export class TrainingTeam {
     return this.collective.size;
   }
 
-  /** Hand the workers their parts of a step (rank r gets parts[r − 1]; null: it sits out). */
+  /** Hand the workers their parts of a step (rank r gets parts[r − 1]; null: it sits out). Parts may be views: they are copied. */
   post(plan: StepPlan, parts: (StepPart | null)[]): void {
     this.workers.forEach((w, i) => {
-      const part = parts[i];
-      w.postMessage({ kind: 'step', plan, part } satisfies ThreadMessage, part ? [part.x.buffer as ArrayBuffer, part.y.buffer as ArrayBuffer] : []);
+      const p = parts[i];
+      const part = p && { x: p.x.slice(), y: p.y.slice(), rowOffset: p.rowOffset };
+      w.postMessage({ kind: 'step', plan, part } satisfies ThreadMessage, part ? [part.x.buffer, part.y.buffer] : []);
     });
   }
 

@@ -203,6 +203,8 @@ async function cnnBench() {
   };
   const serbench: Record<string, number> = {};
   const teamSizes = [...new Set([1, cores])];
+  /** A figure's key: `name` on one core, `name_N_cores` on N. */
+  const onCores = (name: string, threads: number) => (threads > 1 ? `${name}_${threads}_cores` : name);
   for (const type of ['cnn', 'vit'] as const) {
     for (const threads of teamSizes) {
       const params = { ...DEFAULT_PARAMS[type], epochs: 1 + epochs, patience: 100, batch_size: 32 };
@@ -211,7 +213,7 @@ async function cnnBench() {
       const ends: number[] = [];
       await m.fit(images, undefined, { seed: 0, threads, onEpoch: () => ends.push(performance.now()) });
       const sps = (n * (ends.length - 1)) / ((ends.at(-1)! - ends[0]) / 1000);
-      serbench[`${type}_samples_per_s${threads > 1 ? `_${threads}_cores` : ''}`] = +sps.toFixed(1);
+      serbench[onCores(`${type}_samples_per_s`, threads)] = +sps.toFixed(1);
       log(`serbench ${type} (default params) ${H}×${W}, batch 32, one job on ${threads} core(s): ${sps.toFixed(1)} samples/s`);
     }
   }
@@ -223,9 +225,8 @@ async function cnnBench() {
     const ends: number[] = [];
     await m.fit(randomBatch(128, [H, W], 7, 4), undefined, { seed: 0, threads, onEpoch: () => ends.push(performance.now()) });
     const sps = 128 / ((ends[1] - ends[0]) / 1000);
-    const suffix = threads > 1 ? `_${threads}_cores` : '';
-    serbench[`four_corpora_cnn_samples_per_s${suffix}`] = +sps.toFixed(1);
-    serbench[`four_corpora_cnn_epoch_minutes_full_size${suffix}`] = +(29568 / sps / 60).toFixed(1);
+    serbench[onCores('four_corpora_cnn_samples_per_s', threads)] = +sps.toFixed(1);
+    serbench[onCores('four_corpora_cnn_epoch_minutes_full_size', threads)] = +(29568 / sps / 60).toFixed(1);
     log(
       `four-corpora CNN (filters 32-64-128, dense 128), ${threads} core(s): ${sps.toFixed(1)} samples/s → ${(29568 / sps / 60).toFixed(1)} min an epoch at full size (29,568 samples)`,
     );
@@ -270,7 +271,7 @@ async function cnnBench() {
           .map((l) => JSON.parse(l) as { threads: number; samples_per_s: number; torch: string });
         pytorch[type] = { torch: lines[0]?.torch, command: `${py} ${args.map((x) => x.replace(root + '/', '')).join(' ')}`, runs: lines };
         for (const l of lines) {
-          const ours = serbench[`${type}_samples_per_s${l.threads > 1 ? `_${l.threads}_cores` : ''}`];
+          const ours = serbench[onCores(`${type}_samples_per_s`, l.threads)];
           if (ours === undefined) continue;
           const ratio = ours / l.samples_per_s;
           ratios[`${type}_vs_pytorch_${l.threads}_thread${l.threads > 1 ? 's' : ''}`] = +ratio.toFixed(2);
