@@ -1,6 +1,6 @@
 /**
  * The WebAssembly side of feature extraction (and of the networks' batched matrix products and
- * training kernels, models/backend.ts): loads build/dsp.wasm (compiled from datasets/kernels/dsp.ts
+ * training kernels, models/backend.ts, and of the SVM's kernel sums, models/svm-kernel.ts): loads build/dsp.wasm (compiled from datasets/kernels/dsp.ts
  * and nn.ts by `npm run build:wasm`, which `npm ci` runs), lays out each call's buffers in its memory, and copies results out. One
  * instance per thread; calls do not nest.
  */
@@ -65,6 +65,8 @@ interface Kernels {
     pt: number,
     pl: number,
   ): void;
+  dotSums(a: number, m: number, bt: number, nb: number, d: number, out: number, triangle: boolean, first: number): void;
+  squaredDistances(a: number, m: number, bt: number, nb: number, d: number, out: number): void;
 }
 
 let kernels: Kernels | null = null;
@@ -329,4 +331,35 @@ export function pcm16ToFloatWasm(bytes: Uint8Array, frames: number, channels: nu
   new Uint8Array(k.memory.buffer, at[0], n * 2).set(bytes.subarray(0, n * 2));
   k.pcm16ToFloat(at[0], frames, channels, at[1]);
   return new Float32Array(k.memory.buffer, at[1], frames).slice();
+}
+
+/**
+ * Dot products or squared distances of the rows of a (m × d) with nb columns given as bt
+ * (d × nb, feature-major), each summed over features in order (kernels/svm.ts): handed to `each`
+ * a block of rows at a time, as sums[r · nb + j] for row first + r (the view is reused by the
+ * next block). With `triangle`, row i's sums start at column i rounded down to a multiple of 8.
+ */
+export function kernelSumsWasm(
+  kind: 'dot' | 'squared',
+  a: Float64Array,
+  m: number,
+  bt: Float64Array,
+  nb: number,
+  d: number,
+  triangle: boolean,
+  each: (first: number, rows: number, sums: Float64Array) => void,
+): void {
+  const block = Math.max(1, Math.min(m, Math.floor(2 ** 19 / Math.max(1, nb))));
+  const { k, at } = layout([bt.length * 8, block * d * 8, block * nb * 8]);
+  const [btAt, aAt, outAt] = at;
+  new Float64Array(k.memory.buffer, btAt, bt.length).set(bt);
+  const rows = new Float64Array(k.memory.buffer, aAt, block * d);
+  const sums = new Float64Array(k.memory.buffer, outAt, block * nb);
+  for (let first = 0; first < m; first += block) {
+    const r = Math.min(block, m - first);
+    rows.set(a.subarray(first * d, (first + r) * d));
+    if (kind === 'dot') k.dotSums(aAt, r, btAt, nb, d, outAt, triangle, first);
+    else k.squaredDistances(aAt, r, btAt, nb, d, outAt);
+    each(first, r, sums);
+  }
 }

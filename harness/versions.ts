@@ -63,7 +63,8 @@ export function versions() {
     tfjs: pkgVersion('@tensorflow/tfjs'),
     'tfjs-backend-wasm': pkgVersion('@tensorflow/tfjs-backend-wasm'),
     'tfjs-node': pkgVersion('@tensorflow/tfjs-node'),
-    'libsvm-js': pkgVersion('libsvm-js'),
+    // The SVM is our port of libsvm's solver (models/libsvm.ts), which gives its models.
+    libsvm: '3.22 (port)',
     'vega-lite': pkgVersion('vega-lite'),
     vega: pkgVersion('vega'),
     handlebars: pkgVersion('handlebars'),

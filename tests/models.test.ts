@@ -274,16 +274,3 @@ describe('tensor backend', () => {
     await tf.setBackend(before);
   });
 });
-
-describe('the SVM leaves the process as it found it', () => {
-  it("twelve fits add no process 'unhandledRejection' or 'uncaughtException' handler (emscripten's glue adds one per load)", async () => {
-    const before = [process.listenerCount('unhandledRejection'), process.listenerCount('uncaughtException')];
-    const x = Float32Array.from({ length: 40 }, (_, i) => (i % 4) + (i >= 20 ? 3 : 0));
-    const train = { n: 10, sampleShape: [4], x, y: Int32Array.from({ length: 10 }, (_, i) => (i >= 5 ? 1 : 0)) };
-    for (let i = 0; i < 12; i++) {
-      const m = await createClassifier({ type: 'svm', params: { ...DEFAULT_PARAMS.svm } }, 2);
-      await m.fit(train, undefined, { seed: i });
-    }
-    expect([process.listenerCount('unhandledRejection'), process.listenerCount('uncaughtException')]).toEqual(before);
-  });
-});

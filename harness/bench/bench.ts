@@ -325,7 +325,7 @@ async function svmBench() {
     support_vectors: Number(/(\d+) support vectors/.exec(fit.notes?.join(' ') ?? '')?.[1]),
   };
   const result: Record<string, unknown> = { rows: { train: n, test: m }, features: d, classes: k, C: 10, gamma: 1 / d, serbench: ours };
-  log(`serbench SVM (libsvm-js) ${n}×${d}: fit ${ours.fit_cpu_seconds} s, predict ${m} rows ${ours.predict_cpu_seconds} s (CPU)`);
+  log(`serbench SVM (libsvm port) ${n}×${d}: fit ${ours.fit_cpu_seconds} s, predict ${m} rows ${ours.predict_cpu_seconds} s (CPU)`);
   const file = join(mkdtempSync(join(tmpdir(), 'serbench-svm-bench-')), 'matrix.f64');
   const raw = new Float64Array(3 + (n + m) * d + n);
   raw.set([n, m, d]);
