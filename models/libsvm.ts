@@ -5,8 +5,9 @@
  * C library's rand(), as the libsvm-js build we used before draws them: musl's generator,
  * starting from its default seed at each fit), Wu–Lin–Weng pairwise coupling for k > 2.
  *
- * Unlike libsvm, one Gram matrix serves every pair and fold of a fit (svm-kernel.ts); the values
- * are the ones libsvm computes, so the solver takes the same steps.
+ * Unlike libsvm, one Gram matrix serves every pair and fold of a fit (svm-kernel.ts), or, when
+ * that would not fit in memory, one per pair serves the pair's solve and its probability folds;
+ * the values are the ones libsvm computes, so the solver takes the same steps.
  */
 import { solveCSvc } from './libsvm-solver.ts';
 import { GramKernel, predictionKernel, type KernelType } from './svm-kernel.ts';
@@ -112,8 +113,11 @@ function train(t: Training, rows: Int32Array, y: ArrayLike<number>, p: LibsvmPar
       sub.set(x.subarray(sj, sj + cj), ci);
       const positive = new Uint8Array(ci + cj);
       positive.fill(1, 0, ci);
-      if (p.probability) [probA[q], probB[q]] = binaryProbability(t, sub, positive, weightedC[i], weightedC[j], p);
-      const solved = solveCSvc(t.kernel, sub, positive, weightedC[i], weightedC[j], t.opts);
+      // Without the Gram matrix of all rows, the pair's own (when it fits) serves its solve and
+      // its five probability folds.
+      const pair = t.kernel.hasGram || !GramKernel.fits(sub.length, t.kernel.budgetBytes) ? { t, rows: sub } : pairTraining(t, sub);
+      if (p.probability) [probA[q], probB[q]] = binaryProbability(pair.t, pair.rows, positive, weightedC[i], weightedC[j], p);
+      const solved = solveCSvc(pair.t.kernel, pair.rows, positive, weightedC[i], weightedC[j], t.opts);
       f.push(solved);
       for (let r = 0; r < ci; r++) if (Math.abs(solved.alpha[r]) > 0) nonzero[si + r] = 1;
       for (let r = 0; r < cj; r++) if (Math.abs(solved.alpha[ci + r]) > 0) nonzero[sj + r] = 1;
@@ -154,6 +158,13 @@ function train(t: Training, rows: Int32Array, y: ArrayLike<number>, p: LibsvmPar
     rho: Float64Array.from(f, (r) => r.rho),
     ...(p.probability ? { probA, probB } : {}),
   };
+}
+
+/** The pair's rows as a training matrix of their own (rows 0…m−1), with their Gram matrix. */
+function pairTraining(t: Training, rows: Int32Array): { t: Training; rows: Int32Array } {
+  const x = gatherRows(t.x, t.d, rows);
+  const kernel = new GramKernel(x, rows.length, t.d, t.kernel.type, t.kernel.gamma, t.kernel.budgetBytes);
+  return { t: { ...t, x, kernel }, rows: Int32Array.from(rows, (_, i) => i) };
 }
 
 /** svm_binary_svc_probability: decision values from 5-fold CV, then Platt's sigmoid on them. */

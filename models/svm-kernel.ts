@@ -65,7 +65,7 @@ export class GramKernel implements TrainingKernel {
     private readonly d: number,
     readonly type: KernelType,
     readonly gamma: number,
-    budgetBytes = GRAM_BUDGET_BYTES,
+    readonly budgetBytes = GRAM_BUDGET_BYTES,
   ) {
     this.xsq = new Float64Array(n);
     for (let i = 0; i < n; i++) {
@@ -74,7 +74,17 @@ export class GramKernel implements TrainingKernel {
       this.xsq[i] = s;
     }
     this.scratch = new Float64Array(n);
-    if (n * n * 4 <= budgetBytes) this.gram = this.fullGram();
+    if (GramKernel.fits(n, budgetBytes)) this.gram = this.fullGram();
+  }
+
+  /** Whether the Gram matrix of n rows fits the budget. */
+  static fits(n: number, budgetBytes: number): boolean {
+    return n * n * 4 <= budgetBytes;
+  }
+
+  /** True when every value is read from the Gram matrix. */
+  get hasGram(): boolean {
+    return this.gram !== null;
   }
 
   /** K(a, b) from the dot product a·b. */

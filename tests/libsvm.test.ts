@@ -98,7 +98,7 @@ describe('the libsvm port gives libsvm 3.22 models to the bit', () => {
     expect((await compare(p, { kernel: 'rbf', gamma: 0.5, C: 100, probability: true })).exact).toBe(1);
   });
 
-  it('columns computed on demand under a small cache give the same model as the Gram matrix', async () => {
+  it("columns computed on demand under a small cache, or from each pair's Gram matrix, give the same model as the Gram matrix of all rows", async () => {
     const p = problem('cache', 260, 12, 4);
     const param: LibsvmParameter = { kernel: 'rbf', gamma: 1 / 12, C: 10, probability: true };
     // No Gram matrix, and a cache of 4 KB (it keeps two columns at least): every column is
@@ -110,11 +110,13 @@ describe('the libsvm port gives libsvm 3.22 models to the bit', () => {
     expect(exact).toBeGreaterThan(0.9);
     // And to the bit the model the Gram matrix gives.
     const x = Float64Array.from(p.x.flat());
-    const [viaGram, onDemand] = [
-      trainLibsvm(x, p.x.length, 12, p.y, param),
-      trainLibsvm(x, p.x.length, 12, p.y, { ...param, cacheMb: 4 / 1024, gram: new GramKernel(x, p.x.length, 12, 'rbf', param.gamma, 0) }),
-    ];
-    expect(onDemand).toEqual(viaGram);
+    const n = p.x.length;
+    const viaGram = trainLibsvm(x, n, 12, p.y, param);
+    expect(trainLibsvm(x, n, 12, p.y, { ...param, cacheMb: 4 / 1024, gram: new GramKernel(x, n, 12, 'rbf', param.gamma, 0) })).toEqual(viaGram);
+    // A budget that holds a pair's Gram matrix (about 130² floats) but not all rows' (260²).
+    const pairs = new GramKernel(x, n, 12, 'rbf', param.gamma, 100_000);
+    expect(pairs.hasGram).toBe(false);
+    expect(trainLibsvm(x, n, 12, p.y, { ...param, gram: pairs })).toEqual(viaGram);
   });
 });
 
