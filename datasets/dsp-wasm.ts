@@ -65,8 +65,7 @@ interface Kernels {
     pt: number,
     pl: number,
   ): void;
-  dotSums(a: number, m: number, bt: number, nb: number, d: number, out: number, triangle: boolean, first: number): void;
-  squaredDistances(a: number, m: number, bt: number, nb: number, d: number, out: number): void;
+  kernelSums(a: number, m: number, bt: number, nb: number, d: number, out: number, squared: boolean, triangle: boolean, first: number): void;
 }
 
 let kernels: Kernels | null = null;
@@ -358,8 +357,7 @@ export function kernelSumsWasm(
   for (let first = 0; first < m; first += block) {
     const r = Math.min(block, m - first);
     rows.set(a.subarray(first * d, (first + r) * d));
-    if (kind === 'dot') k.dotSums(aAt, r, btAt, nb, d, outAt, triangle, first);
-    else k.squaredDistances(aAt, r, btAt, nb, d, outAt);
+    k.kernelSums(aAt, r, btAt, nb, d, outAt, kind === 'squared', triangle, first);
     each(first, r, sums);
   }
 }
