@@ -33,6 +33,8 @@ import {
 import { Progress, Dashboard, type Terminal } from './progress.ts';
 import { clipPath, type SkippedFile } from '../datasets/types.ts';
 import { spectrogramExamples } from './examples.ts';
+import { SpareCores } from './spare-cores.ts';
+import type { FitOptions } from '../models/classifier.ts';
 
 export interface RunOptions {
   out: string;
@@ -42,6 +44,13 @@ export interface RunOptions {
   jobs?: number;
   /** Job worker processes running the plan in parallel (default 1: in this process). */
   processes?: number;
+  /**
+   * Whether a network still training when other job processes run out of jobs takes their
+   * cores between epochs (harness/spare-cores.ts). Off by default: its steps then equal those
+   * on one core up to float rounding only, and when it happens depends on timing, so a run
+   * (or a resumed one) is no longer reproducible to the bit.
+   */
+  shareCores?: boolean;
   shard?: { index: number; count: number };
   /**
    * Set for job processes: a folder in which they claim the shard's jobs one at a time (a file
@@ -302,7 +311,8 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
   const foldOf = (job: JobSpec) => p.foldsBySeed.get(job.seed)!.find((f) => f.name === job.fold)!;
   const processes = Math.min(opts.processes ?? 1, pending.length);
   // Jobs run one at a time in this process (no job processes, and this is not one of them): a
-  // network may then train on every core it was given. Job processes side by side take a core each.
+  // network may then train on every core it was given. Job processes side by side take a core
+  // each (and, with shareCores, the cores of those that run out of jobs: harness/spare-cores.ts).
   const fitThreads = processes === 1 && !opts.queue ? Math.max(1, opts.jobs ?? 1) : 1;
   dashboard?.setJobs(pending.length);
   try {
@@ -385,6 +395,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
       resumed: string[] = [],
       failed: JobFailure[] = [];
 
+    const spare = opts.queue && opts.shareCores ? new SpareCores(opts.queue.dir, opts.queue.worker) : null;
     for (const job of mine) {
       if (opts.queue && !claim(opts.queue.dir, job.id)) continue; // another process has it
       if (status.get(job.id)!.ok) {
@@ -393,7 +404,10 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
       }
       exitIfOrphaned(opts);
       try {
-        const result = await runJob(suite, p, store, models.get(job.model)!, foldOf(job), job, progress, () => exitIfOrphaned(opts), fitThreads);
+        const result = await runJob(suite, p, store, models.get(job.model)!, foldOf(job), job, progress, () => exitIfOrphaned(opts), {
+          threads: fitThreads,
+          cores: spare ? () => spare.take() : undefined,
+        });
         writeJobFile(folder.jobFile(job.id), result);
         completed.push(job.id);
         progress.job(job.id, result.seconds);
@@ -410,6 +424,7 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
         progress.job(job.id, 0, true);
       }
     }
+    spare?.release();
     const clipFailures = writeShardRecord(
       `${opts.shard ? `${opts.shard.index}-of-${opts.shard.count}` : 'all'}${opts.queue ? `-worker-${opts.queue.worker}` : ''}`,
     );
@@ -435,8 +450,8 @@ async function runJob(
   job: JobSpec,
   progress: Progress,
   checkParent: () => void,
-  /** Cores the job's network may train on (FitOptions.threads). */
-  threads: number,
+  /** Cores the job's network may train on, at first and as more come free (FitOptions.threads, cores). */
+  cores: Pick<FitOptions, 'threads' | 'cores'>,
 ): Promise<JobResult> {
   const t0 = performance.now();
   const copies = suite.augment.copies;
@@ -455,7 +470,7 @@ async function runJob(
   progress.start(`train ${job.id}`, typeof epochs === 'number' ? epochs : 1);
   const fit = await model.fit(train, val.n > 0 ? val : undefined, {
     seed: job.modelSeed ?? job.seed,
-    threads,
+    ...cores,
     onEpoch: (l) => {
       checkParent();
       progress.tick(`loss ${l.loss.toFixed(3)}${l.valLoss !== undefined ? ` val ${l.valLoss.toFixed(3)}` : ''}`);

@@ -54,6 +54,12 @@ export interface FitOptions {
    * each batch (models/training-team.ts); other models use one.
    */
   threads?: number;
+  /**
+   * Cores the fit may use from now on, asked between epochs: a job process is given the cores of
+   * the run's job processes that ran out of jobs (harness/run.ts). The CNN and ViT then go on
+   * with a larger team; default: `threads` throughout.
+   */
+  cores?: () => number;
 }
 
 export interface Classifier {

@@ -9,8 +9,8 @@ import { balancedWeights, checkProbabilities, chunks, gather } from './classifie
 import { Standardizer } from './standardize.ts';
 import type { TrainingParams } from './params.ts';
 import { Rng, hashString } from '../datasets/random.ts';
-import { StepTrainer, weightedCrossEntropyTerms, type StepPart, type StepPlan } from './train-step.ts';
-import { TrainingTeam } from './training-team.ts';
+import { StepTrainer, weightedCrossEntropyTerms, type OptimizerState, type StepPart, type StepPlan } from './train-step.ts';
+import { TrainingTeam, type ReplicaSpec } from './training-team.ts';
 
 /**
  * tfjs draws dropout masks and initial weights from Math.random when no seed is given (a fixed
@@ -111,28 +111,29 @@ export abstract class NeuralClassifier {
     let best = { loss: Infinity, epoch: 0, weights: [] as tf.Tensor[] };
     const classWeights = tf.tensor1d(Float32Array.from(weights));
     // Several threads only for the image networks: an MLP step is too small to share.
-    const threads = this.layout === 'image' ? Math.max(1, Math.min(opts.threads ?? 1, s.batch_size)) : 1;
+    const usable = (cores: number) => (this.layout === 'image' ? Math.max(1, Math.min(cores, s.batch_size)) : 1);
+    let threads = usable(opts.threads ?? 1);
     let team: TrainingTeam | null = null;
     let trainer: StepTrainer | null = null;
+    const replica = (dropoutSeed: number, optimizer?: OptimizerState): ReplicaSpec => ({
+      family: this.family,
+      params: this.training,
+      k: this.k,
+      sampleShape: this.sampleShape,
+      weights: this.model!.getWeights().map((w) => ({ shape: w.shape, data: w.dataSync() as Float32Array })),
+      classWeights: Array.from(weights),
+      weightDecay: s.weight_decay ?? 0,
+      learningRate: s.learning_rate,
+      dropoutSeed,
+      optimizer,
+    });
 
     try {
       await withSeededRandom(`${this.family}:${opts.seed}`, async () => {
         this.model?.dispose();
         this.model = this.build(this.sampleShape);
         const dropoutSeed = hashString(`${this.family}:dropout:${opts.seed}`);
-        if (threads > 1) {
-          team = await TrainingTeam.start(threads, {
-            family: this.family,
-            params: this.training,
-            k: this.k,
-            sampleShape: this.sampleShape,
-            weights: this.model.getWeights().map((w) => ({ shape: w.shape, data: w.dataSync() as Float32Array })),
-            classWeights: Array.from(weights),
-            weightDecay: s.weight_decay ?? 0,
-            learningRate: s.learning_rate,
-            dropoutSeed,
-          });
-        }
+        if (threads > 1) team = await TrainingTeam.start(threads, replica(dropoutSeed));
         trainer = new StepTrainer(
           this.model,
           this.tensorShape(this.sampleShape),
@@ -151,6 +152,25 @@ export abstract class NeuralClassifier {
         const chunk = s.batch_size * Math.max(1, Math.floor(512 / s.batch_size));
         const d = this.sampleShape.reduce((a, b) => a * b, 1);
         for (let epoch = 1; epoch <= s.epochs; epoch++) {
+          const more = epoch > 1 && opts.cores ? usable(opts.cores()) : threads;
+          if (more > threads) {
+            // Cores came free: go on with a larger team, from this epoch's weights and Adam's
+            // state. The steps stay those of one thread, up to float rounding.
+            const state = await trainer!.optimizerState();
+            const grown = await TrainingTeam.start(more, replica(dropoutSeed, state)).catch((e: Error) => {
+              notes.push(`stayed on ${threads} thread(s) at epoch ${epoch}: ${e.message}`);
+              return null;
+            });
+            if (grown) {
+              await (team as TrainingTeam | null)?.close();
+              team = grown;
+              await trainer!.resume(state, grown.collective);
+              notes.push(
+                `from epoch ${epoch} on ${more} threads (cores the run's other job processes left; synchronous data parallelism: the same steps as on one, up to float rounding)`,
+              );
+              threads = more;
+            }
+          }
           const lr = learningRate(s, epoch);
           // Our own seeded shuffle, so that batches repeat exactly.
           rng.shuffle(order);
@@ -217,7 +237,8 @@ export abstract class NeuralClassifier {
       (trainer as StepTrainer | null)?.dispose();
       await (team as TrainingTeam | null)?.close();
     }
-    if (threads > 1) notes.push(`trained on ${threads} threads (synchronous data parallelism: the same steps as on one, up to float rounding)`);
+    if (threads > 1 && !notes.some((n) => n.startsWith('from epoch')))
+      notes.push(`trained on ${threads} threads (synchronous data parallelism: the same steps as on one, up to float rounding)`);
     return {
       seconds: (performance.now() - t0) / 1000,
       parameters: this.model!.countParams(),

@@ -42,8 +42,11 @@ export interface StepPlan {
   solo: boolean;
 }
 
+/** Adam's state (its step count, then each weight's two moment estimates), as plain arrays a thread can be sent. */
+export type OptimizerState = { name: string; shape: number[]; dtype: tf.DataType; data: Float32Array | Int32Array }[];
+
 export class StepTrainer {
-  readonly optimizer: tf.Optimizer;
+  private optimizer: tf.Optimizer;
   private readonly variables: tf.Variable[];
   private readonly decayed: tf.LayerVariable[];
   private readonly classWeights: tf.Tensor1D;
@@ -58,8 +61,8 @@ export class StepTrainer {
     /** Seed of the dropout masks. */
     readonly seed: number,
     /** The threads sharing each batch (null: this thread alone). */
-    readonly team: Collective | null,
-    learningRate: number,
+    private team: Collective | null,
+    private readonly learningRate: number,
   ) {
     this.optimizer = tf.train.adam(learningRate);
     this.variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -117,6 +120,30 @@ export class StepTrainer {
       at += v.size;
     }
     return { grads: out, loss: summed[total] };
+  }
+
+  /** Adam's state now. */
+  async optimizerState(): Promise<OptimizerState> {
+    const named = await this.optimizer.getWeights();
+    const state = await Promise.all(
+      named.map(async ({ name, tensor }) => ({ name, shape: tensor.shape, dtype: tensor.dtype, data: (await tensor.data()) as Float32Array | Int32Array })),
+    );
+    named[0].tensor.dispose(); // the step count, made for this call (the moments are Adam's own variables)
+    return state;
+  }
+
+  /**
+   * Go on from Adam state `state` with another team (a team that grew between epochs). Every
+   * thread of the new team, this one included, loads the same state, so their updates stay
+   * identical: Adam recomputes its bias corrections from the step count on loading, which may
+   * differ in the last bit from the running products it kept.
+   */
+  async resume(state: OptimizerState, team: Collective | null): Promise<void> {
+    const loaded = tf.train.adam(this.learningRate);
+    await loaded.setWeights(state.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape, w.dtype) })));
+    this.optimizer.dispose();
+    this.optimizer = loaded;
+    this.team = team;
   }
 
   dispose(): void {

@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { Collective, collectiveMemory, type CollectiveMemory } from './collective.ts';
-import type { StepPart, StepPlan } from './train-step.ts';
+import type { OptimizerState, StepPart, StepPlan } from './train-step.ts';
 
 /** What a worker needs to build its replica (models/training-thread.ts). */
 export interface ReplicaSpec {
@@ -21,6 +21,8 @@ export interface ReplicaSpec {
   weightDecay: number;
   learningRate: number;
   dropoutSeed: number;
+  /** Adam's state when the team starts after the first step (it grew between epochs). */
+  optimizer?: OptimizerState;
 }
 
 export type ThreadMessage =

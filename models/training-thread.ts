@@ -1,6 +1,6 @@
 /**
- * A worker thread of a TrainingTeam: builds a replica of the network with rank 0's initial
- * weights, then runs its part of every step it is sent. A failure stops the whole team through
+ * A worker thread of a TrainingTeam: builds a replica of the network with rank 0's weights
+ * (and Adam's state, when the team starts mid-fit), then runs its part of every step it is sent. A failure stops the whole team through
  * the collective's abort flag, with its message.
  */
 import { parentPort } from 'node:worker_threads';
@@ -26,6 +26,7 @@ async function handle(m: ThreadMessage): Promise<void> {
       model.setWeights(weights);
       tf.dispose(weights);
       trainer = new StepTrainer(model, c.tensorShape(r.sampleShape), r.classWeights, r.k, r.weightDecay, r.dropoutSeed, collective, r.learningRate);
+      if (r.optimizer) await trainer.resume(r.optimizer, collective);
       parentPort!.postMessage({ kind: 'ready' } satisfies ThreadReply);
     } catch (e) {
       parentPort!.postMessage({ kind: 'failed', error: (e as Error).message } satisfies ThreadReply);

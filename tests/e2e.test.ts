@@ -342,3 +342,22 @@ describe('the shared-sample cross-corpus run (SVM and tree; the CNN is left out 
     expect(readdirSync(join(out, 'folds')).sort()).toEqual(['1_without-crema-d.json', '1_without-ravdess.json', '1_without-savee.json', '1_without-tess.json']);
   }, 300_000);
 });
+
+describe('job processes hand on their cores with --share-cores (#12)', () => {
+  it('when one process runs out of jobs, the network still training in the other grows to two threads between epochs', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'serbench-spare-'));
+    const suite = parseSuite(
+      `name: spare\ndatasets: [{corpus: synthetic, synthetic: {speakers_per_corpus: 2, clips_per_emotion: 3, conditions: 1}}]\nlabels: {set: [happy, sad]}\nfeatures: {duration: 1, n_mels: 16, hop_length: 512}\nmodels: [{type: tree}, {type: cnn, params: {filters: [4], dense: 8, epochs: 40, patience: 40}}]\nevaluation: {bootstrap: 50}\n`,
+      join(out, 's.yaml'),
+    );
+    const summary = await runSuite(suite, { out, cacheDir: null, quiet: true, processes: 2, jobs: 2, shareCores: true });
+    expect(summary.failed).toEqual([]);
+    const cnn = JSON.parse(readFileSync(join(out, 'jobs', 's0_random_cnn.json'), 'utf8'));
+    expect(cnn.fit.notes.join(' ')).toMatch(/from epoch \d+ on 2 threads \(cores the run's other job processes left;/);
+    expect(cnn.fit.history).toHaveLength(40);
+    // Without --share-cores (the default) every job stays on its one core.
+    const kept = mkdtempSync(join(tmpdir(), 'serbench-spare-'));
+    await runSuite(suite, { out: kept, cacheDir: null, quiet: true, processes: 2, jobs: 2 });
+    expect(JSON.parse(readFileSync(join(kept, 'jobs', 's0_random_cnn.json'), 'utf8')).fit.notes.join(' ')).not.toMatch(/threads/);
+  }, 120_000);
+});

@@ -173,14 +173,14 @@ describe('one network trained by a team of threads (synchronous data parallelism
     ['cnn', () => new Cnn(K, teamCnn)],
     ['vit (conv stem)', () => new VisionTransformer(K, teamVit)],
   ] as const)(
-    '%s: two threads give the losses, weights and predictions of one, up to float rounding',
+    '%s: two threads, or a team grown from one to two between epochs, give the losses, weights and predictions of one, up to float rounding',
     async (_, make) => {
       const train = images(49, 16, 24, 'train'),
         val = images(16, 16, 24, 'val'),
         test = images(16, 16, 24, 'test');
-      const run = async (threads: number) => {
+      const run = async (threads: number, cores?: () => number) => {
         const m = (make as () => NeuralClassifier)();
-        const fit = await m.fit(train, val, { seed: 5, threads });
+        const fit = await m.fit(train, val, { seed: 5, threads, cores });
         const model = (m as unknown as { model: tf.LayersModel }).model;
         return {
           fit,
@@ -192,12 +192,21 @@ describe('one network trained by a team of threads (synchronous data parallelism
       };
       const one = await run(1);
       const two = await run(2);
+      // A fit that starts alone and is given a second core after its first epoch (as a job
+      // process is when another runs out of jobs): its team grows, carrying Adam's state over.
+      const grown = await run(1, () => 2);
       expect(two.fit.notes.join(' ')).toMatch(/trained on 2 threads/);
-      one.losses.forEach((l, i) => expect(Math.abs(two.losses[i] - l), `loss ${i}`).toBeLessThan(1e-4 * Math.max(1, l)));
-      let worst = 0;
-      one.weights.forEach((w, i) => w.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - two.weights[i][j]) / Math.max(1, Math.abs(v))))));
-      expect(worst, 'largest weight difference').toBeLessThan(1e-3);
-      expect(Math.max(...one.probs.map((p, i) => Math.abs(p - two.probs[i]))), 'largest probability difference').toBeLessThan(1e-3);
+      expect(grown.fit.notes.join(' ')).toMatch(/from epoch 2 on 2 threads/);
+      for (const [name, other] of [
+        ['two threads', two],
+        ['grown to two', grown],
+      ] as const) {
+        one.losses.forEach((l, i) => expect(Math.abs(other.losses[i] - l), `${name}: loss ${i}`).toBeLessThan(1e-4 * Math.max(1, l)));
+        let worst = 0;
+        one.weights.forEach((w, i) => w.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - other.weights[i][j]) / Math.max(1, Math.abs(v))))));
+        expect(worst, `${name}: largest weight difference`).toBeLessThan(1e-3);
+        expect(Math.max(...one.probs.map((p, i) => Math.abs(p - other.probs[i]))), `${name}: largest probability difference`).toBeLessThan(1e-3);
+      }
       // Not trivially equal: a different dropout seed gives other steps.
       const other = (make as () => NeuralClassifier)();
       const otherFit = await other.fit(train, val, { seed: 6, threads: 2 });

@@ -55,6 +55,12 @@ await yargs(hideBin(process.argv))
         // yargs reads --no-cache as cache = false.
         .option('cache', { type: 'string', default: '.cache/features', describe: 'feature cache folder, shared across runs (--no-cache: none)' })
         .option('shard', { type: 'string', describe: 'run only shard i of n of the jobs (i/n, 0-based); combine with `serbench merge`' })
+        .option('share-cores', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'a network still training when other job processes run out of jobs takes their cores between epochs: faster at the end of a suite, but its results then match a run without it only up to float rounding',
+        })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' }),
     async (a) => {
       // Arguments are checked before any work (the suite's own numbers are bounded by its schema).
@@ -70,6 +76,7 @@ await yargs(hideBin(process.argv))
         cacheDir: (a.cache as string | boolean) === false ? null : resolve(a.cache),
         jobs: a.jobs,
         processes: a.jobs,
+        shareCores: a.shareCores,
         shard,
         quiet: a.quiet,
       });
