@@ -184,7 +184,10 @@ function binaryProbability(t: Training, rows: Int32Array, positive: Uint8Array, 
     const subY = new Float64Array(l - (end - begin));
     let c = 0,
       pos = 0;
-    for (const j of [...Array(begin).keys(), ...Array.from({ length: l - end }, (_, r) => end + r)]) {
+    // The rows outside the held-out fold, in shuffled order.
+    for (let j = 0; j < l; j++) {
+      if (j === begin) j = end;
+      if (j >= l) break;
       subRows[c] = rows[perm[j]];
       subY[c] = positive[perm[j]] ? 1 : -1;
       pos += positive[perm[j]];
