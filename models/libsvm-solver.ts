@@ -281,6 +281,15 @@ export function solveCSvc(
     return false;
   };
 
+  // G_bar counts the rows at their upper bound: add or remove row t's column when it reaches or
+  // leaves it. (libsvm subtracts C·Q; adding −C·Q is the same to the bit.)
+  const updateGbar = (t: number, wasUpper: boolean, Ct: number) => {
+    if (wasUpper === (status[t] === UPPER_BOUND)) return;
+    const Qt = Q.getQ(t, l);
+    const c = wasUpper ? -Ct : Ct;
+    for (let k = 0; k < l; k++) Gbar[k] += c * Qt[k];
+  };
+
   const beShrunk = (i: number, Gmax1: number, Gmax2: number): boolean => {
     if (status[i] === UPPER_BOUND) return y[i] === 1 ? -G[i] > Gmax1 : -G[i] > Gmax2;
     if (status[i] === LOWER_BOUND) return y[i] === 1 ? G[i] > Gmax2 : G[i] > Gmax1;
@@ -359,8 +368,8 @@ export function solveCSvc(
     ++iter;
     const i = outI,
       j = outJ;
-    let Qi = Q.getQ(i, activeSize);
-    let Qj = Q.getQ(j, activeSize);
+    const Qi = Q.getQ(i, activeSize);
+    const Qj = Q.getQ(j, activeSize);
     const Ci = C(i),
       Cj = C(j);
     const oldAi = alpha[i],
@@ -424,16 +433,8 @@ export function solveCSvc(
       uj = status[j] === UPPER_BOUND;
     updateStatus(i);
     updateStatus(j);
-    if (ui !== (status[i] === UPPER_BOUND)) {
-      Qi = Q.getQ(i, l);
-      if (ui) for (let k = 0; k < l; k++) Gbar[k] -= Ci * Qi[k];
-      else for (let k = 0; k < l; k++) Gbar[k] += Ci * Qi[k];
-    }
-    if (uj !== (status[j] === UPPER_BOUND)) {
-      Qj = Q.getQ(j, l);
-      if (uj) for (let k = 0; k < l; k++) Gbar[k] -= Cj * Qj[k];
-      else for (let k = 0; k < l; k++) Gbar[k] += Cj * Qj[k];
-    }
+    updateGbar(i, ui, Ci);
+    updateGbar(j, uj, Cj);
   }
   if (iter >= maxIter && activeSize < l) {
     reconstructGradient();

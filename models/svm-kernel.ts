@@ -56,8 +56,9 @@ function dots(x: Float64Array, d: number, a: number, rows: ArrayLike<number>, fr
 /** The training rows' kernel (libsvm's Kernel class), with the Gram matrix when it fits. */
 export class GramKernel implements TrainingKernel {
   private readonly xsq: Float64Array;
-  private gram: Float32Array | null = null;
-  private scratch: Float64Array;
+  private readonly gram: Float32Array | null;
+  /** Dot products of the column being filled, when there is no Gram matrix. */
+  private readonly scratch: Float64Array;
 
   constructor(
     private readonly x: Float64Array,
@@ -73,8 +74,8 @@ export class GramKernel implements TrainingKernel {
       for (let k = 0; k < d; k++) s += x[i * d + k] * x[i * d + k];
       this.xsq[i] = s;
     }
-    this.scratch = new Float64Array(n);
-    if (GramKernel.fits(n, budgetBytes)) this.gram = this.fullGram();
+    this.gram = GramKernel.fits(n, budgetBytes) ? this.fullGram() : null;
+    this.scratch = new Float64Array(this.gram ? 0 : n);
   }
 
   /** Whether the Gram matrix of n rows fits the budget. */

@@ -60,7 +60,7 @@ export class SupportVectorMachine implements Classifier {
     const t0 = performance.now();
     const d = sampleSize(train);
     this.scaler = Standardizer.fit(train);
-    const x = rows(this.scaler.transform(allSamples(train)));
+    const x = this.inputs(train);
     const y = train.y!;
     // gamma 'scale' = 1 / (d · Var(X)); Var is 1 after standardization.
     const gammaScale = this.params.gamma === 'scale' ? 1 / d : this.params.gamma;
@@ -71,14 +71,16 @@ export class SupportVectorMachine implements Classifier {
       // gamma outermost: the candidates of one gamma share one Gram matrix.
       candidates = gammas.flatMap((gamma) => [1, 10, 100].map((C) => ({ C, gamma })));
     }
+    // The validation rows, read and standardized once for all candidates.
+    const valX = candidates.length > 1 ? this.inputs(val!) : null;
     let best: { loss: number; model: LibsvmModel; C: number; gamma: number } | null = null;
     let kernel: GramKernel | undefined;
     for (const c of candidates) {
       if (kernel?.gamma !== c.gamma) kernel = new GramKernel(x, train.n, d, this.params.kernel, c.gamma);
       const model = this.train(x, y, c.C, c.gamma, kernel);
       let loss = 0;
-      if (candidates.length > 1) {
-        const p = this.probabilities(model, val!);
+      if (valX) {
+        const p = this.probabilities(model, valX, val!.n);
         for (let i = 0; i < val!.n; i++) loss -= Math.log(Math.max(1e-15, p[i * this.k + val!.y![i]]));
         loss /= val!.n;
         notes.push(`grid C=${c.C} gamma=${c.gamma.toPrecision(3)}: val log loss ${loss.toFixed(4)}`);
@@ -92,18 +94,23 @@ export class SupportVectorMachine implements Classifier {
     return { seconds: (performance.now() - t0) / 1000, parameters: nSv * (d + this.k - 1), notes };
   }
 
-  /** Probabilities of the k classes; a class absent from training gets 0 (libsvm never saw it). */
-  private probabilities(model: LibsvmModel, b: Batch): Float32Array {
-    const p = predictProbability(model, rows(this.scaler!.transform(allSamples(b))), b.n);
-    const out = new Float32Array(b.n * this.k);
+  /** A batch's samples as the model reads them: standardized, rounded, in double. */
+  private inputs(b: Batch): Float64Array {
+    return rows(this.scaler!.transform(allSamples(b)));
+  }
+
+  /** Probabilities of the k classes for n rows; a class absent from training gets 0 (libsvm never saw it). */
+  private probabilities(model: LibsvmModel, x: Float64Array, n: number): Float32Array {
+    const p = predictProbability(model, x, n);
+    const out = new Float32Array(n * this.k);
     const m = model.labels.length;
-    for (let i = 0; i < b.n; i++) model.labels.forEach((label, c) => (out[i * this.k + label] = p[i * m + c]));
+    for (let i = 0; i < n; i++) model.labels.forEach((label, c) => (out[i * this.k + label] = p[i * m + c]));
     return out;
   }
 
   async predictProba(b: Batch): Promise<Float32Array> {
     if (!this.model || !this.scaler) throw new Error('svm: predictProba before fit');
-    return checkProbabilities(this.probabilities(this.model, b), b.n, this.k, 'svm');
+    return checkProbabilities(this.probabilities(this.model, this.inputs(b), b.n), b.n, this.k, 'svm');
   }
 
   async toJSON(): Promise<SerializedModel> {
