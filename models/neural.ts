@@ -113,6 +113,7 @@ export abstract class NeuralClassifier {
     // Several threads only for the image networks: an MLP step is too small to share.
     const usable = (cores: number) => (this.layout === 'image' ? Math.max(1, Math.min(cores, s.batch_size)) : 1);
     let threads = usable(opts.threads ?? 1);
+    let grown = false; // the team grew during the fit (its note says so)
     let team: TrainingTeam | null = null;
     let trainer: StepTrainer | null = null;
     const replica = (dropoutSeed: number, optimizer?: OptimizerState): ReplicaSpec => ({
@@ -157,18 +158,19 @@ export abstract class NeuralClassifier {
             // Cores came free: go on with a larger team, from this epoch's weights and Adam's
             // state. The steps stay those of one thread, up to float rounding.
             const state = await trainer!.optimizerState();
-            const grown = await TrainingTeam.start(more, replica(dropoutSeed, state)).catch((e: Error) => {
+            const larger = await TrainingTeam.start(more, replica(dropoutSeed, state)).catch((e: Error) => {
               notes.push(`stayed on ${threads} thread(s) at epoch ${epoch}: ${e.message}`);
               return null;
             });
-            if (grown) {
+            if (larger) {
               await (team as TrainingTeam | null)?.close();
-              team = grown;
-              await trainer!.resume(state, grown.collective);
+              team = larger;
+              await trainer!.resume(state, larger.collective);
               notes.push(
                 `from epoch ${epoch} on ${more} threads (cores the run's other job processes left; synchronous data parallelism: the same steps as on one, up to float rounding)`,
               );
               threads = more;
+              grown = true;
             }
           }
           const lr = learningRate(s, epoch);
@@ -237,8 +239,7 @@ export abstract class NeuralClassifier {
       (trainer as StepTrainer | null)?.dispose();
       await (team as TrainingTeam | null)?.close();
     }
-    if (threads > 1 && !notes.some((n) => n.startsWith('from epoch')))
-      notes.push(`trained on ${threads} threads (synchronous data parallelism: the same steps as on one, up to float rounding)`);
+    if (threads > 1 && !grown) notes.push(`trained on ${threads} threads (synchronous data parallelism: the same steps as on one, up to float rounding)`);
     return {
       seconds: (performance.now() - t0) / 1000,
       parameters: this.model!.countParams(),
