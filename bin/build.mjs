@@ -21,7 +21,7 @@ cpSync(join(root, 'reports', 'templates'), join(dist, 'reports', 'templates'), {
 copyFileSync(join(root, 'reports', 'style.css'), join(dist, 'reports', 'style.css'));
 mkdirSync(join(dist, 'build'), { recursive: true });
 copyFileSync(join(root, 'build', 'dsp.wasm'), join(dist, 'build', 'dsp.wasm'));
-for (const entry of ['harness/job-process-entry.mjs', 'datasets/feature-worker-entry.mjs', 'models/training-thread-entry.mjs'])
+for (const entry of ['harness/run/job-process-entry.mjs', 'datasets/features/worker-entry.mjs', 'models/training-thread-entry.mjs'])
   copyFileSync(join(root, entry), join(dist, entry));
 writeFileSync(join(dist, 'BUILT'), `${new Date().toISOString()}\n`);
 const old = join(root, 'dist.old');

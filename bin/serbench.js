@@ -18,7 +18,7 @@ function newestSource() {
       } else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(join(dir, e.name)).mtimeMs);
     }
   };
-  for (const d of ['harness', 'datasets', 'models', 'reports']) visit(join(root, d));
+  for (const d of ['core', 'harness', 'datasets', 'models', 'reports']) visit(join(root, d));
   return newest;
 }
 

@@ -55,6 +55,16 @@ export interface SkippedFile {
   reason: string;
 }
 
+/** How one corpus label became a class of the suite (or was dropped), with its clip count. */
+export interface LabelMappingRow {
+  corpus: string;
+  originalLabel: string;
+  emotion: Emotion;
+  /** The class it counts as, or null when dropped. */
+  label: Emotion | null;
+  clips: number;
+}
+
 export interface LoadResult {
   clips: Clip[];
   skipped: SkippedFile[];

@@ -12,8 +12,8 @@
  * This one: standardize the features, then give each class the softmax of −sharpness × the
  * squared distance to its centroid (divided by the dimension). Simple, fast, and a fair baseline.
  */
-import type { Batch, Classifier, FitOptions, FitReport, SerializedModel } from '../models/classifier.ts';
-import { allSamples } from '../models/classifier.ts';
+import type { Classifier, FitOptions, FitReport, SerializedModel } from '../models/classifier.ts';
+import { allSamples, type Batch } from '../core/batch.ts';
 
 export default class NearestCentroid implements Classifier {
   readonly family = 'nearest-centroid';

@@ -3,24 +3,33 @@
  *
  *   const suite = loadSuite('suites/quick.yaml');
  *   await runSuite(suite, { out: 'runs/quick', cacheDir: '.cache/features' });
+ *   await report('runs/quick');
  *   const run = await loadRun('runs/quick');          // typed results of a run folder
  *   console.log(run.results.leaderboard[0]);
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { Results } from './results.ts';
-import type { RunData, PlanRecord } from './records.ts';
-import { RunFolder, readJson } from './runfolder.ts';
-import { readCurrentJobs, type JobResult } from './records.ts';
+import { readRun } from './run-folder/read-run.ts';
+import type { Results } from './stats/evaluate-run.ts';
+import type { JobResult, RunData } from './stats/run-records.ts';
+import type { PlanRecord } from './run-folder/records.ts';
+import { reportView } from './stats/verdicts.ts';
+import * as tables from '../reports/tables.ts';
 
-export { loadSuite, parseSuite, suiteJsonSchema, SuiteError, type Suite, type ModelSpec } from './suite.ts';
-export { runSuite, type RunOptions, type RunSummary } from './run.ts';
-export { report } from './report.ts';
-export { buildTable, formatTable, TABLE_KINDS, TABLE_FORMATS, type TableKind, type TableFormat } from './tables.ts';
+export { loadSuite, parseSuite, SuiteError, type Suite, type ModelSpec } from './suite.ts';
+export { suiteJsonSchema } from './suite-schema.ts';
+export { runSuite, type RunOptions, type RunSummary } from './run/run.ts';
+export { report } from './cli/report.ts';
+export { readRun, RunReader } from './run-folder/read-run.ts';
+export { evaluateRun, type RunInput } from './stats/evaluate-run.ts';
+export { formatTable, TABLE_KINDS, TABLE_FORMATS, type Table, type TableKind, type TableFormat } from '../reports/tables.ts';
 export { evaluateModel, compareModels, type ModelEvaluation, type PredictionRow, type EvalOptions } from './stats/evaluate.ts';
+export { registerMetric, metrics, type MetricEntry } from './stats/metric-table.ts';
 export { MODEL_FAMILIES, MODEL_TYPES, createClassifier, loadClassifier, type ModelFamily } from '../models/registry.ts';
-export type { Classifier, Batch, FitOptions, FitReport, SerializedModel } from '../models/classifier.ts';
+export type { Classifier, FitOptions, FitReport, SerializedModel } from '../models/classifier.ts';
+export type { Batch, SampleReader } from '../core/batch.ts';
 export type { Results, JobResult, RunData, PlanRecord };
+
+/** A table of a run's results (leaderboard, per-class, per-fold, fairness), for formatTable. */
+export const buildTable = (results: Results, kind: tables.TableKind) => tables.buildTable(reportView(results), kind);
 
 export interface LoadedRun {
   dir: string;
@@ -35,15 +44,6 @@ export interface LoadedRun {
 
 /** The typed contents of a run folder. Refuses a folder without results (run `serbench report` on it first). */
 export async function loadRun(dir: string): Promise<LoadedRun> {
-  const abs = resolve(dir);
-  const folder = new RunFolder(abs);
-  if (!existsSync(join(abs, 'results.json'))) throw new Error(`${abs}: no results.json (not a run folder, or run \`serbench report ${dir}\` first)`);
-  const results = JSON.parse(readFileSync(join(abs, 'results.json'), 'utf8')) as Results;
-  return {
-    dir: abs,
-    results,
-    data: readJson<RunData>(folder.path('data.json')),
-    plan: readJson<PlanRecord>(folder.path('plan.json')),
-    jobs: readCurrentJobs(folder).jobs,
-  };
+  const run = readRun(dir);
+  return { dir: run.dir, results: run.results(), data: run.data(), plan: run.plan(), jobs: run.current().jobs };
 }

@@ -2,22 +2,13 @@
  * Assemble a suite's clips: load every dataset, harmonize labels (corpus label → Emotion →
  * the suite's map and set), apply filters, and keep the record of what was skipped and why.
  */
-import { clipPath, type Clip, type Emotion, type SkippedFile, type LoadResult } from '../datasets/types.ts';
-import { sourceContentHash } from '../datasets/audio.ts';
-import { loadCorpus } from '../datasets/corpora.ts';
-import { loadManifest } from '../datasets/manifest.ts';
-import { synthesizeCorpus, DEFAULT_SYNTHETIC, DEFAULT_CONDITIONS } from '../datasets/synthetic.ts';
-import { Rng } from '../datasets/random.ts';
+import { clipPath, type Clip, type Emotion, type SkippedFile, type LoadResult, type LabelMappingRow } from '../datasets/types.ts';
+import { sourceContentHash } from '../datasets/audio/read.ts';
+import { loadCorpus } from '../datasets/corpora/load.ts';
+import { loadManifest } from '../datasets/corpora/manifest.ts';
+import { synthesizeCorpus, DEFAULT_SYNTHETIC, DEFAULT_CONDITIONS } from '../datasets/corpora/synthetic.ts';
+import { Rng } from '../core/random.ts';
 import type { Suite, DatasetSpec } from './suite.ts';
-
-export interface LabelMappingRow {
-  corpus: string;
-  originalLabel: string;
-  emotion: Emotion;
-  /** The class it counts as, or null when dropped. */
-  label: Emotion | null;
-  clips: number;
-}
 
 export interface SuiteData {
   clips: Clip[];
@@ -32,7 +23,8 @@ export interface SuiteData {
   labelMapping: LabelMappingRow[];
 }
 
-function loadDataset(d: DatasetSpec, sampleRate: number): LoadResult {
+/** One dataset entry's clips (the synthetic corpus is generated: no file is read). */
+export function loadDataset(d: DatasetSpec, sampleRate: number): LoadResult {
   if (d.corpus === 'synthetic') {
     const o = d.synthetic ?? {};
     return synthesizeCorpus({

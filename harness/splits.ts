@@ -5,7 +5,7 @@
  */
 import type { Clip } from '../datasets/types.ts';
 import { readFileSync } from 'node:fs';
-import { Rng } from '../datasets/random.ts';
+import { Rng } from '../core/random.ts';
 import type { Suite } from './suite.ts';
 
 export interface Fold {
@@ -13,17 +13,6 @@ export interface Fold {
   train: number[];
   val: number[];
   test: number[];
-}
-
-export interface LeakageAudit {
-  fold: string;
-  sharedSpeakers: string[];
-  sharedClips: string[];
-  /** Test clips whose audio (sha256 of the source) is also a training clip's under another name. */
-  sharedContent: { test: string; train: string }[];
-  /** Speakers of val that also train (early stopping then sees known voices). */
-  valTrainSharedSpeakers: number;
-  speakerIndependent: boolean;
 }
 
 type SplitSettings = Suite['split'];
@@ -191,25 +180,6 @@ function predefinedFolds(clips: Clip[], files: string[], seed: number): Fold[] {
   if (folds.length === 0)
     throw new Error(`predefined folds: none for seed ${seed} in ${files.length} file(s) (their seeds: ${[...seeds].join(', ') || 'none'})`);
   return folds;
-}
-
-export function auditLeakage(clips: Clip[], fold: Fold, promisedIndependent: boolean, hashes?: string[]): LeakageAudit {
-  const trainSpeakers = new Set(fold.train.map((i) => clips[i].speaker));
-  const trainIds = new Set(fold.train.map((i) => clips[i].id));
-  const testSpeakers = new Set(fold.test.map((i) => clips[i].speaker));
-  const sharedSpeakers = [...testSpeakers].filter((s) => trainSpeakers.has(s)).sort();
-  const sharedClips = fold.test.map((i) => clips[i].id).filter((id) => trainIds.has(id));
-  const trainByHash = new Map(hashes ? fold.train.map((i) => [hashes[i], clips[i].id]) : []);
-  const sharedContent = hashes
-    ? fold.test
-        .filter((i) => trainByHash.has(hashes[i]) && trainByHash.get(hashes[i]) !== clips[i].id)
-        .map((i) => ({ test: clips[i].id, train: trainByHash.get(hashes[i])! }))
-    : [];
-  const valTrainSharedSpeakers = new Set(fold.val.map((i) => clips[i].speaker).filter((s) => trainSpeakers.has(s))).size;
-  if (promisedIndependent && sharedSpeakers.length > 0) {
-    throw new Error(`leakage: fold ${fold.name} promises held-out speakers but shares ${sharedSpeakers.join(', ')}`);
-  }
-  return { fold: fold.name, sharedSpeakers, sharedClips, sharedContent, valTrainSharedSpeakers, speakerIndependent: sharedSpeakers.length === 0 };
 }
 
 export const SPEAKER_INDEPENDENT: ReadonlySet<string> = new Set(['speaker-independent', 'group-kfold', 'leave-one-speaker-out']);

@@ -6,222 +6,15 @@
 import { readFileSync, existsSync, statSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument, LineCounter, isNode, type Node as YamlNode } from 'yaml';
-import { validate, toJsonSchema, withDefaults, type Schema, type ObjectSchema, type Path } from '../datasets/schema.ts';
-import { AUGMENT_SCHEMA, AUGMENT_NEEDS, FEATURE_SCHEMA, DEFAULT_FEATURES, type AugmentOp } from '../datasets/settings.ts';
-export type { AugmentOp, FeatureSettings, Range } from '../datasets/settings.ts';
-import { PROPORTION_METHODS, type ProportionMethod } from './stats/intervals.ts';
-import { EMOTIONS, type Emotion, type Gender } from '../datasets/types.ts';
-import { FILE_CORPORA } from '../datasets/corpora.ts';
-import { FEATURE_KINDS, FEATURE_KIND_NAMES, withKindDefaults, type FeatureKind, type SuiteFeatures } from '../datasets/feature-kinds.ts';
-import type { FeatureKindSpec } from '../datasets/feature-kind.ts';
+import { validate, type Path } from '../core/schema.ts';
+import { AUGMENT_NEEDS, DEFAULT_FEATURES, type AugmentOp } from '../datasets/features/settings.ts';
+export type { AugmentOp, FeatureSettings, Range } from '../datasets/features/settings.ts';
+import type { Emotion, Gender } from '../datasets/types.ts';
+import { FEATURE_KINDS, withKindDefaults, type FeatureKind, type SuiteFeatures } from '../datasets/features/registry.ts';
+import type { FeatureKindSpec } from '../datasets/features/kind.ts';
 import { MODEL_FAMILIES, MODEL_TYPES, type ModelFamily, type ModelType, type ParamsByType } from '../models/registry.ts';
-
-export const CORPORA = [...FILE_CORPORA, 'synthetic', 'manifest'] as const;
-export const PROTOCOLS = ['stratified', 'speaker-independent', 'group-kfold', 'leave-one-corpus-out', 'leave-one-speaker-out', 'predefined'] as const;
-export const SLICE_FIELDS = ['corpus', 'speaker', 'gender', 'age_band', 'emotion', 'intensity', 'race', 'ethnicity'] as const;
-/** A clip field, or an attribute a manifest gives (any other column name). */
-export type SliceField = (typeof SLICE_FIELDS)[number] | (string & {});
-const sliceField: Schema = {
-  anyOf: [
-    { type: 'string', enum: SLICE_FIELDS },
-    { type: 'string', description: 'an attribute column of a manifest corpus (language, condition, …)' },
-  ],
-};
-export const RANK_METRICS = ['uar', 'accuracy', 'macro_f1'] as const;
-export type RankMetric = (typeof RANK_METRICS)[number];
-
-const emotion: Schema = { type: 'string', enum: EMOTIONS };
-const kindSpecs = () => Object.entries(FEATURE_KINDS) as [FeatureKind, FeatureKindSpec<SuiteFeatures>][];
-/** The evaluation settings' defaults, stated once: the loader fills them, the schema shows them. */
-export const DEFAULT_EVALUATION: Suite['evaluation'] = {
-  bootstrap: 1000,
-  confidence: 0.95,
-  ece_bins: 15,
-  slices: ['corpus', 'speaker', 'gender'],
-  intersections: [['corpus', 'gender']],
-  min_slice: 30,
-  temperature_scaling: true,
-  rank_by: 'uar',
-  proportion_interval: 'wilson',
-};
-
-/** The split's and the labels' defaults, stated once: the loader fills them, the schema shows them. */
-export const DEFAULT_SPLIT = { protocol: 'stratified', test_fraction: 0.2, val_fraction: 0.1, folds: 5 } as const;
-export const DEFAULT_LABELS: Suite['labels'] = { set: ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'], map: { calm: 'neutral' } };
-
-const SPLIT_SCHEMA: ObjectSchema = {
-  type: 'object',
-  properties: {
-    protocol: { type: 'string', enum: PROTOCOLS },
-    test_fraction: { type: 'number', minimum: 0.01, maximum: 0.9 },
-    val_fraction: { type: 'number', minimum: 0, maximum: 0.9 },
-    folds: {
-      anyOf: [
-        { type: 'number', integer: true, minimum: 2, maximum: 100 },
-        { type: 'string', description: 'predefined: a folder of fold files (as a run writes in folds/) or one fold file' },
-      ],
-      description: 'group-kfold: number of folds; predefined: where the fold files are',
-    },
-    max_folds: { type: 'number', integer: true, minimum: 1, maximum: 10000, description: 'leave-one-*-out: run only the first N folds' },
-  },
-};
-
-const SUITE_SCHEMA: Schema = {
-  type: 'object',
-  required: ['name', 'datasets', 'models'],
-  properties: {
-    name: { type: 'string', description: 'suite name, shown in the report' },
-    description: { type: 'string' },
-    seeds: {
-      type: 'array',
-      items: { type: 'number', integer: true, minimum: 0, maximum: 2 ** 31 - 1 },
-      minItems: 1,
-      maxItems: 100,
-      description: 'split seeds: one split (and augmentation draw) per seed',
-      default: [0],
-    },
-    model_seeds: {
-      type: 'array',
-      items: { type: 'number', integer: true, minimum: 0, maximum: 2 ** 31 - 1 },
-      minItems: 1,
-      maxItems: 100,
-      description: 'model seeds: every job runs once per (split seed, model seed); default: the split seed',
-    },
-    datasets: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        required: ['corpus'],
-        properties: {
-          corpus: { type: 'string', enum: CORPORA },
-          path: {
-            type: 'string',
-            description: 'corpus folder (manifest: the CSV or JSONL file), relative to the suite file (not for synthetic); ${VAR:-default} is expanded',
-          },
-          name: { type: 'string', description: 'manifest: the corpus name its clips carry (default: the file name)' },
-          demographics: { type: 'string', description: 'CREMA-D VideoDemographics.csv (default: found in the folder)' },
-          filter: {
-            type: 'object',
-            properties: {
-              emotions: { type: 'array', items: emotion },
-              speakers: { type: 'array', items: { type: 'string' } },
-              genders: { type: 'array', items: { type: 'string', enum: ['female', 'male'] } },
-              max_clips: {
-                type: 'number',
-                integer: true,
-                minimum: 1,
-                maximum: 10_000_000,
-                description: 'keep at most this many clips (deterministic, stratified)',
-              },
-            },
-          },
-          synthetic: {
-            type: 'object',
-            description: 'options of the built-in synthetic corpus',
-            properties: {
-              speakers_per_corpus: { type: 'number', integer: true, minimum: 2, maximum: 1000 },
-              clips_per_emotion: { type: 'number', integer: true, minimum: 1, maximum: 1000 },
-              conditions: { type: 'number', integer: true, minimum: 1, maximum: 2, description: 'recording conditions, each a corpus' },
-              seed: { type: 'number', integer: true, minimum: 0, maximum: 2 ** 31 - 1 },
-              bias: {
-                type: 'object',
-                required: ['snr_db'],
-                description: 'record one group worse (known fairness answer)',
-                properties: { corpus: { type: 'string' }, gender: { type: 'string', enum: ['female', 'male'] }, snr_db: { type: 'number' } },
-              },
-            },
-          },
-        },
-      },
-    },
-    labels: {
-      type: 'object',
-      properties: {
-        set: {
-          type: 'array',
-          items: emotion,
-          minItems: 2,
-          description: 'the classes; clips whose label is not in it (after map) are dropped',
-          default: DEFAULT_LABELS.set,
-        },
-        map: { type: 'object', additionalProperties: emotion, description: 'relabel before filtering, e.g. calm: neutral', default: DEFAULT_LABELS.map },
-      },
-    },
-    split: withDefaults(SPLIT_SCHEMA, DEFAULT_SPLIT),
-    augment: AUGMENT_SCHEMA,
-    features: {
-      ...FEATURE_SCHEMA,
-      // Each feature kind with settings of its own has its block here (features.embedding, …).
-      properties: {
-        ...FEATURE_SCHEMA.properties,
-        ...Object.fromEntries(kindSpecs().flatMap(([, k]) => (k.settings ? [[k.settings.key, k.settings.schema]] : []))),
-      },
-    },
-    models: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        required: ['type'],
-        properties: {
-          name: { type: 'string', description: 'unique name (default: the type)' },
-          type: { type: 'string', enum: MODEL_TYPES, description: 'a model family of models/registry.ts, or module for a model of your own' },
-          module: { type: 'string', description: 'type module: the file whose default export implements the Classifier contract (relative to the suite)' },
-          features: { type: 'string', enum: FEATURE_KIND_NAMES, description: "the feature kind it reads (datasets/feature-kinds.ts); default: its family's" },
-          params: {
-            type: 'object',
-            additionalProperties: { anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }, { type: 'array', items: { type: 'number' } }] },
-          },
-        },
-      },
-    },
-    evaluation: {
-      type: 'object',
-      properties: {
-        bootstrap: {
-          type: 'number',
-          integer: true,
-          minimum: 0,
-          maximum: 100000,
-          description: 'bootstrap resamples for confidence intervals',
-          default: DEFAULT_EVALUATION.bootstrap,
-        },
-        confidence: { type: 'number', minimum: 0.5, maximum: 0.999, default: DEFAULT_EVALUATION.confidence },
-        ece_bins: { type: 'number', integer: true, minimum: 2, maximum: 1000, default: DEFAULT_EVALUATION.ece_bins },
-        slices: { type: 'array', items: sliceField },
-        intersections: { type: 'array', items: { type: 'array', items: sliceField, minItems: 2 } },
-        min_slice: {
-          type: 'number',
-          integer: true,
-          minimum: 1,
-          description: 'groups with fewer clips are shown greyed and never enter a worst group, a gap or a headline',
-          default: DEFAULT_EVALUATION.min_slice,
-        },
-        temperature_scaling: { type: 'boolean', default: DEFAULT_EVALUATION.temperature_scaling },
-        rank_by: {
-          type: 'string',
-          enum: RANK_METRICS,
-          description: 'the metric models are ranked by and tested on (paired bootstrap)',
-          default: DEFAULT_EVALUATION.rank_by,
-        },
-        proportion_interval: {
-          type: 'string',
-          enum: PROPORTION_METHODS,
-          description: 'interval of a proportion (accuracy, per-class recall): Wilson score or Clopper–Pearson exact',
-          default: DEFAULT_EVALUATION.proportion_interval,
-        },
-      },
-    },
-    report: {
-      type: 'object',
-      properties: {
-        title: { type: 'string' },
-        spectrograms: { type: 'boolean', description: 'example spectrogram per emotion and corpus' },
-      },
-    },
-  },
-};
+import type { EvaluationSettings } from './stats/evaluate.ts';
+import { CORPORA, PROTOCOLS, DEFAULT_EVALUATION, DEFAULT_SPLIT, DEFAULT_LABELS, suiteSchema, kindSpecs } from './suite-schema.ts';
 
 export interface DatasetSpec {
   corpus: (typeof CORPORA)[number];
@@ -265,17 +58,7 @@ export interface Suite {
   /** The front end's settings and the feature kinds' blocks (features.embedding, …). */
   features: SuiteFeatures;
   models: ModelSpec[];
-  evaluation: {
-    bootstrap: number;
-    confidence: number;
-    ece_bins: number;
-    slices: SliceField[];
-    intersections: SliceField[][];
-    min_slice: number;
-    temperature_scaling: boolean;
-    rank_by: RankMetric;
-    proportion_interval: ProportionMethod;
-  };
+  evaluation: EvaluationSettings;
   report: { title: string; spectrograms: boolean };
   /** The YAML text as given (shown in the report's provenance page). */
   source: string;
@@ -311,20 +94,6 @@ export function badName(name: string): string | null {
   return null;
 }
 
-export function suiteJsonSchema(): Record<string, unknown> {
-  const schema = toJsonSchema(SUITE_SCHEMA) as { properties: { models: { items: Record<string, unknown> } } };
-  // Each family's params, with its defaults and default features, where the entry's type names it.
-  schema.properties.models.items.allOf = MODEL_TYPES.map((t) => {
-    const fam = MODEL_FAMILIES[t] as ModelFamily<object>;
-    const params = withDefaults(fam.schema, fam.defaults);
-    return {
-      if: { properties: { type: { const: t } } },
-      then: { properties: { features: { default: fam.defaultFeatures }, params: { ...toJsonSchema(params), description: fam.description } } },
-    };
-  });
-  return { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'serbench suite', ...schema };
-}
-
 const fieldName = (path: Path) => path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') || '(top level)';
 
 /** Load, validate and fill defaults. Throws SuiteError listing every problem. */
@@ -341,8 +110,19 @@ export interface ParseOptions {
   checkPaths?: boolean;
 }
 
-export function parseSuite(text: string, file: string, options: ParseOptions = {}): Suite {
-  const checkPaths = options.checkPaths ?? true;
+type Problem = { line?: number; field: string; message: string };
+
+/** What the checks share: the raw document, where each problem goes, and how paths resolve. */
+interface Checking {
+  raw: Record<string, any>;
+  add: (path: Path, message: string) => void;
+  /** A path of the suite, relative to it, with ${VAR} and ${VAR:-default} expanded. */
+  path: (value: string, at: Path) => string;
+  checkPaths: boolean;
+}
+
+/** The YAML document, every syntax and schema problem (with its line), and a problem recorder. */
+function readDocument(text: string, file: string) {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const lineOf = (path: Path): number | undefined => {
@@ -367,91 +147,109 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
   } catch (e) {
     throw new SuiteError(file, [{ field: '(syntax)', message: `cannot be read: ${(e as Error).message}` }]);
   }
-  const problems: { line?: number; field: string; message: string }[] = [];
+  const problems: Problem[] = [];
   const add = (path: Path, message: string) => problems.push({ line: lineOf(path), field: fieldName(path), message });
-  for (const e of validate(raw, SUITE_SCHEMA)) add(e.path, e.message);
-  const structural = problems.length;
-  // Model params in the same pass: every problem of the file is reported at once.
+  return { raw, problems, add };
+}
+
+/**
+ * The schema's problems, and every model's params in the same pass (every problem of the file at
+ * once). Returns how many problems are structural: bad params alone do not stop the checks after.
+ */
+function checkStructure(raw: unknown, add: (path: Path, message: string) => void): number {
+  const structural = validate(raw, suiteSchema());
+  for (const e of structural) add(e.path, e.message);
   const rawModels = (raw as { models?: unknown })?.models;
   if (Array.isArray(rawModels))
     rawModels.forEach((m: any, i) => {
       if (m && typeof m === 'object' && MODEL_TYPES.includes(m.type) && (m.params === undefined || (typeof m.params === 'object' && m.params !== null)))
         for (const e of validate(m.params ?? {}, MODEL_FAMILIES[m.type as ModelType].schema, ['models', i, 'params'])) add(e.path, e.message);
     });
-  // A malformed structure stops here; bad params alone do not stop the cross-field checks below.
-  if (structural) throw new SuiteError(file, problems);
+  return structural.length;
+}
 
-  const r = raw as Record<string, any>;
-  const base = options.baseDir ?? dirname(resolve(file));
-  /** ${VAR} and ${VAR:-default} in paths, so one suite serves every machine's data folder. */
-  // A variable's value is what a user typed in their shell: a relative one is relative to where
-  // they typed it (the working directory). A default written in the suite is relative to the suite.
-  const expand = (path: string, at: Path) =>
+/**
+ * ${VAR} and ${VAR:-default} in paths, so one suite serves every machine's data folder. A
+ * variable's value is what a user typed in their shell: a relative one is relative to where they
+ * typed it (the working directory). A default written in the suite is relative to the suite.
+ */
+function expander(add: Checking['add']) {
+  return (path: string, at: Path) =>
     path.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, def: string | undefined, offset: number) => {
       const fromEnv = process.env[name];
       if (fromEnv !== undefined) return offset === 0 && !isAbsolute(fromEnv) ? resolve(process.cwd(), fromEnv) : fromEnv;
       if (def === undefined) add(at, `environment variable ${name} is not set and has no default (\${${name}:-default})`);
       return def ?? '';
     });
-  // Cross-field checks: paths exist, model params fit the family, features fit the model.
-  const datasets: DatasetSpec[] = (r.datasets as any[]).map((d, i) => {
+}
+
+function checkDatasets(c: Checking): DatasetSpec[] {
+  return (c.raw.datasets as any[]).map((d, i) => {
     const spec: DatasetSpec = { ...d };
+    const at = (field: string): Path => ['datasets', i, field];
     if (d.corpus === 'synthetic') {
-      if (d.path) add(['datasets', i, 'path'], 'the synthetic corpus is generated; it takes no path');
+      if (d.path) c.add(at('path'), 'the synthetic corpus is generated; it takes no path');
     } else {
-      if (!d.path) add(['datasets', i, 'path'], `is required for corpus ${d.corpus}`);
+      if (!d.path) c.add(at('path'), `is required for corpus ${d.corpus}`);
       else {
-        spec.path = resolve(base, expand(d.path, ['datasets', i, 'path']));
-        if (d.corpus === 'manifest') {
-          if (checkPaths && (!existsSync(spec.path) || !statSync(spec.path).isFile()))
-            add(['datasets', i, 'path'], `manifest file ${spec.path} does not exist`);
-        } else if (checkPaths && (!existsSync(spec.path) || !statSync(spec.path).isDirectory()))
-          add(['datasets', i, 'path'], `folder ${spec.path} does not exist`);
+        spec.path = c.path(d.path, at('path'));
+        const isFile = existsSync(spec.path) && statSync(spec.path).isFile();
+        const isDir = existsSync(spec.path) && statSync(spec.path).isDirectory();
+        if (c.checkPaths && d.corpus === 'manifest' && !isFile) c.add(at('path'), `manifest file ${spec.path} does not exist`);
+        else if (c.checkPaths && d.corpus !== 'manifest' && !isDir) c.add(at('path'), `folder ${spec.path} does not exist`);
       }
-      if (d.synthetic) add(['datasets', i, 'synthetic'], 'only for corpus: synthetic');
-      if (d.name !== undefined && d.corpus !== 'manifest') add(['datasets', i, 'name'], 'only for corpus: manifest');
+      if (d.synthetic) c.add(at('synthetic'), 'only for corpus: synthetic');
+      if (d.name !== undefined && d.corpus !== 'manifest') c.add(at('name'), 'only for corpus: manifest');
     }
     if (d.demographics) {
-      spec.demographics = resolve(base, expand(d.demographics, ['datasets', i, 'demographics']));
-      if (d.corpus !== 'crema-d') add(['datasets', i, 'demographics'], 'only for corpus: crema-d');
-      else if (checkPaths && !existsSync(spec.demographics)) add(['datasets', i, 'demographics'], `file ${spec.demographics} does not exist`);
+      spec.demographics = c.path(d.demographics, at('demographics'));
+      if (d.corpus !== 'crema-d') c.add(at('demographics'), 'only for corpus: crema-d');
+      else if (c.checkPaths && !existsSync(spec.demographics)) c.add(at('demographics'), `file ${spec.demographics} does not exist`);
     }
     return spec;
   });
+}
+
+function checkModels(c: Checking): ModelSpec[] {
   const names = new Set<string>();
-  const models = (r.models as any[]).map((m, i): ModelSpec => {
+  return (c.raw.models as any[]).map((m, i): ModelSpec => {
     const type = m.type as ModelType;
     const name = m.name ?? type;
+    const at = (...field: (string | number)[]): Path => ['models', i, ...field];
     const bad = badName(name);
-    if (bad) add(['models', i, 'name'], bad);
-    if (names.has(name)) add(['models', i, 'name'], `duplicate model name "${name}" (give each a name)`);
+    if (bad) c.add(at('name'), bad);
+    if (names.has(name)) c.add(at('name'), `duplicate model name "${name}" (give each a name)`);
     names.add(name);
     const fam = MODEL_FAMILIES[type] as ModelFamily<Record<string, unknown>>;
     const features: FeatureKind = m.features ?? fam.defaultFeatures;
     const kind = FEATURE_KINDS[features] as FeatureKindSpec<SuiteFeatures>;
     if (fam.reads !== 'any' && kind.layout !== fam.reads)
-      add(['models', i, 'features'], `${type} reads ${fam.reads} features (${kindsOf(fam.reads)}), not ${features} (${kind.layout})`);
-    if (kind.settings && r.features?.[kind.settings.key] === undefined)
-      add(['models', i, 'features'], `${features} needs its settings: features.${kind.settings.key} (see serbench schema)`);
+      c.add(at('features'), `${type} reads ${fam.reads} features (${kindsOf(fam.reads)}), not ${features} (${kind.layout})`);
+    if (kind.settings && c.raw.features?.[kind.settings.key] === undefined)
+      c.add(at('features'), `${features} needs its settings: features.${kind.settings.key} (see serbench schema)`);
     const params = { ...fam.defaults, ...(m.params ?? {}) };
-    for (const c of fam.check?.(params) ?? []) add(['models', i, 'params', c.param], c.message);
+    for (const p of fam.check?.(params) ?? []) c.add(at('params', p.param), p.message);
     let module: string | undefined;
     if (type === 'module') {
-      if (typeof m.module !== 'string') add(['models', i, 'module'], 'type module needs module: the file of your model');
+      if (typeof m.module !== 'string') c.add(at('module'), 'type module needs module: the file of your model');
       else {
-        module = resolve(base, expand(m.module, ['models', i, 'module']));
-        if (checkPaths && !existsSync(module)) add(['models', i, 'module'], `${module} does not exist`);
+        module = c.path(m.module, at('module'));
+        if (c.checkPaths && !existsSync(module)) c.add(at('module'), `${module} does not exist`);
       }
-    } else if (m.module !== undefined) add(['models', i, 'module'], 'only for type: module');
+    } else if (m.module !== undefined) c.add(at('module'), 'only for type: module');
     return { name, type, features, params, ...(module ? { module } : {}) } as ModelSpec;
   });
+}
+
+/** The split with its defaults; predefined folds (EmoBox-style committed folds, or another run's folds/): the files are listed now. */
+function checkSplit(c: Checking): Suite['split'] {
+  const r = c.raw;
   const split: Suite['split'] = { ...DEFAULT_SPLIT, ...(r.split ?? {}) };
-  // Predefined folds (EmoBox-style committed folds, or another run's folds/): the files are listed now.
   if (split.protocol === 'predefined') {
-    const where = typeof r.split?.folds === 'string' ? resolve(base, expand(r.split.folds, ['split', 'folds'])) : undefined;
-    if (!where) add(['split', 'folds'], 'protocol predefined needs folds: a folder of fold files or one fold file');
+    const where = typeof r.split?.folds === 'string' ? c.path(r.split.folds, ['split', 'folds']) : undefined;
+    if (!where) c.add(['split', 'folds'], 'protocol predefined needs folds: a folder of fold files or one fold file');
     else if (!existsSync(where)) {
-      if (checkPaths) add(['split', 'folds'], `${where} does not exist`);
+      if (c.checkPaths) c.add(['split', 'folds'], `${where} does not exist`);
     } else {
       split.fold_files = statSync(where).isDirectory()
         ? readdirSync(where)
@@ -459,32 +257,51 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
             .sort()
             .map((f) => join(where, f))
         : [where];
-      if (split.fold_files.length === 0) add(['split', 'folds'], `${where} holds no .json fold files`);
+      if (split.fold_files.length === 0) c.add(['split', 'folds'], `${where} holds no .json fold files`);
     }
     split.folds = 0;
-  } else if (typeof split.folds !== 'number') add(['split', 'folds'], `a folder of fold files is only for protocol predefined`);
-  if (split.test_fraction + split.val_fraction >= 0.95) add(['split'], 'test_fraction + val_fraction leaves no training data');
-  const features: SuiteFeatures = withKindDefaults({ ...DEFAULT_FEATURES, ...(r.features ?? {}) });
-  // A kind's file paths (an encoder, embedding files) are relative to the suite, like datasets'.
+  } else if (typeof split.folds !== 'number') c.add(['split', 'folds'], `a folder of fold files is only for protocol predefined`);
+  if (split.test_fraction + split.val_fraction >= 0.95) c.add(['split'], 'test_fraction + val_fraction leaves no training data');
+  return split;
+}
+
+/** The front end's settings with defaults; a kind's file paths (an encoder, embedding files) are relative to the suite, like datasets'. */
+function checkFeatures(c: Checking): SuiteFeatures {
+  const features: SuiteFeatures = withKindDefaults({ ...DEFAULT_FEATURES, ...(c.raw.features ?? {}) });
+  const blocks = features as unknown as Record<string, Record<string, unknown> | undefined>;
   for (const [, k] of kindSpecs()) {
-    const block = k.settings && (features as unknown as Record<string, Record<string, unknown> | undefined>)[k.settings.key];
+    const block = k.settings && blocks[k.settings.key];
     if (!k.settings || !block) continue;
     const resolved = { ...block };
     for (const field of k.settings.paths) {
       if (typeof block[field] !== 'string') continue;
       const at = ['features', k.settings.key, field];
-      resolved[field] = resolve(base, expand(block[field] as string, at));
-      if (checkPaths && !existsSync(resolved[field] as string)) add(at, `${resolved[field]} does not exist`);
+      resolved[field] = c.path(block[field] as string, at);
+      if (c.checkPaths && !existsSync(resolved[field] as string)) c.add(at, `${resolved[field]} does not exist`);
     }
-    (features as unknown as Record<string, unknown>)[k.settings.key] = resolved;
+    blocks[k.settings.key] = resolved;
   }
-  if ((features.n_fft & (features.n_fft - 1)) !== 0) add(['features', 'n_fft'], `must be a power of two, got ${features.n_fft}`);
-  for (const [i, op] of ((r.augment?.ops ?? []) as AugmentOp[]).entries()) {
+  if ((features.n_fft & (features.n_fft - 1)) !== 0) c.add(['features', 'n_fft'], `must be a power of two, got ${features.n_fft}`);
+  for (const [i, op] of ((c.raw.augment?.ops ?? []) as AugmentOp[]).entries()) {
     const key = AUGMENT_NEEDS[op.type];
-    if (key && op[key] === undefined) add(['augment', 'ops', i], `${op.type} needs ${key}`);
+    if (key && op[key] === undefined) c.add(['augment', 'ops', i], `${op.type} needs ${key}`);
   }
-  if (problems.length) throw new SuiteError(file, problems);
+  return features;
+}
 
+export function parseSuite(text: string, file: string, options: ParseOptions = {}): Suite {
+  const { raw, problems, add } = readDocument(text, file);
+  // A malformed structure stops here; bad params alone do not stop the cross-field checks below.
+  if (checkStructure(raw, add) > 0) throw new SuiteError(file, problems);
+  const r = raw as Record<string, any>;
+  const base = options.baseDir ?? dirname(resolve(file));
+  const expand = expander(add);
+  const c: Checking = { raw: r, add, path: (value, at) => resolve(base, expand(value, at)), checkPaths: options.checkPaths ?? true };
+  const datasets = checkDatasets(c);
+  const models = checkModels(c);
+  const split = checkSplit(c);
+  const features = checkFeatures(c);
+  if (problems.length) throw new SuiteError(file, problems);
   return {
     name: r.name,
     description: r.description,

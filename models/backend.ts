@@ -6,7 +6,7 @@
  * `SERBENCH_BACKEND=cpu|wasm|tensorflow` forces one.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convBackpropFilterWasm, matmulBatchedWasm, maxPoolGradWasm, sumLeadingWasm } from '../datasets/dsp-wasm.ts';
+import { convBackpropFilterWasm, matmulBatchedWasm, maxPoolGradWasm, sumLeadingWasm } from '../core/wasm.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 let chosen: Promise<BackendName> | null = null;
@@ -330,7 +330,7 @@ interface WasmBackendMemory {
  * anything else (a transposed operand: every weight gradient; a batch: every attention product)
  * takes a plain scalar loop (measured here: 1.5 s of a ViT training step's 1.8). So: with one
  * b, transpose explicitly (cheap) and multiply with XNNPACK, a's batches stacked as rows; with a
- * batch of b's, our SIMD kernel (datasets/kernels/dsp.ts).
+ * batch of b's, our SIMD kernel (core/kernels/dsp.ts).
  */
 function registerBatchMatMul(call: KernelCall): void {
   const original = tf.getKernel('BatchMatMul', 'wasm');

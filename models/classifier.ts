@@ -4,23 +4,7 @@
  * predictProba returns n × k class probabilities whose rows sum to 1.
  */
 
-/**
- * Samples read on demand: a training set of images (tens of thousands × 48 KB, several GB)
- * is read from the feature cache a chunk at a time instead of being held in memory.
- */
-export interface SampleReader {
-  /** Copy samples rows[0], rows[1], … into `out` (sample j at j·d). */
-  read(rows: ArrayLike<number>, out: Float32Array): void;
-}
-
-/** n samples of one shape, row-major; y holds class indices 0..k−1 when known. */
-export interface Batch {
-  n: number;
-  /** Shape of one sample: [d] for vectors, [height, width] for images. */
-  sampleShape: number[];
-  x: Float32Array | SampleReader;
-  y?: Int32Array;
-}
+import type { Batch } from '../core/batch.ts';
 
 export interface EpochLog {
   epoch: number;
@@ -56,7 +40,7 @@ export interface FitOptions {
   threads?: number;
   /**
    * Cores the fit may use from now on, asked between epochs: a job process is given the cores of
-   * the run's job processes that ran out of jobs (harness/run.ts). The CNN and ViT then go on
+   * the run's job processes that ran out of jobs (harness/run/run.ts). The CNN and ViT then go on
    * with a larger team; default: `threads` throughout.
    */
   cores?: () => number;
@@ -76,35 +60,6 @@ export interface SerializedModel {
   k: number;
   [key: string]: unknown;
 }
-
-export function sampleSize(b: Pick<Batch, 'sampleShape'>): number {
-  return b.sampleShape.reduce((a, s) => a * s, 1);
-}
-
-/** Samples rows[0], rows[1], … of b, in one array. */
-export function gather(b: Batch, rows: ArrayLike<number>): Float32Array {
-  const d = sampleSize(b);
-  const out = new Float32Array(rows.length * d);
-  if (b.x instanceof Float32Array) for (let j = 0; j < rows.length; j++) out.set(b.x.subarray(rows[j] * d, (rows[j] + 1) * d), j * d);
-  else b.x.read(rows, out);
-  return out;
-}
-
-/** Every sample of b in one array (for vector features, which are small). */
-export function allSamples(b: Batch): Float32Array {
-  return b.x instanceof Float32Array
-    ? b.x
-    : gather(
-        b,
-        Array.from({ length: b.n }, (_, i) => i),
-      );
-}
-
-/** Consecutive index ranges [start, end) of at most `size` samples covering 0..n−1. */
-export function* chunks(n: number, size: number): Generator<number[]> {
-  for (let start = 0; start < n; start += size) yield Array.from({ length: Math.min(size, n - start) }, (_, j) => start + j);
-}
-
 /** Balanced class weights n / (k · n_c), as scikit-learn's class_weight='balanced'. */
 export function balancedWeights(y: Int32Array, k: number): Float64Array {
   const counts = new Float64Array(k);

@@ -8,7 +8,7 @@
 import { tf } from './backend.ts';
 import { allReduceSum } from './collective.ts';
 import { trainingStep } from './step-context.ts';
-import { hashString } from '../datasets/random.ts';
+import { hashString } from '../core/random.ts';
 
 type Kwargs = { training?: boolean };
 
@@ -131,7 +131,7 @@ export class SampleDropout extends tf.layers.Layer {
     for (let i = 0; i < rows; i++) {
       let state = hashString(`${step.seed}:${step.step}:${layer}:${step.rowOffset + i}`) | 0;
       for (let j = 0, at = i * per; j < per; j++, at++) {
-        // mulberry32 (datasets/random.ts), inlined: a ViT step draws ~10^6 of these.
+        // mulberry32 (core/random.ts), inlined: a ViT step draws ~10^6 of these.
         let t = (state = (state + 0x6d2b79f5) | 0);
         t = Math.imul(t ^ (t >>> 15), t | 1);
         t ^= t + Math.imul(t ^ (t >>> 7), t | 61);

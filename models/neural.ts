@@ -4,11 +4,12 @@
  * divergence detection, and (de)serialization of a tf.LayersModel to plain JSON.
  */
 import { tf, tensorBackend } from './backend.ts';
-import type { Batch, EpochLog, FitOptions, FitReport, SerializedModel } from './classifier.ts';
-import { balancedWeights, checkProbabilities, chunks, gather } from './classifier.ts';
+import type { EpochLog, FitOptions, FitReport, SerializedModel } from './classifier.ts';
+import { balancedWeights, checkProbabilities } from './classifier.ts';
+import { chunks, gather, type Batch } from '../core/batch.ts';
 import { Standardizer } from './standardize.ts';
 import type { TrainingParams } from './params.ts';
-import { Rng, hashString } from '../datasets/random.ts';
+import { Rng, hashString } from '../core/random.ts';
 import { StepTrainer, weightedCrossEntropyTerms, type OptimizerState, type StepPart, type StepPlan } from './train-step.ts';
 import { TrainingTeam, type ReplicaSpec } from './training-team.ts';
 

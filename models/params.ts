@@ -3,7 +3,7 @@
  * family's schema, defaults and accepted features are its entry in models/registry.ts. Kept
  * apart from the model code so that validating a suite loads no tensor library.
  */
-import type { Schema } from '../datasets/schema.ts';
+import type { Schema } from '../core/schema.ts';
 
 export const int = (minimum: number, description: string, maximum?: number): Schema => ({ type: 'number', integer: true, minimum, maximum, description });
 export const num = (minimum: number, description: string, maximum?: number): Schema => ({ type: 'number', minimum, maximum, description });

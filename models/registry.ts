@@ -6,7 +6,7 @@
  * A user's own model needs no entry: `type: module` loads a module implementing the contract.
  */
 import { pathToFileURL } from 'node:url';
-import type { ObjectSchema } from '../datasets/schema.ts';
+import type { ObjectSchema } from '../core/schema.ts';
 import type { Classifier, SerializedModel } from './classifier.ts';
 import {
   int,
@@ -20,18 +20,20 @@ import {
   type ModuleParams,
   type TrainingParams,
 } from './params.ts';
-import type { FeatureKind } from '../datasets/feature-kinds.ts';
+import type { FeatureKind } from '../datasets/features/registry.ts';
 
 export interface ModelFamily<P> {
   description: string;
   schema: ObjectSchema;
   defaults: P;
-  /** The layout of features it reads (datasets/feature-kinds.ts): images, vectors, or either. */
+  /** The layout of features it reads (datasets/features/registry.ts): images, vectors, or either. */
   reads: 'image' | 'vector' | 'any';
   /** Its feature kind when a suite names none. */
   defaultFeatures: FeatureKind;
   /** Checks across params, as (param, problem). */
   check?: (p: P) => { param: string; message: string }[];
+  /** Params for a fit of seconds on a few hundred clips: every family is held to the shared contract test with them (tests/models.test.ts). */
+  smoke: Partial<P>;
   create: (k: number, params: P, module?: string) => Promise<Classifier>;
   load: (j: SerializedModel) => Promise<Classifier>;
 }
@@ -76,6 +78,7 @@ export const MODEL_FAMILIES = {
     defaults: { filters: [16, 32, 64], kernel: 3, dense: 64, bn_momentum: 0.9, ...trainingDefaults, epochs: 50, patience: 10, lr_schedule: 'cosine' },
     reads: 'image',
     defaultFeatures: 'logmel',
+    smoke: { filters: [8, 16], dense: 32, epochs: 20, patience: 20, learning_rate: 0.003 },
     create: async (k, p) => new (await import('./cnn.ts')).Cnn(k, p),
     load: async (j) => (await import('./cnn.ts')).Cnn.fromJSON(j),
   }),
@@ -121,6 +124,7 @@ export const MODEL_FAMILIES = {
     },
     reads: 'image',
     defaultFeatures: 'logmel',
+    smoke: { patch: 8, dim: 32, depth: 1, heads: 2, mlp_dim: 64, epochs: 12, patience: 12, learning_rate: 0.002 },
     check: (p) => [
       ...(p.dim % p.heads !== 0 ? [{ param: 'heads', message: `heads (${p.heads}) must divide dim (${p.dim})` }] : []),
       ...((p.stem === 'conv' || p.stem === 'cnn') && !Number.isInteger(Math.log2(p.patch))
@@ -142,6 +146,7 @@ export const MODEL_FAMILIES = {
     defaults: { hidden: [256], ...trainingDefaults, epochs: 100, patience: 10 },
     reads: 'vector',
     defaultFeatures: 'summary',
+    smoke: { hidden: [64], epochs: 60, patience: 60 },
     create: async (k, p) => new (await import('./mlp.ts')).Mlp(k, p),
     load: async (j) => (await import('./mlp.ts')).Mlp.fromJSON(j),
   }),
@@ -160,6 +165,7 @@ export const MODEL_FAMILIES = {
     defaults: { kernel: 'rbf', C: 10, gamma: 'scale', grid: false, class_weights: false },
     reads: 'vector',
     defaultFeatures: 'summary',
+    smoke: {},
     create: async (k, p) => new (await import('./svm.ts')).SupportVectorMachine(k, p),
     load: async (j) => (await import('./svm.ts')).SupportVectorMachine.fromJSON(j),
   }),
@@ -178,6 +184,7 @@ export const MODEL_FAMILIES = {
     defaults: { criterion: 'gini', max_depth: 12, min_samples_leaf: 2, min_samples_split: 4, class_weights: false },
     reads: 'vector',
     defaultFeatures: 'summary',
+    smoke: { max_depth: 6 },
     create: async (k, p) => new (await import('./tree.ts')).DecisionTree(k, p),
     load: async (j) => (await import('./tree.ts')).DecisionTree.fromJSON(j),
   }),
@@ -191,6 +198,7 @@ export const MODEL_FAMILIES = {
     defaults: {},
     reads: 'any',
     defaultFeatures: 'summary',
+    smoke: {},
     create: async (k, p, module) => {
       const Model = await userModel(module!);
       const m = new Model(k, p);

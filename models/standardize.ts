@@ -1,4 +1,4 @@
-import { chunks, gather, sampleSize, type Batch } from './classifier.ts';
+import { chunks, gather, sampleSize, type Batch } from '../core/batch.ts';
 
 /** Per-feature standardization, fitted on the training split only and applied to the rest. */
 export class Standardizer {

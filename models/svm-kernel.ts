@@ -9,10 +9,10 @@
  * - Prediction (libsvm's k_function): RBF exp(−γ Σ (x_k − s_k)²), linear x·s, in double.
  *
  * Several independent sums run side by side, one per column (eight in wasm SIMD lanes,
- * datasets/kernels/svm.ts; four in the JavaScript fallback for columns on demand): each still
+ * core/kernels/svm.ts; four in the JavaScript fallback for columns on demand): each still
  * adds its features in order, so the result is libsvm's to the bit.
  */
-import { kernelSumsWasm } from '../datasets/dsp-wasm.ts';
+import { kernelSumsWasm } from '../core/wasm.ts';
 import type { TrainingKernel } from './libsvm-solver.ts';
 
 export type KernelType = 'rbf' | 'linear';

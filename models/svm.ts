@@ -8,8 +8,9 @@
  * numbers, which read back to the same doubles. A model saved before the port holds its training
  * set instead and is refitted on loading, which gives the same model.
  */
-import type { Batch, Classifier, FitOptions, FitReport, SerializedModel } from './classifier.ts';
-import { allSamples, balancedWeights, checkProbabilities, sampleSize } from './classifier.ts';
+import type { Classifier, FitOptions, FitReport, SerializedModel } from './classifier.ts';
+import { balancedWeights, checkProbabilities } from './classifier.ts';
+import { allSamples, sampleSize, type Batch } from '../core/batch.ts';
 import { predictProbability, trainLibsvm, type LibsvmModel } from './libsvm.ts';
 import type { SvmParams } from './params.ts';
 import { GramKernel } from './svm-kernel.ts';

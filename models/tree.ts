@@ -4,10 +4,11 @@
  * partitioned when the node splits — O(n·d) per level, no re-sorting.
  * Leaves store their (weighted) class distribution: that is predictProba.
  */
-import type { Batch, Classifier, FitOptions, FitReport, SerializedModel } from './classifier.ts';
-import { allSamples, balancedWeights, checkProbabilities, sampleSize } from './classifier.ts';
+import type { Classifier, FitOptions, FitReport, SerializedModel } from './classifier.ts';
+import { balancedWeights, checkProbabilities } from './classifier.ts';
+import { allSamples, sampleSize, type Batch } from '../core/batch.ts';
 import type { TreeParams } from './params.ts';
-import { Rng } from '../datasets/random.ts';
+import { Rng } from '../core/random.ts';
 
 /** Flat node arrays: feature < 0 marks a leaf. */
 interface TreeNodes {

@@ -5,7 +5,7 @@
 import * as vl from 'vega-lite';
 import * as vega from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
-import { hzToMel } from '../datasets/spectral.ts';
+import { hzToMel } from '../datasets/audio/spectral.ts';
 
 const FONT = 'system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif';
 const config = {
@@ -15,6 +15,13 @@ const config = {
   legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320 },
   title: { fontSize: 13, anchor: 'start' as const },
 };
+
+/**
+ * Start the SVG definitions' ids (gradients, clip paths) from the beginning. Charts inline in one
+ * page share its id space, so ids count up over a site's build; starting each build afresh makes
+ * a site built twice the same bytes.
+ */
+export const resetChartIds = () => (vega as unknown as { resetSVGDefIds: () => void }).resetSVGDefIds();
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const compiled = vl.compile({ ...spec, config: { ...config, ...(spec as { config?: object }).config } } as TopLevelSpec).spec;

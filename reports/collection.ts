@@ -1,23 +1,19 @@
 /**
- * Pages over several runs: `serbench compare` (two runs side by side, paired where they share
- * test clips) and `serbench site` (one index over many run sites, for publishing).
+ * Pages over several runs: `serbench compare` (runs side by side with the first, paired where
+ * they share test clips) and `serbench site` (one index over many run sites, for publishing).
+ * What they show is computed by harness/compare-runs.ts.
  */
-import { cpSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { compareRuns, loadResults, worstGroup } from '../harness/stats/compare-runs.ts';
-import { renderSvg } from './charts.ts';
-import { renderPage, template, modelFile } from './site.ts';
-import { fileComponent } from '../harness/runfolder.ts';
+import { cpSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { RunComparison, CollectedRun } from '../harness/compare-runs.ts';
+import { renderSvg, resetChartIds } from './charts.ts';
+import { renderPage, template, modelFile, here } from './render.ts';
+import { fileComponent } from '../core/file-names.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-
-/**
- * Compare runs against the first: the page of harness/stats/compare-runs.ts's comparison, with
- * a chart of every model's UAR by run.
- */
-export async function buildComparison(runs: string[], outDir: string): Promise<string> {
-  const { results, suites, base, baseSummary, metric, against } = compareRuns(runs);
+/** The comparison page, with a chart of every model's UAR by run. */
+export async function buildComparison(c: RunComparison, runs: string[], outDir: string): Promise<string> {
+  resetChartIds();
+  const { results, suites, baseSummary, metric, against, base } = c;
   const chart = await renderSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `UAR by model and run (${Math.round(100 * suites[0].evaluation.confidence)}% bootstrap intervals)`,
@@ -44,24 +40,22 @@ export async function buildComparison(runs: string[], outDir: string): Promise<s
  * model × run leaderboard (UAR with its interval, accuracy, macro F1, ECE, worst-group accuracy)
  * linking to every run and model page, and a comparison of every run with the first.
  */
-export async function buildCollection(runs: string[], outDir: string, title = 'serbench runs'): Promise<string> {
+export async function buildCollection(runs: CollectedRun[], comparison: RunComparison | null, outDir: string, title = 'serbench runs'): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   copyFileSync(join(here, 'style.css'), join(outDir, 'style.css'));
   const used = new Set<string>();
   const loaded = runs.map((run) => {
-    const r = loadResults(run);
-    if (!existsSync(join(run, 'site', 'index.html'))) throw new Error(`${run}: no site/ (run \`serbench report ${run}\` first)`);
-    let dir = fileComponent(basename(run)) || 'run';
+    let dir = fileComponent(basename(run.dir)) || 'run';
     while (used.has(dir) || dir === 'compare') dir += '-';
     used.add(dir);
-    cpSync(join(run, 'site'), join(outDir, dir), { recursive: true });
-    return { run, r, dir };
+    cpSync(join(run.dir, 'site'), join(outDir, dir), { recursive: true });
+    return { ...run, r: run.results, dir };
   });
-  const entries = loaded.map(({ run, r, dir }) => {
+  const entries = loaded.map(({ dir: site, r }, i) => {
     const best = r.leaderboard[0];
     return {
-      dir,
-      name: basename(run),
+      dir: site,
+      name: basename(runs[i].dir),
       suite: r.suite.name,
       protocol: r.suite.protocol,
       clips: r.data.clips,
@@ -74,23 +68,28 @@ export async function buildCollection(runs: string[], outDir: string, title = 's
   const names = [...new Set(loaded.flatMap(({ r }) => r.leaderboard.map((l) => l.model)))];
   const matrix = names.map((model) => ({
     model,
-    cells: loaded.map(({ r, dir }) => {
+    cells: loaded.map(({ r, dir, worst }) => {
       const m = r.models.find((x) => x.name === model);
       if (!m) return null;
       const e = m.evaluation;
-      const w = worstGroup(e);
       return {
         href: `${dir}/models/${encodeURIComponent(modelFile(model))}`,
         uar: e.headline.uar,
         accuracy: e.headline.accuracy.estimate,
         f1: e.headline.macro_f1.estimate,
         ece: e.calibration.ece,
-        worst: w,
+        worst: worst.get(model) ?? null,
         best: r.leaderboard[0]?.model === model,
       };
     }),
   }));
-  const compared = loaded.length > 1 ? await buildComparison(runs, join(outDir, 'compare')).then(() => 'compare/index.html') : null;
+  const compared = comparison
+    ? await buildComparison(
+        comparison,
+        runs.map((x) => x.dir),
+        join(outDir, 'compare'),
+      ).then(() => 'compare/index.html')
+    : null;
   writeFileSync(
     join(outDir, 'index.html'),
     renderPage({ title, suiteTitle: '', root: '', body: template('collection')({ title, runs: entries, matrix, compared }) }),

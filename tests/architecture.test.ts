@@ -1,7 +1,12 @@
 /**
- * The layering the design promises, checked on the sources: datasets/ and models/ never import
- * harness/ or reports/, and no module imports itself back through others (static imports,
- * type-only ones included; lazy `await import()` of an implementation is how families load).
+ * The layering the design promises, checked on the sources:
+ * - core/ imports nothing of ours;
+ * - datasets/ and models/ never import harness/ or reports/;
+ * - reports/ takes only types from harness/ (decisions are made in harness/stats/);
+ * - harness/stats/ imports nothing above itself: values from core/ and itself, types also from the
+ *   layers below harness/ (datasets/, models/);
+ * - no module imports itself back through others (static imports, type-only ones included; lazy
+ *   `await import()` of an implementation is how families load).
  */
 import { describe, it, expect } from 'vitest';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -9,7 +14,12 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 
-function graph(): Map<string, string[]> {
+interface Edge {
+  to: string;
+  typeOnly: boolean;
+}
+
+function graph(): Map<string, Edge[]> {
   const files: string[] = [];
   const walk = (d: string) => {
     for (const e of readdirSync(d)) {
@@ -19,32 +29,59 @@ function graph(): Map<string, string[]> {
       } else if (p.endsWith('.ts')) files.push(p);
     }
   };
-  for (const d of ['harness', 'datasets', 'models', 'reports']) walk(join(root, d));
-  const g = new Map<string, string[]>();
+  for (const d of ['core', 'harness', 'datasets', 'models', 'reports']) walk(join(root, d));
+  const g = new Map<string, Edge[]>();
   for (const f of files) {
     const src = readFileSync(f, 'utf8');
-    const staticImports = [...src.matchAll(/^(?:import|export)\s[^;]*?from\s+'(\.[^']+)'/gms)].map((m) => m[1]);
-    const typeQueries = [...src.matchAll(/import\('(\.[^']+)'\)\.[A-Z]/g)].map((m) => m[1]);
-    g.set(
-      relative(root, f),
-      [...staticImports, ...typeQueries].map((s) => relative(root, resolve(dirname(f), s))),
-    );
+    const at = (s: string) => relative(root, resolve(dirname(f), s));
+    const staticImports = [...src.matchAll(/^(import|export)(\s+type)?\s[^;]*?from\s+'(\.[^']+)'/gms)].map((m) => ({ to: at(m[3]), typeOnly: !!m[2] }));
+    const typeQueries = [...src.matchAll(/import\('(\.[^']+)'\)\.[A-Z]/g)].map((m) => ({ to: at(m[1]), typeOnly: true }));
+    g.set(relative(root, f), [...staticImports, ...typeQueries]);
   }
   return g;
 }
 
+const violations = (g: Map<string, Edge[]>, from: RegExp, bad: (e: Edge) => boolean) =>
+  [...g].flatMap(([f, deps]) => (from.test(f) ? deps.filter(bad).map((d) => `${f} → ${d.to}${d.typeOnly ? ' (type)' : ''}`) : []));
+
 describe('architecture', () => {
   const g = graph();
   it('reads the sources it checks', () => {
-    expect(g.get('harness/run.ts')).toContain('harness/suite.ts');
+    expect(g.get('harness/run/run.ts')?.map((e) => e.to)).toContain('harness/suite.ts');
     expect(g.size).toBeGreaterThan(50);
   });
 
+  it('core/ imports nothing of ours', () => {
+    expect(violations(g, /^core\//, (e) => !e.to.startsWith('core/'))).toEqual([]);
+  });
+
   it('datasets/ and models/ import nothing from harness/ or reports/', () => {
-    const bad = [...g].flatMap(([f, deps]) =>
-      /^(datasets|models)\//.test(f) ? deps.filter((d) => /^(harness|reports)\//.test(d)).map((d) => `${f} → ${d}`) : [],
-    );
-    expect(bad).toEqual([]);
+    expect(violations(g, /^(datasets|models)\//, (e) => /^(harness|reports)\//.test(e.to))).toEqual([]);
+  });
+
+  it('reports/ takes only types from harness/', () => {
+    expect(violations(g, /^reports\//, (e) => e.to.startsWith('harness/') && !e.typeOnly)).toEqual([]);
+  });
+
+  it('harness/stats/ imports nothing above itself', () => {
+    expect(violations(g, /^harness\/stats\//, (e) => !/^(core|harness\/stats)\//.test(e.to) && !(/^(datasets|models)\//.test(e.to) && e.typeOnly))).toEqual([]);
+  });
+
+  it('no function in harness/ or reports/ is longer than 80 lines (the benchmarks aside)', async () => {
+    const ts = (await import('typescript')).default;
+    const long: string[] = [];
+    for (const f of [...g.keys()].filter((x) => /^(harness|reports)\//.test(x) && !x.startsWith('harness/bench/'))) {
+      const sf = ts.createSourceFile(f, readFileSync(join(root, f), 'utf8'), ts.ScriptTarget.Latest, true);
+      const visit = (node: import('typescript').Node) => {
+        if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+          const lines = sf.getLineAndCharacterOfPosition(node.getEnd()).line - sf.getLineAndCharacterOfPosition(node.getStart()).line + 1;
+          if (lines > 80) long.push(`${f}:${sf.getLineAndCharacterOfPosition(node.getStart()).line + 1} (${lines} lines)`);
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(sf);
+    }
+    expect(long).toEqual([]);
   });
 
   it('the import graph has no cycle', () => {
@@ -54,7 +91,7 @@ describe('architecture', () => {
     const visit = (n: string) => {
       state.set(n, 1);
       stack.push(n);
-      for (const m of g.get(n) ?? []) {
+      for (const { to: m } of g.get(n) ?? []) {
         if (!g.has(m)) continue;
         if (state.get(m) === 1) cycles.push([...stack.slice(stack.indexOf(m)), m].join(' → '));
         else if (!state.has(m)) visit(m);
@@ -66,14 +103,13 @@ describe('architecture', () => {
     expect(cycles).toEqual([]);
   });
 });
-
 describe('moving files changes no result', () => {
   it('a small run gives the predictions committed before the harness/ layout move (SVM and tree byte for byte, the CNN to float rounding)', async () => {
     const { mkdtempSync, readFileSync: read } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { loadSuite } = await import('../harness/suite.ts');
-    const { runSuite } = await import('../harness/run.ts');
-    const { report } = await import('../harness/report.ts');
+    const { runSuite } = await import('../harness/run/run.ts');
+    const { report } = await import('../harness/cli/report.ts');
     const out = mkdtempSync(join(tmpdir(), 'serbench-unchanged-'));
     const summary = await runSuite(loadSuite(join(root, 'tests', 'fixtures', 'unchanged-suite.yaml')), {
       out,

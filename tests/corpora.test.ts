@@ -3,9 +3,9 @@ import { mkdtempSync, mkdirSync, writeFileSync, copyFileSync, readFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CORPORA_SAMPLE } from './paths.ts';
-import { loadCorpus } from '../datasets/corpora.ts';
+import { loadCorpus } from '../datasets/corpora/load.ts';
 import { scanDatasets } from '../harness/cli/scan.ts';
-import { encodeWavPcm16 } from '../datasets/wav.ts';
+import { encodeWavPcm16 } from '../datasets/audio/wav.ts';
 import type { Clip } from '../datasets/types.ts';
 
 const count = (clips: Clip[], key: (c: Clip) => string | undefined) => {
@@ -164,8 +164,8 @@ describe('what people download', () => {
 describe('the table of corpora', () => {
   it('drives the suite format, the cards and the loader; an unknown corpus is refused, never read as another', async () => {
     const { CORPUS_TABLE, FILE_CORPORA } = await import('../datasets/corpora/index.ts');
-    const { CORPORA } = await import('../harness/suite.ts');
-    const { cardOf } = await import('../datasets/cards.ts');
+    const { CORPORA } = await import('../harness/suite-schema.ts');
+    const { cardOf } = await import('../datasets/corpora/cards.ts');
     expect(FILE_CORPORA).toEqual(['ravdess', 'tess', 'crema-d', 'savee']);
     for (const c of FILE_CORPORA) {
       expect(CORPORA).toContain(c);

@@ -3,13 +3,13 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, copyFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSuite, loadSuite } from '../harness/suite.ts';
-import { runSuite } from '../harness/run.ts';
-import { removeStaleTemporaries } from '../harness/runfolder.ts';
-import { report } from '../harness/report.ts';
-import { buildComparison, buildCollection } from '../reports/collection.ts';
+import { runSuite } from '../harness/run/run.ts';
+import { removeStaleTemporaries } from '../harness/run-folder/folder.ts';
+import { report } from '../harness/cli/report.ts';
+import { comparePages, collectionSite } from '../harness/cli/compare.ts';
 import { cpSync } from 'node:fs';
 import { CORPORA_SAMPLE } from './paths.ts';
-import type { Results } from '../harness/results.ts';
+import type { Results } from '../harness/stats/evaluate-run.ts';
 
 const SYNTH_SUITE = `
 name: e2e
@@ -109,7 +109,7 @@ describe('a run from YAML to report folder', () => {
   });
 
   it('tables for a paper: leaderboard, per-class, per-fold and fairness as Markdown, CSV and LaTeX', async () => {
-    const { buildTable, formatTable } = await import('../harness/tables.ts');
+    const { buildTable, formatTable } = await import('../harness/api.ts');
     const lb = buildTable(results, 'leaderboard');
     expect(lb.header).toEqual(['#', 'model', 'n', 'UAR', 'accuracy', 'macro F1', 'ECE', '≈ best']);
     expect(lb.rows.map((r) => r[1])).toEqual(results.leaderboard.map((l) => l.model));
@@ -157,7 +157,7 @@ describe('a run from YAML to report folder', () => {
     );
     await runSuite(other, { out: third, cacheDir, quiet: true });
     await report(third);
-    const cmp = await buildComparison([out, copy, third], mkdtempSync(join(tmpdir(), 'serbench-cmp-')));
+    const cmp = await comparePages([out, copy, third], mkdtempSync(join(tmpdir(), 'serbench-cmp-')));
     const html = readFileSync(join(cmp, 'index.html'), 'utf8');
     expect(html).toContain('UAR this − baseline (paired)');
     expect(html).toContain('Same suite settings as the baseline.');
@@ -165,7 +165,7 @@ describe('a run from YAML to report folder', () => {
     expect(html).toContain('no test clip is shared');
     expect(html).toMatch(/suite setting\(s\) differ from the baseline[\s\S]*seeds: \[1\] → \[4\][\s\S]*model cnn: \{/);
     expect(html).toMatch(/Recall per class, this run − baseline/);
-    const site = await buildCollection([out, copy, third], mkdtempSync(join(tmpdir(), 'serbench-site-')), 'Three runs');
+    const site = await collectionSite([out, copy, third], mkdtempSync(join(tmpdir(), 'serbench-site-')), 'Three runs');
     const index = readFileSync(join(site, 'index.html'), 'utf8');
     expect(index).toContain('Three runs');
     expect(index).toMatch(/Leaderboard, model × run/);

@@ -8,12 +8,12 @@ import { describe, it, expect } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { embedWaveform, DEFAULT_EMBEDDING } from '../datasets/embedding.ts';
-import { readNpy } from '../datasets/precomputed.ts';
+import { embedWaveform, DEFAULT_EMBEDDING } from '../datasets/features/embedding.ts';
+import { readNpy } from '../datasets/features/precomputed.ts';
 import { loadSuite, parseSuite } from '../harness/suite.ts';
-import { runSuite } from '../harness/run.ts';
-import { report } from '../harness/report.ts';
-import type { Results } from '../harness/results.ts';
+import { runSuite } from '../harness/run/run.ts';
+import { report } from '../harness/cli/report.ts';
+import type { Results } from '../harness/stats/evaluate-run.ts';
 import { loadSuiteData } from '../harness/data.ts';
 import { CORPORA_SAMPLE } from './paths.ts';
 

@@ -10,11 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { parseSuite, SuiteError } from '../harness/suite.ts';
-import { runSuite } from '../harness/run.ts';
-import { collectResults } from '../harness/results.ts';
-import { RunFolder, writeAtomic, fileComponent, lockRunFolder, removeStaleTemporaries } from '../harness/runfolder.ts';
-import { loadCorpus } from '../datasets/corpora.ts';
-import { FeatureCache } from '../datasets/cache.ts';
+import { runSuite } from '../harness/run/run.ts';
+import { evaluateRun } from '../harness/stats/evaluate-run.ts';
+import { readRun } from '../harness/run-folder/read-run.ts';
+import { writeResults } from '../harness/run-folder/write-results.ts';
+import { RunFolder, writeAtomic, lockRunFolder, removeStaleTemporaries } from '../harness/run-folder/folder.ts';
+import { fileComponent } from '../core/file-names.ts';
+import { loadCorpus } from '../datasets/corpora/load.ts';
+import { FeatureCache } from '../datasets/features/cache.ts';
 import { CORPORA_SAMPLE } from './paths.ts';
 
 const TESS = join(CORPORA_SAMPLE, 'tess');
@@ -53,10 +56,13 @@ const run = async (text: string, out: string, cacheDir: string | null = null) =>
   runSuite(parseSuite(text, join(out, '..', 'suite.yaml')), { out, cacheDir, quiet: true, jobs: 1, processes: 1 });
 
 /** Every test prediction names a clip of the current data, with that clip's own label. */
+/** A run folder's results, evaluated from its records. */
+const resultsOf = (out: string) => evaluateRun(readRun(out).input({}, new Date().toISOString()));
+
 function predictionsMatchData(out: string): void {
   const data = JSON.parse(readFileSync(join(out, 'data.json'), 'utf8')) as { clips: { id: string; emotion: string; path: string }[] };
   const byId = new Map(data.clips.map((c) => [c.id, c]));
-  const results = collectResults(parseSuite(readFileSync(join(out, 'suite.yaml'), 'utf8'), join(out, 'suite.yaml'), { checkPaths: false }), new RunFolder(out));
+  const results = resultsOf(out);
   expect(results.stale_jobs).toEqual([]);
   for (const m of results.models) expect(m.evaluation.n).toBeGreaterThan(0);
   for (const f of readdirSync(join(out, 'jobs'))) {
@@ -98,7 +104,7 @@ describe('1. the data changes between two runs of the same command', () => {
     predictionsMatchData(out);
     // A stale job file put back by hand (say, copied from an old backup) is not read as a result.
     writeFileSync(join(out, 'jobs', 's1_random_tree.json'), job);
-    const r = collectResults(parseSuite(suiteText(data), join(out, 'suite.yaml')), new RunFolder(out));
+    const r = resultsOf(out);
     expect(r.models).toEqual([]);
     expect(r.stale_jobs).toEqual([{ id: 's1_random_tree', reason: "its fold's data changed since it was computed" }]);
   });
@@ -122,10 +128,9 @@ describe('2. damaged files are never used', () => {
     const again = await run(suiteText(data), join(base, 'b'), cache);
     expect(again.cache.corrupt).toBe(2);
     const preds = (d: string) => readFileSync(join(d, 'predictions.csv'), 'utf8');
-    const { writeResults } = await import('../harness/results.ts');
     for (const d of ['a', 'b']) {
-      const f = new RunFolder(join(base, d));
-      writeResults(f, collectResults(parseSuite(suiteText(data), join(base, 'suite.yaml')), f));
+      const run = readRun(join(base, d));
+      writeResults(run.folder, evaluateRun(run.input({}, new Date().toISOString())), run.current().jobs, run.data());
     }
     expect(preds(join(base, 'b'))).toBe(preds(join(base, 'a')));
   });
@@ -153,10 +158,7 @@ describe('3 and 5. names become file names injectively, and never paths', () => 
     const out = join(mkdtempSync(join(tmpdir(), 'serbench-fault-')), 'run');
     const s = await run(suiteText(data, '[{ name: "a b", type: tree }, { name: "a-b", type: tree, params: { max_depth: 2 } }]'), out);
     expect(s.completed.sort()).toEqual(['s1_random_a%20b', 's1_random_a-b']);
-    const r = collectResults(
-      parseSuite(suiteText(data, '[{ name: "a b", type: tree }, { name: "a-b", type: tree, params: { max_depth: 2 } }]'), join(out, 's.yaml')),
-      new RunFolder(out),
-    );
+    const r = resultsOf(out);
     expect(r.models.map((m) => m.name)).toEqual(['a b', 'a-b']);
   });
 
@@ -338,7 +340,7 @@ describe('model seeds', () => {
     const text = suiteText(data, '[{ name: svm, type: svm }]').replace('seeds: [1]', 'seeds: [1, 2]\nmodel_seeds: [5, 6]');
     const s = await run(text, out);
     expect(s.completed.sort()).toEqual(['s1_m5_random_svm', 's1_m6_random_svm', 's2_m5_random_svm', 's2_m6_random_svm']);
-    const r = collectResults(parseSuite(text, join(out, '..', 'suite.yaml')), new RunFolder(out));
+    const r = resultsOf(out);
     expect(r.models[0].jobs.map((j) => [j.seed, j.modelSeed])).toEqual([
       [1, 5],
       [1, 6],

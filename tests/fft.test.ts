@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { RealFFT } from '../datasets/fft.ts';
-import { Rng } from '../datasets/random.ts';
+import { RealFFT } from '../datasets/audio/fft.ts';
+import { Rng } from '../core/random.ts';
 import {
   applyFilterBank,
   hann,
@@ -13,7 +13,7 @@ import {
   stft,
   timeStretch,
   zeroCrossingRate,
-} from '../datasets/spectral.ts';
+} from '../datasets/audio/spectral.ts';
 
 /** The definition, O(n²). */
 function dft(x: Float64Array): [Float64Array, Float64Array] {

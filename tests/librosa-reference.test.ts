@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LIBROSA_REF } from './paths.ts';
-import { decodeWavFile } from '../datasets/wav.ts';
+import { decodeWavFile } from '../datasets/audio/wav.ts';
 import {
   stft,
   melSpectrogram,
@@ -20,7 +20,7 @@ import {
   timeStretch,
   at,
   type Matrix,
-} from '../datasets/spectral.ts';
+} from '../datasets/audio/spectral.ts';
 
 const index = JSON.parse(readFileSync(join(LIBROSA_REF, 'index.json'), 'utf8'));
 const cases: { id: string; wav: string; json: string }[] = [...index.synthetic, ...index.real];

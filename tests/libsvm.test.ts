@@ -12,7 +12,7 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../datasets/random.ts';
+import { Rng } from '../core/random.ts';
 import { predictProbability, trainLibsvm, type LibsvmParameter } from '../models/libsvm.ts';
 import { createClassifier, loadClassifier, DEFAULT_PARAMS } from '../models/registry.ts';
 import { GramKernel } from '../models/svm-kernel.ts';

@@ -8,11 +8,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CORPORA_SAMPLE } from './paths.ts';
-import { loadManifest } from '../datasets/manifest.ts';
+import { loadManifest } from '../datasets/corpora/manifest.ts';
 import { parseSuite } from '../harness/suite.ts';
-import { runSuite } from '../harness/run.ts';
-import { report } from '../harness/report.ts';
-import type { Results } from '../harness/results.ts';
+import { runSuite } from '../harness/run/run.ts';
+import { report } from '../harness/cli/report.ts';
+import type { Results } from '../harness/stats/evaluate-run.ts';
 
 const TESS_LABEL: Record<string, string> = {
   ps: 'surprise',

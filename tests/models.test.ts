@@ -1,11 +1,12 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { synthesizeCorpus, DEFAULT_SYNTHETIC } from '../datasets/synthetic.ts';
-import { extractFeatures } from '../datasets/features.ts';
-import { FeatureCache } from '../datasets/cache.ts';
+import { synthesizeCorpus, DEFAULT_SYNTHETIC } from '../datasets/corpora/synthetic.ts';
+import { extractFeatures } from '../datasets/features/extract.ts';
+import { FeatureCache } from '../datasets/features/cache.ts';
 import { makeFolds } from '../harness/splits.ts';
-import { createClassifier, loadClassifier, DEFAULT_PARAMS } from '../models/registry.ts';
-import type { FeatureKind } from '../datasets/feature-kinds.ts';
-import type { Batch } from '../models/classifier.ts';
+import { join } from 'node:path';
+import { createClassifier, loadClassifier, MODEL_FAMILIES, MODEL_TYPES, type ModelFamily } from '../models/registry.ts';
+import type { FeatureKind } from '../datasets/features/registry.ts';
+import type { Batch } from '../core/batch.ts';
 import type { ModelSpec, FeatureSettings } from '../harness/suite.ts';
 import { tf, registerWasmTrainingKernels, tensorBackend } from '../models/backend.ts';
 
@@ -32,22 +33,22 @@ beforeAll(async () => {
   }
 }, 120_000);
 
-const specs: ModelSpec[] = [
-  { name: 'tree', type: 'tree', features: 'summary', params: { ...DEFAULT_PARAMS.tree, max_depth: 6 } },
-  { name: 'svm', type: 'svm', features: 'summary', params: { ...DEFAULT_PARAMS.svm } },
-  {
-    name: 'cnn',
-    type: 'cnn',
-    features: 'logmel',
-    params: { ...DEFAULT_PARAMS.cnn, filters: [8, 16], dense: 32, epochs: 20, patience: 20, learning_rate: 0.003 },
-  },
-  {
-    name: 'vit',
-    type: 'vit',
-    features: 'logmel',
-    params: { ...DEFAULT_PARAMS.vit, patch: 8, dim: 32, depth: 1, heads: 2, mlp_dim: 64, epochs: 12, patience: 12, learning_rate: 0.002 },
-  },
-];
+// Every family of the registry, with its smoke params; a model of one's own through `type: module` (the example).
+const specs = MODEL_TYPES.map((type) => {
+  const fam = MODEL_FAMILIES[type] as ModelFamily<object>;
+  return {
+    name: type,
+    type,
+    features: fam.defaultFeatures === 'logmel' || fam.defaultFeatures === 'summary' ? fam.defaultFeatures : 'summary',
+    params: { ...fam.defaults, ...fam.smoke },
+    ...(type === 'module' ? { module: join(import.meta.dirname, '..', 'examples', 'nearest-centroid.ts') } : {}),
+  } as ModelSpec;
+});
+
+it('the contract test covers every family of the registry', () => {
+  expect(specs.map((s) => s.type)).toEqual(MODEL_TYPES);
+  expect(MODEL_TYPES).toEqual(expect.arrayContaining(['cnn', 'vit', 'mlp', 'svm', 'tree', 'module']));
+});
 
 const accuracy = (p: Float32Array, y: Int32Array, k: number) => {
   let c = 0;

@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSuite, parseSuite } from '../harness/suite.ts';
-import { runSuite } from '../harness/run.ts';
-import { report } from '../harness/report.ts';
-import type { Results } from '../harness/results.ts';
+import { runSuite } from '../harness/run/run.ts';
+import { report } from '../harness/cli/report.ts';
+import type { Results } from '../harness/stats/evaluate-run.ts';
 import { createClassifier, loadClassifier, MODEL_TYPES } from '../models/registry.ts';
 
 const EXAMPLE = join(import.meta.dirname, '..', 'examples', 'own-model.yaml');

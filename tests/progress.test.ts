@@ -4,7 +4,7 @@
  * Nothing may wrap, no stale line may stay on screen, and off a terminal the output is plain lines.
  */
 import { describe, it, expect } from 'vitest';
-import { Dashboard, type ProgressEvent } from '../harness/progress.ts';
+import { Dashboard, type ProgressEvent } from '../harness/run/progress.ts';
 
 /** Enough of a VT100 for \r, \n, cursor up (ESC[nA), erase line (ESC[2K) and erase below (ESC[J). */
 class FakeTerminal {

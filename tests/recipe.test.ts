@@ -5,9 +5,9 @@
 import { describe, it, expect } from 'vitest';
 import { createClassifier, loadClassifier, DEFAULT_PARAMS } from '../models/registry.ts';
 import { learningRate, unweightedRecall } from '../models/neural.ts';
-import type { Batch } from '../models/classifier.ts';
+import type { Batch } from '../core/batch.ts';
 import type { Classifier } from '../models/classifier.ts';
-import { Rng } from '../datasets/random.ts';
+import { Rng } from '../core/random.ts';
 
 /** Vectors whose class shows through noise; class 0 is five times as common as the others. */
 function data(n: number, seed: number): Batch {

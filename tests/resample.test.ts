@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resamplePoly } from '../datasets/resample.ts';
+import { resamplePoly } from '../datasets/audio/resample.ts';
 
 const ref = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures/resample-reference.json'), 'utf8'));
 const signal = (sr: number, seconds: number) =>

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseSuite } from '../harness/suite.ts';
-import { runSuite } from '../harness/run.ts';
-import { report } from '../harness/report.ts';
+import { runSuite } from '../harness/run/run.ts';
+import { report } from '../harness/cli/report.ts';
 import { CORPORA_SAMPLE } from './paths.ts';
 import { chromiumPath } from './browser.ts';
 
@@ -52,12 +52,12 @@ report: { title: ${JSON.stringify(`Site test ${HOSTILE}`)} }
   const summary = await runSuite(suite, { out, cacheDir: null, quiet: true });
   expect(summary.failed).toEqual([]);
   site = await report(out);
-  const { buildComparison, buildCollection } = await import('../reports/collection.ts');
+  const { comparePages, collectionSite } = await import('../harness/cli/compare.ts');
   const twin = mkdtempSync(join(tmpdir(), 'serbench-site-twin-'));
   cpSync(out, twin, { recursive: true });
   extra = {
-    compare: join(await buildComparison([out, twin], mkdtempSync(join(tmpdir(), 'serbench-site-cmp-'))), 'index.html'),
-    collection: join(await buildCollection([out, twin], mkdtempSync(join(tmpdir(), 'serbench-site-coll-')), `Collection ${HOSTILE}`), 'index.html'),
+    compare: join(await comparePages([out, twin], mkdtempSync(join(tmpdir(), 'serbench-site-cmp-'))), 'index.html'),
+    collection: join(await collectionSite([out, twin], mkdtempSync(join(tmpdir(), 'serbench-site-coll-')), `Collection ${HOSTILE}`), 'index.html'),
   };
   browser = await chromium.launch({
     executablePath: await chromiumPath(),

@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { makeFolds, auditLeakage } from '../harness/splits.ts';
-import { synthesizeCorpus, DEFAULT_SYNTHETIC } from '../datasets/synthetic.ts';
-import { loadCorpus } from '../datasets/corpora.ts';
+import { makeFolds } from '../harness/splits.ts';
+import { auditLeakage } from '../harness/stats/leakage.ts';
+import { synthesizeCorpus, DEFAULT_SYNTHETIC } from '../datasets/corpora/synthetic.ts';
+import { loadCorpus } from '../datasets/corpora/load.ts';
 import { join } from 'node:path';
 import { CORPORA_SAMPLE } from './paths.ts';
 import type { Clip } from '../datasets/types.ts';

@@ -3,7 +3,8 @@ import { readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { loadSuite, parseSuite, SuiteError, suiteJsonSchema } from '../harness/suite.ts';
+import { loadSuite, parseSuite, SuiteError } from '../harness/suite.ts';
+import { suiteJsonSchema } from '../harness/suite-schema.ts';
 import { MODEL_TYPES } from '../models/registry.ts';
 import { CORPORA_SAMPLE, SHARED } from './paths.ts';
 

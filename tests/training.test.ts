@@ -11,8 +11,8 @@ import { Cnn } from '../models/cnn.ts';
 import { VisionTransformer } from '../models/vit.ts';
 import type { CnnParams, VitParams } from '../models/params.ts';
 import { DEFAULT_PARAMS } from '../models/registry.ts';
-import type { Batch } from '../models/classifier.ts';
-import { Rng } from '../datasets/random.ts';
+import type { Batch } from '../core/batch.ts';
+import { Rng } from '../core/random.ts';
 
 const K = 3;
 /** n images of H × W with a class-dependent band of energy, imbalanced classes (60% class 0). */

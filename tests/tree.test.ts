@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DecisionTree } from '../models/tree.ts';
-import type { Batch } from '../models/classifier.ts';
+import type { Batch } from '../core/batch.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ref = JSON.parse(readFileSync(join(here, 'fixtures/tree-reference.json'), 'utf8'));

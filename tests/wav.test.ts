@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CORPORA_SAMPLE } from './paths.ts';
-import { decodeWavBuffer, decodeWavFile, WavError } from '../datasets/wav.ts';
+import { decodeWavBuffer, decodeWavFile, WavError } from '../datasets/audio/wav.ts';
 
 /** Build a WAV: fmt tag/bits/channels, optional extra chunks, raw sample bytes. */
 function wav(opts: { tag: number; bits: number; channels: number; rate?: number; data: Buffer; extensible?: boolean; before?: [string, Buffer][] }): Buffer {

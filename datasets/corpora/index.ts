@@ -2,7 +2,7 @@
  * The corpora people download, one file each (./<name>.ts: the name parser and the card) and one
  * entry here. The loader, `serbench datasets scan`, the suite format and the report read this
  * table; a fifth corpus is one file plus one entry. A corpus of your own needs neither: use a
- * manifest (datasets/manifest.ts).
+ * manifest (datasets/corpora/manifest.ts).
  */
 import type { CorpusEntry } from './parse.ts';
 import { ravdess } from './ravdess.ts';

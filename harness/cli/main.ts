@@ -3,23 +3,30 @@
  * and chart libraries take a second to load), so `serbench --version` and `--help` answer at once.
  */
 const lazy = {
-  run: () => import('../run.ts'),
-  report: () => import('../report.ts'),
-  collection: () => import('../../reports/collection.ts'),
+  run: () => import('../run/run.ts'),
+  report: () => import('./report.ts'),
+  compare: () => import('./compare.ts'),
+  tables: async () => ({
+    ...(await import('../../reports/tables.ts')),
+    ...(await import('../stats/verdicts.ts')),
+    ...(await import('../run-folder/read-run.ts')),
+  }),
   scan: () => import('./scan.ts'),
   synth: () => import('./synth.ts'),
-  merge: () => import('../merge.ts'),
+  merge: () => import('./merge.ts'),
 };
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { basename, join, resolve } from 'node:path';
 import { cpus } from 'node:os';
-import { loadSuite, suiteJsonSchema, SuiteError } from '../suite.ts';
-import { fileComponent } from '../runfolder.ts';
+import { loadSuite, SuiteError } from '../suite.ts';
+import { suiteJsonSchema } from '../suite-schema.ts';
+import { fileComponent } from '../../core/file-names.ts';
 import { FILE_CORPORA } from '../../datasets/corpora/index.ts';
-import { buildTable, formatTable, TABLE_KINDS, TABLE_FORMATS, type TableKind, type TableFormat } from '../tables.ts';
-import type { Results } from '../results.ts';
-import { existsSync, readFileSync } from 'node:fs';
+import type { TableKind, TableFormat } from '../../reports/tables.ts';
+// The choices of `table`, stated here so that --help needs no chart or template library.
+const TABLE_KINDS = ['leaderboard', 'per-class', 'per-fold', 'fairness'] as const satisfies readonly TableKind[];
+const TABLE_FORMATS = ['md', 'csv', 'latex', 'text'] as const satisfies readonly TableFormat[];
 
 const EXIT_INVALID = 2;
 const EXIT_JOBS_FAILED = 3;
@@ -70,7 +77,7 @@ await yargs(hideBin(process.argv))
       const out = resolve(a.out ?? join('runs', fileComponent(suite.name)));
       const shard = parseShard(a.shard);
       const { runSuite } = await lazy.run();
-      const { report } = await lazy.report();
+      const { reportRun } = await lazy.report();
       const summary = await runSuite(suite, {
         out,
         cacheDir: (a.cache as string | boolean) === false ? null : resolve(a.cache),
@@ -87,10 +94,10 @@ await yargs(hideBin(process.argv))
       if (shard) {
         process.stdout.write(`shard ${shard.index}/${shard.count} done in ${out}; combine the shards with: serbench merge <out> <shard folders…>\n`);
       } else {
-        const site = await report(out);
+        const { site, results } = await reportRun(out);
         // As lm-eval does: the results as a table at the end, then where the site is.
-        const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
-        if (results.models.length) process.stdout.write(`\n${formatTable(buildTable(results, 'leaderboard'), 'text')}\n`);
+        const { formatTable, buildTable, reportView } = await lazy.tables();
+        if (results.models.length) process.stdout.write(`\n${formatTable(buildTable(reportView(results), 'leaderboard'), 'text')}\n`);
         process.stdout.write(`results: ${join(out, 'results.json')}\nreport:  ${join(site, 'index.html')}\n`);
       }
       if (summary.failed.length) process.exit(EXIT_JOBS_FAILED);
@@ -163,10 +170,9 @@ await yargs(hideBin(process.argv))
         .option('what', { type: 'string', choices: TABLE_KINDS, default: 'leaderboard' })
         .option('format', { type: 'string', choices: TABLE_FORMATS, default: 'md' }),
     async (a) => {
-      const file = join(resolve(a.run!), 'results.json');
-      if (!existsSync(file)) fail(`${a.run}: no results.json (run \`serbench report ${a.run}\` first)`);
-      const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
-      process.stdout.write(formatTable(buildTable(results, a.what as TableKind), a.format as TableFormat));
+      const { formatTable, buildTable, reportView, readRun } = await lazy.tables();
+      const results = readRun(resolve(a.run!)).results();
+      process.stdout.write(formatTable(buildTable(reportView(results), a.what as TableKind), a.format as TableFormat));
     },
   )
   .command('schema', 'print the JSON Schema of the suite format', {}, async () => {
@@ -193,8 +199,8 @@ await yargs(hideBin(process.argv))
       const runs = (a.runs as string[]).map((r) => resolve(r));
       if (runs.length < 2) fail('compare needs at least two run folders (the first is the baseline)', EXIT_INVALID);
       const out = resolve(a.out ?? `compare-${runs.map((r) => fileComponent(basename(r))).join('-vs-')}`);
-      const { buildComparison } = await lazy.collection();
-      await buildComparison(runs, out);
+      const { comparePages } = await lazy.compare();
+      await comparePages(runs, out);
       process.stdout.write(`comparison: ${join(out, 'index.html')}\n`);
     },
   )
@@ -207,8 +213,8 @@ await yargs(hideBin(process.argv))
         .option('out', { type: 'string', default: 'site', describe: 'site folder' })
         .option('title', { type: 'string', default: 'serbench runs' }),
     async (a) => {
-      const { buildCollection } = await lazy.collection();
-      const out = await buildCollection(
+      const { collectionSite } = await lazy.compare();
+      const out = await collectionSite(
         (a.runs as string[]).map((r) => resolve(r)),
         resolve(a.out),
         a.title,

@@ -1,5 +1,5 @@
 /** `serbench datasets scan`: what a folder of corpora holds, and what could not be used. */
-import { detectCorpora, loadCorpus, type FileCorpus } from '../../datasets/corpora.ts';
+import { detectCorpora, loadCorpus, type FileCorpus } from '../../datasets/corpora/load.ts';
 import type { SkippedFile } from '../../datasets/types.ts';
 
 export interface CorpusScan {

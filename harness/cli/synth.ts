@@ -1,9 +1,9 @@
 /** `serbench synth`: the synthetic corpus written out as 16-bit WAV files with a metadata.csv. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { synthesizeCorpus, renderUtterance, DEFAULT_SYNTHETIC } from '../../datasets/synthetic.ts';
-import { encodeWavPcm16 } from '../../datasets/wav.ts';
-import { toCsv } from '../results.ts';
+import { synthesizeCorpus, renderUtterance, DEFAULT_SYNTHETIC } from '../../datasets/corpora/synthetic.ts';
+import { encodeWavPcm16 } from '../../datasets/audio/wav.ts';
+import { toCsv } from '../run-folder/write-results.ts';
 import type { Gender } from '../../datasets/types.ts';
 
 export async function writeSyntheticCorpus(

@@ -4,9 +4,9 @@
  * another, a fold missing classes in training, the same audio in train and test.
  */
 import type { ModelEvaluation } from './evaluate.ts';
-import type { ValidationCalibration } from '../records.ts';
-import type { LeakageAudit } from '../splits.ts';
-import type { SliceField } from '../suite.ts';
+import type { ValidationCalibration } from './temperature.ts';
+import type { LeakageAudit } from './leakage.ts';
+import type { SliceField } from './slices.ts';
 
 export type FlagKind =
   'collapsed' | 'never-predicted' | 'temperature-hurts' | 'temperature-off-domain' | 'confounded' | 'missing-train-classes' | 'duplicate-content';

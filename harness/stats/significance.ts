@@ -1,5 +1,5 @@
 /** Significance and uncertainty: McNemar's test, bootstrap intervals (one and two samples), erfc. */
-import { Rng } from '../../datasets/random.ts';
+import { Rng } from '../../core/random.ts';
 
 /**
  * Complementary error function to ~1e-15 relative: Taylor series of erf below 2, Lentz's

@@ -1,0 +1,105 @@
+/**
+ * The feature store: features of the clips a job needs, extracted on the worker pool into the
+ * disk cache and read back from there as batches. Nothing is kept in memory between jobs, so
+ * memory holds one job's batch, not the whole corpus's features.
+ */
+import { FeatureCache } from './cache.ts';
+import { FeaturePool } from './pool.ts';
+import { featureKey, type ExtractRequest } from './extract.ts';
+import type { AugmentOp } from './settings.ts';
+import { FEATURE_KINDS, type FeatureKind, type SuiteFeatures } from './registry.ts';
+import { clipPath, type Clip } from '../types.ts';
+import type { Batch } from '../../core/batch.ts';
+
+/** Where the store reports extraction progress (the run's dashboard). */
+export interface StageProgress {
+  start(label: string, total: number): void;
+  tick(detail?: string): void;
+  done(detail?: string): void;
+}
+
+/**
+ * Features of the clips a job needs. Extraction (on the worker pool) writes them to the disk
+ * cache; a job's batch is read back from there. Nothing is kept in memory between jobs, so
+ * memory holds one job's batch, not the whole corpus's features.
+ */
+export class FeatureStore {
+  private ready = new Set<string>();
+  readonly failed = new Map<number, string>();
+  readonly reader: FeatureCache;
+  constructor(
+    private settings: SuiteFeatures,
+    private ops: AugmentOp[],
+    private clips: Clip[],
+    readonly pool: FeaturePool,
+  ) {
+    this.reader = new FeatureCache(pool.cacheDir);
+  }
+
+  private request(i: number, copy: number, kinds: FeatureKind[], seed: number): ExtractRequest {
+    return { clip: this.clips[i], kinds, settings: this.settings, copy, ops: this.ops, seed };
+  }
+
+  private key(seed: number, i: number, copy: number, kind: FeatureKind): string {
+    // Unaugmented features do not depend on the seed: share them across seeds.
+    return copy === 0 ? `${i}:0:${kind}` : `${seed}:${i}:${copy}:${kind}`;
+  }
+
+  async ensure(indices: number[], copies: number, kinds: FeatureKind[], seed: number, progress: StageProgress): Promise<void> {
+    const todo: { i: number; copy: number; kinds: FeatureKind[] }[] = [];
+    for (const i of indices)
+      for (let c = 0; c <= copies; c++) {
+        const wanted = kinds.filter((k) => c <= copiesOf(k, copies));
+        if (wanted.length === 0 || this.failed.has(i) || wanted.every((k) => this.ready.has(this.key(seed, i, c, k)))) continue;
+        // Already in the cache under a known source hash (a job process after its parent's
+        // extraction, a resumed run): nothing to compute. Verified (read and checksummed), so
+        // a damaged entry is recomputed rather than trained on.
+        const hash = this.pool.sourceHash.get(this.clips[i].id);
+        if (hash && wanted.every((k) => this.reader.verify(featureKey(this.request(i, c, [k], seed), hash, k)))) {
+          for (const k of wanted) this.ready.add(this.key(seed, i, c, k));
+        } else todo.push({ i, copy: c, kinds: wanted });
+      }
+    if (todo.length === 0) return;
+    progress.start(`features (seed ${seed})`, todo.length);
+    await this.pool.run(
+      todo.map(({ i, copy, kinds: wanted }) => this.request(i, copy, wanted, seed)),
+      (t, r) => {
+        const { i, copy, kinds: wanted } = todo[t];
+        if (r.features) for (const k of wanted) this.ready.add(this.key(seed, i, copy, k));
+        else this.failed.set(i, r.error!);
+        progress.tick();
+      },
+    );
+    progress.done(`cache ${this.pool.hits} hits, ${this.pool.misses} misses`);
+  }
+
+  /**
+   * A job's split, read back from the cache on demand (ensure() must have run for it): the
+   * training set of a large suite need not fit in memory, a model reads it a chunk at a time.
+   */
+  batch(indices: number[], copies: number, kind: FeatureKind, seed: number, labels: Int32Array): Batch & { clips: number[] } {
+    const items: { i: number; c: number }[] = [];
+    for (const i of indices)
+      if (!this.failed.has(i)) for (let c = 0; c <= copiesOf(kind, copies); c++) if (this.ready.has(this.key(seed, i, c, kind))) items.push({ i, c });
+    const keys = items.map(({ i, c }) => featureKey(this.request(i, c, [kind], seed), this.pool.sourceHash.get(this.clips[i].id)!, kind));
+    const read = (j: number) => {
+      const f = this.reader.get(keys[j]);
+      if (!f) throw new Error(`feature cache entry of ${clipPath(this.clips[items[j].i])} (copy ${items[j].c}) disappeared from ${this.pool.cacheDir}`);
+      return f;
+    };
+    const sampleShape = items.length > 0 ? read(0).shape : [0];
+    const d = sampleShape.reduce((a, b) => a * b, 1);
+    return {
+      n: items.length,
+      sampleShape,
+      x: { read: (rows, out) => Array.from(rows).forEach((r, j) => out.set(read(r).data, j * d)) },
+      y: Int32Array.from(items, ({ i }) => labels[i]),
+      clips: items.map(({ i }) => i),
+    };
+  }
+}
+
+/** Augmented copies a kind has: the suite's, or none for a kind that cannot follow the waveform (precomputed). */
+export function copiesOf(kind: FeatureKind, copies: number): number {
+  return FEATURE_KINDS[kind].augmentable ? copies : 0;
+}

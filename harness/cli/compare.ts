@@ -1,0 +1,12 @@
+/** `serbench compare` and `serbench site`: runs read once each, compared (harness/compare-runs.ts), rendered (reports/collection.ts). */
+import { compareRuns, collectRuns } from '../compare-runs.ts';
+import { buildComparison, buildCollection } from '../../reports/collection.ts';
+
+/** Every run against the first, as a page in `outDir`; returns the folder. */
+export const comparePages = (runs: string[], outDir: string) => buildComparison(compareRuns(runs), runs, outDir);
+
+/** One static site over many runs, for publishing; returns the folder. */
+export async function collectionSite(runs: string[], outDir: string, title?: string): Promise<string> {
+  const c = collectRuns(runs);
+  return buildCollection(c.runs, c.comparison, outDir, title);
+}

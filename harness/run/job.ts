@@ -1,0 +1,78 @@
+/**
+ * One job: its features (augmented copies for training only), a model of its family fitted on
+ * the training clips (validation for early stopping and model selection), its test
+ * probabilities, and its temperature fitted on the validation clips.
+ */
+import type { Suite, ModelSpec } from '../suite.ts';
+import type { Fold } from '../splits.ts';
+import type { FeatureStore } from '../../datasets/features/store.ts';
+import { createClassifier } from '../../models/registry.ts';
+import type { FitOptions } from '../../models/classifier.ts';
+import { fitScaling, NO_SCALING } from '../stats/temperature.ts';
+import type { JobSpec, JobResult } from '../stats/run-records.ts';
+import type { Progress } from './progress.ts';
+import type { Prepared } from './plan.ts';
+
+export interface JobContext {
+  suite: Suite;
+  p: Prepared;
+  store: FeatureStore;
+  progress: Progress;
+  /** Called between epochs: a job process whose parent is gone exits there. */
+  checkParent: () => void;
+  /** Cores the job's network may train on, at first and as more come free (FitOptions.threads, cores). */
+  cores: Pick<FitOptions, 'threads' | 'cores'>;
+}
+
+export async function runJob(ctx: JobContext, spec: ModelSpec, fold: Fold, job: JobSpec): Promise<JobResult> {
+  const { suite, p, store, progress } = ctx;
+  const t0 = performance.now();
+  const copies = suite.augment.copies;
+  const kinds = [spec.features];
+  // Augmentation after splitting, on training clips only.
+  await store.ensure(fold.train, copies, kinds, job.seed, progress);
+  await store.ensure([...fold.val, ...fold.test], 0, kinds, job.seed, progress);
+  const train = store.batch(fold.train, copies, spec.features, job.seed, p.data.labels);
+  const val = store.batch(fold.val, 0, spec.features, job.seed, p.data.labels);
+  const test = store.batch(fold.test, 0, spec.features, job.seed, p.data.labels);
+  if (train.n === 0) throw new Error('no training clips could be read');
+  if (test.n === 0) throw new Error('no test clips could be read');
+  const k = p.data.classes.length;
+  const model = await createClassifier(spec, k);
+  const epochs = (spec.params as { epochs?: unknown }).epochs;
+  progress.start(`train ${job.id}`, typeof epochs === 'number' ? epochs : 1);
+  const fit = await model.fit(train, val.n > 0 ? val : undefined, {
+    seed: job.modelSeed ?? job.seed,
+    ...ctx.cores,
+    onEpoch: (l) => {
+      ctx.checkParent();
+      progress.tick(`loss ${l.loss.toFixed(3)}${l.valLoss !== undefined ? ` val ${l.valLoss.toFixed(3)}` : ''}`);
+    },
+  });
+  if (fit.epochs === undefined) progress.tick(); // one step for models without epochs
+  progress.done(fit.bestEpoch ? `best epoch ${fit.bestEpoch}` : '');
+  const testProbs = await model.predictProba(test);
+  const scaling =
+    val.n > 0 && suite.evaluation.temperature_scaling ? fitScaling(val.y!, await model.predictProba(val), k, suite.evaluation.ece_bins) : NO_SCALING;
+  const trainClassCounts = p.data.classes.map(() => 0);
+  for (const i of fold.train) trainClassCounts[p.data.labels[i]]++;
+  const rows: number[][] = [];
+  for (let i = 0; i < test.n; i++) rows.push(Array.from(testProbs.subarray(i * k, (i + 1) * k)));
+  return {
+    ...job,
+    suiteHash: p.hash,
+    foldFingerprint: p.fingerprints.get(`${job.seed}/${job.fold}`)!,
+    family: spec.type,
+    features: spec.features,
+    fit,
+    temperature: scaling.temperature,
+    temperatureFoundBy: scaling.foundBy,
+    validation: scaling.validation,
+    trainClassCounts,
+    test: { clips: test.clips.map((i) => p.data.clips[i].id), probs: rows },
+    trainClips: new Set(train.clips).size,
+    trainCopies: train.n,
+    valClips: val.n,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * A run's plan: its data loaded and hashed, its folds made and audited for leakage, and every job
+ * (split seed × fold × model seed × model) with an id that names its file.
+ */
+import { createHash } from 'node:crypto';
+import type { Suite } from '../suite.ts';
+import { loadSuiteData, type SuiteData } from '../data.ts';
+import { makeFolds, SPEAKER_INDEPENDENT, type Fold } from '../splits.ts';
+import { auditLeakage, type LeakageAudit } from '../stats/leakage.ts';
+import { featureInputs } from '../../datasets/features/registry.ts';
+import type { FeatureInput } from '../../datasets/features/kind.ts';
+import { foldFingerprint, dataHash } from '../run-folder/records.ts';
+import type { JobSpec } from '../stats/run-records.ts';
+import { fileComponent } from '../../core/file-names.ts';
+import type { RunFolder } from '../run-folder/folder.ts';
+
+/** The suite's identity: what it says (not how it is worded or titled) and the content of the files its feature kinds read. */
+export function suiteHash(suite: Suite, inputs: FeatureInput[] = []): string {
+  const { source, sourcePath, report, description, ...semantic } = suite;
+  (void source, sourcePath, report, description);
+  // Without feature inputs the hash is what it was before they existed: older run folders resume.
+  const identity = inputs.length ? { ...semantic, featureInputs: inputs.map((i) => i.sha256) } : semantic;
+  return createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 16);
+}
+
+/**
+ * A job's id and file name: injective in (split seed, model seed, fold, model), so no two jobs
+ * share a file. Without model_seeds the model seed is the split seed and is not spelled out.
+ */
+export const jobId = (seed: number, fold: string, model: string, modelSeed?: number) =>
+  `s${seed}${modelSeed === undefined ? '' : `_m${modelSeed}`}_${fileComponent(fold)}_${fileComponent(model)}`;
+
+/** Where a fold's clip ids are written: folds/<seed>_<fold>.json. */
+export const foldFile = (folder: RunFolder, seed: number, fold: string) => folder.path('folds', `${seed}_${fileComponent(fold)}.json`);
+
+export function planJobs(suite: Suite, foldsBySeed: Map<number, Fold[]>): JobSpec[] {
+  const jobs: JobSpec[] = [];
+  for (const seed of suite.seeds) {
+    for (const fold of foldsBySeed.get(seed)!) {
+      // Every (split seed, model seed): the model's initialisation and batch order vary apart from the split.
+      for (const modelSeed of suite.model_seeds ?? [seed])
+        for (const m of suite.models)
+          jobs.push({ id: jobId(seed, fold.name, m.name, suite.model_seeds ? modelSeed : undefined), seed, modelSeed, fold: fold.name, model: m.name });
+    }
+  }
+  return jobs;
+}
+
+/** Shard i of n: every n-th job in plan order (deterministic for a suite). */
+export const shardOf = (jobs: JobSpec[], s?: { index: number; count: number }) => (s ? jobs.filter((_, i) => i % s.count === s.index) : jobs);
+
+export interface Prepared {
+  data: SuiteData;
+  foldsBySeed: Map<number, Fold[]>;
+  /** "seed/fold" → the fold's fingerprint (its clips' ids, content hashes and labels). */
+  fingerprints: Map<string, string>;
+  dataHash: string;
+  featureInputs: FeatureInput[];
+  audits: (LeakageAudit & { seed: number })[];
+  jobs: JobSpec[];
+  hash: string;
+}
+
+export function prepareRun(suite: Suite, knownHashes?: Record<string, string>): Prepared {
+  const data = loadSuiteData(suite, knownHashes);
+  if (data.clips.length === 0) throw new Error(`suite ${suite.name}: no clips left after loading and label mapping`);
+  const foldsBySeed = new Map<number, Fold[]>();
+  const audits: (LeakageAudit & { seed: number })[] = [];
+  for (const seed of suite.seeds) {
+    const folds = makeFolds(data.clips, suite.split, seed);
+    foldsBySeed.set(seed, folds);
+    for (const f of folds) audits.push({ seed, ...auditLeakage(data.clips, f, SPEAKER_INDEPENDENT.has(suite.split.protocol), data.hashes) });
+  }
+  const ids = data.clips.map((c) => c.id);
+  const fingerprints = new Map<string, string>();
+  for (const [seed, folds] of foldsBySeed) for (const f of folds) fingerprints.set(`${seed}/${f.name}`, foldFingerprint(ids, data.hashes, data.labels, f));
+  const inputs = featureInputs(
+    suite.features,
+    suite.models.map((m) => m.features),
+  );
+  return {
+    data,
+    foldsBySeed,
+    fingerprints,
+    dataHash: dataHash(ids, data.hashes, data.labels),
+    featureInputs: inputs,
+    audits,
+    jobs: planJobs(suite, foldsBySeed),
+    hash: suiteHash(suite, inputs),
+  };
+}

@@ -1,0 +1,249 @@
+/**
+ * The suite format's schema and defaults, stated once: the loader (harness/suite.ts) validates
+ * against them and fills them, `serbench schema` prints them for editors.
+ */
+import { toJsonSchema, withDefaults, type Schema, type ObjectSchema } from '../core/schema.ts';
+import { AUGMENT_SCHEMA, FEATURE_SCHEMA } from '../datasets/features/settings.ts';
+import { EMOTIONS, type Emotion } from '../datasets/types.ts';
+import { FILE_CORPORA } from '../datasets/corpora/load.ts';
+import { FEATURE_KINDS, FEATURE_KIND_NAMES, type FeatureKind, type SuiteFeatures } from '../datasets/features/registry.ts';
+import type { FeatureKindSpec } from '../datasets/features/kind.ts';
+import { MODEL_FAMILIES, MODEL_TYPES, type ModelFamily } from '../models/registry.ts';
+import { PROPORTION_METHODS } from './stats/intervals.ts';
+import { SLICE_FIELDS } from './stats/slices.ts';
+import { rankMetrics } from './stats/metric-table.ts';
+import type { EvaluationSettings } from './stats/evaluate.ts';
+
+export const CORPORA = [...FILE_CORPORA, 'synthetic', 'manifest'] as const;
+export const PROTOCOLS = ['stratified', 'speaker-independent', 'group-kfold', 'leave-one-corpus-out', 'leave-one-speaker-out', 'predefined'] as const;
+const sliceField: Schema = {
+  anyOf: [
+    { type: 'string', enum: SLICE_FIELDS },
+    { type: 'string', description: 'an attribute column of a manifest corpus (language, condition, …)' },
+  ],
+};
+const emotion: Schema = { type: 'string', enum: EMOTIONS };
+export const kindSpecs = () => Object.entries(FEATURE_KINDS) as [FeatureKind, FeatureKindSpec<SuiteFeatures>][];
+/** The evaluation settings' defaults, stated once: the loader fills them, the schema shows them. */
+export const DEFAULT_EVALUATION: EvaluationSettings = {
+  bootstrap: 1000,
+  confidence: 0.95,
+  ece_bins: 15,
+  slices: ['corpus', 'speaker', 'gender'],
+  intersections: [['corpus', 'gender']],
+  min_slice: 30,
+  temperature_scaling: true,
+  rank_by: 'uar',
+  proportion_interval: 'wilson',
+};
+
+/** The split's and the labels' defaults, stated once: the loader fills them, the schema shows them. */
+export const DEFAULT_SPLIT = { protocol: 'stratified', test_fraction: 0.2, val_fraction: 0.1, folds: 5 } as const;
+export const DEFAULT_LABELS: { set: Emotion[]; map: Partial<Record<Emotion, Emotion>> } = {
+  set: ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'],
+  map: { calm: 'neutral' },
+};
+
+const SPLIT_SCHEMA: ObjectSchema = {
+  type: 'object',
+  properties: {
+    protocol: { type: 'string', enum: PROTOCOLS },
+    test_fraction: { type: 'number', minimum: 0.01, maximum: 0.9 },
+    val_fraction: { type: 'number', minimum: 0, maximum: 0.9 },
+    folds: {
+      anyOf: [
+        { type: 'number', integer: true, minimum: 2, maximum: 100 },
+        { type: 'string', description: 'predefined: a folder of fold files (as a run writes in folds/) or one fold file' },
+      ],
+      description: 'group-kfold: number of folds; predefined: where the fold files are',
+    },
+    max_folds: { type: 'number', integer: true, minimum: 1, maximum: 10000, description: 'leave-one-*-out: run only the first N folds' },
+  },
+};
+
+const DATASET_SCHEMA: Schema = {
+  type: 'array',
+  minItems: 1,
+  items: {
+    type: 'object',
+    required: ['corpus'],
+    properties: {
+      corpus: { type: 'string', enum: CORPORA },
+      path: {
+        type: 'string',
+        description: 'corpus folder (manifest: the CSV or JSONL file), relative to the suite file (not for synthetic); ${VAR:-default} is expanded',
+      },
+      name: { type: 'string', description: 'manifest: the corpus name its clips carry (default: the file name)' },
+      demographics: { type: 'string', description: 'CREMA-D VideoDemographics.csv (default: found in the folder)' },
+      filter: {
+        type: 'object',
+        properties: {
+          emotions: { type: 'array', items: emotion },
+          speakers: { type: 'array', items: { type: 'string' } },
+          genders: { type: 'array', items: { type: 'string', enum: ['female', 'male'] } },
+          max_clips: {
+            type: 'number',
+            integer: true,
+            minimum: 1,
+            maximum: 10_000_000,
+            description: 'keep at most this many clips (deterministic, stratified)',
+          },
+        },
+      },
+      synthetic: {
+        type: 'object',
+        description: 'options of the built-in synthetic corpus',
+        properties: {
+          speakers_per_corpus: { type: 'number', integer: true, minimum: 2, maximum: 1000 },
+          clips_per_emotion: { type: 'number', integer: true, minimum: 1, maximum: 1000 },
+          conditions: { type: 'number', integer: true, minimum: 1, maximum: 2, description: 'recording conditions, each a corpus' },
+          seed: { type: 'number', integer: true, minimum: 0, maximum: 2 ** 31 - 1 },
+          bias: {
+            type: 'object',
+            required: ['snr_db'],
+            description: 'record one group worse (known fairness answer)',
+            properties: { corpus: { type: 'string' }, gender: { type: 'string', enum: ['female', 'male'] }, snr_db: { type: 'number' } },
+          },
+        },
+      },
+    },
+  },
+};
+
+const LABELS_SCHEMA: Schema = {
+  type: 'object',
+  properties: {
+    set: {
+      type: 'array',
+      items: emotion,
+      minItems: 2,
+      description: 'the classes; clips whose label is not in it (after map) are dropped',
+      default: DEFAULT_LABELS.set,
+    },
+    map: { type: 'object', additionalProperties: emotion, description: 'relabel before filtering, e.g. calm: neutral', default: DEFAULT_LABELS.map },
+  },
+};
+
+const MODELS_SCHEMA: Schema = {
+  type: 'array',
+  minItems: 1,
+  items: {
+    type: 'object',
+    required: ['type'],
+    properties: {
+      name: { type: 'string', description: 'unique name (default: the type)' },
+      type: { type: 'string', enum: MODEL_TYPES, description: 'a model family of models/registry.ts, or module for a model of your own' },
+      module: { type: 'string', description: 'type module: the file whose default export implements the Classifier contract (relative to the suite)' },
+      features: {
+        type: 'string',
+        enum: FEATURE_KIND_NAMES,
+        description: "the feature kind it reads (datasets/features/registry.ts); default: its family's",
+      },
+      params: {
+        type: 'object',
+        additionalProperties: { anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }, { type: 'array', items: { type: 'number' } }] },
+      },
+    },
+  },
+};
+
+/** The evaluation block (built when asked: rank_by takes the metric table's ranking metrics, registrations included). */
+const evaluationSchema = (): Schema => ({
+  type: 'object',
+  properties: {
+    bootstrap: {
+      type: 'number',
+      integer: true,
+      minimum: 0,
+      maximum: 100000,
+      description: 'bootstrap resamples for confidence intervals',
+      default: DEFAULT_EVALUATION.bootstrap,
+    },
+    confidence: { type: 'number', minimum: 0.5, maximum: 0.999, default: DEFAULT_EVALUATION.confidence },
+    ece_bins: { type: 'number', integer: true, minimum: 2, maximum: 1000, default: DEFAULT_EVALUATION.ece_bins },
+    slices: { type: 'array', items: sliceField },
+    intersections: { type: 'array', items: { type: 'array', items: sliceField, minItems: 2 } },
+    min_slice: {
+      type: 'number',
+      integer: true,
+      minimum: 1,
+      description: 'groups with fewer clips are shown greyed and never enter a worst group, a gap or a headline',
+      default: DEFAULT_EVALUATION.min_slice,
+    },
+    temperature_scaling: { type: 'boolean', default: DEFAULT_EVALUATION.temperature_scaling },
+    rank_by: {
+      type: 'string',
+      enum: rankMetrics(),
+      description: 'the metric models are ranked by and tested on (paired bootstrap)',
+      default: DEFAULT_EVALUATION.rank_by,
+    },
+    proportion_interval: {
+      type: 'string',
+      enum: PROPORTION_METHODS,
+      description: 'interval of a proportion (accuracy, per-class recall): Wilson score or Clopper–Pearson exact',
+      default: DEFAULT_EVALUATION.proportion_interval,
+    },
+  },
+});
+
+const REPORT_SCHEMA: Schema = {
+  type: 'object',
+  properties: {
+    title: { type: 'string' },
+    spectrograms: { type: 'boolean', description: 'example spectrogram per emotion and corpus' },
+  },
+};
+
+/** The suite format's schema (built when asked, for the evaluation block's sake). */
+export const suiteSchema = (): ObjectSchema => ({
+  type: 'object',
+  required: ['name', 'datasets', 'models'],
+  properties: {
+    name: { type: 'string', description: 'suite name, shown in the report' },
+    description: { type: 'string' },
+    seeds: {
+      type: 'array',
+      items: { type: 'number', integer: true, minimum: 0, maximum: 2 ** 31 - 1 },
+      minItems: 1,
+      maxItems: 100,
+      description: 'split seeds: one split (and augmentation draw) per seed',
+      default: [0],
+    },
+    model_seeds: {
+      type: 'array',
+      items: { type: 'number', integer: true, minimum: 0, maximum: 2 ** 31 - 1 },
+      minItems: 1,
+      maxItems: 100,
+      description: 'model seeds: every job runs once per (split seed, model seed); default: the split seed',
+    },
+    datasets: DATASET_SCHEMA,
+    labels: LABELS_SCHEMA,
+    split: withDefaults(SPLIT_SCHEMA, DEFAULT_SPLIT),
+    augment: AUGMENT_SCHEMA,
+    features: {
+      ...FEATURE_SCHEMA,
+      // Each feature kind with settings of its own has its block here (features.embedding, …).
+      properties: {
+        ...FEATURE_SCHEMA.properties,
+        ...Object.fromEntries(kindSpecs().flatMap(([, k]) => (k.settings ? [[k.settings.key, k.settings.schema]] : []))),
+      },
+    },
+    models: MODELS_SCHEMA,
+    evaluation: evaluationSchema(),
+    report: REPORT_SCHEMA,
+  },
+});
+
+export function suiteJsonSchema(): Record<string, unknown> {
+  const schema = toJsonSchema(suiteSchema()) as { properties: { models: { items: Record<string, unknown> } } };
+  // Each family's params, with its defaults and default features, where the entry's type names it.
+  schema.properties.models.items.allOf = MODEL_TYPES.map((t) => {
+    const fam = MODEL_FAMILIES[t] as ModelFamily<object>;
+    const params = withDefaults(fam.schema, fam.defaults);
+    return {
+      if: { properties: { type: { const: t } } },
+      then: { properties: { features: { default: fam.defaultFeatures }, params: { ...toJsonSchema(params), description: fam.description } } },
+    };
+  });
+  return { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'serbench suite', ...schema };
+}
