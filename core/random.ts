@@ -64,4 +64,12 @@ export class Rng {
   pick<T>(a: readonly T[]): T {
     return a[this.int(a.length)];
   }
+  /** The generator's position, to be restored with `at` (a network's checkpoint keeps its streams'). */
+  position(): number {
+    return this.state;
+  }
+  at(position: number): this {
+    this.state = position | 0;
+    return this;
+  }
 }

@@ -6,7 +6,7 @@ export type Schema =
   | { type: 'string'; enum?: readonly string[]; description?: string; default?: string }
   | { type: 'number'; minimum?: number; maximum?: number; integer?: boolean; description?: string; default?: number }
   | { type: 'boolean'; description?: string; default?: boolean }
-  | { type: 'array'; items: Schema; minItems?: number; maxItems?: number; description?: string; default?: unknown }
+  | { type: 'array'; items: Schema; minItems?: number; maxItems?: number; uniqueItems?: boolean; description?: string; default?: unknown }
   | {
       type: 'object';
       properties?: Record<string, Schema>;
@@ -59,6 +59,11 @@ export function validate(value: unknown, schema: Schema, path: Path = []): Schem
       if (!Array.isArray(value)) return err(`must be ${describe(schema)}, got ${show(value)}`);
       if (schema.minItems !== undefined && value.length < schema.minItems) return err(`needs at least ${schema.minItems} item(s)`);
       if (schema.maxItems !== undefined && value.length > schema.maxItems) return err(`takes at most ${schema.maxItems} item(s)`);
+      if (schema.uniqueItems) {
+        const seen = value.map((v) => JSON.stringify(v));
+        const dup = seen.findIndex((v, i) => seen.indexOf(v) !== i);
+        if (dup >= 0) return err(`lists ${seen[dup]} twice: each item once`);
+      }
       return value.flatMap((v, i) => validate(v, schema.items, [...path, i]));
     }
     case 'object': {
@@ -99,7 +104,15 @@ export function toJsonSchema(schema: Schema): Record<string, unknown> {
     case 'boolean':
       return { ...base, type: 'boolean', default: schema.default };
     case 'array':
-      return { ...base, type: 'array', items: toJsonSchema(schema.items), minItems: schema.minItems, maxItems: schema.maxItems, default: schema.default };
+      return {
+        ...base,
+        type: 'array',
+        items: toJsonSchema(schema.items),
+        minItems: schema.minItems,
+        maxItems: schema.maxItems,
+        uniqueItems: schema.uniqueItems,
+        default: schema.default,
+      };
     case 'object':
       return {
         ...base,

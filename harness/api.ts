@@ -17,7 +17,6 @@ import * as tables from '../reports/tables.ts';
 export { loadSuite, parseSuite, SuiteError, type Suite, type ModelSpec } from './suite.ts';
 export { suiteJsonSchema } from './suite-schema.ts';
 export { runSuite, type RunOptions, type RunSummary } from './run/run.ts';
-export { report } from './cli/report.ts';
 export { readRun, RunReader } from './run-folder/read-run.ts';
 export { evaluateRun, type RunInput } from './stats/evaluate-run.ts';
 export { formatTable, TABLE_KINDS, TABLE_FORMATS, type Table, type TableKind, type TableFormat } from '../reports/tables.ts';
@@ -25,8 +24,16 @@ export { evaluateModel, compareModels, type ModelEvaluation, type PredictionRow,
 export { registerMetric, metrics, type MetricEntry } from './stats/metric-table.ts';
 export { MODEL_FAMILIES, MODEL_TYPES, createClassifier, loadClassifier, type ModelFamily } from '../models/registry.ts';
 export type { Classifier, FitOptions, FitReport, SerializedModel } from '../models/classifier.ts';
-export type { Batch, SampleReader } from '../core/batch.ts';
+export { allSamples, gather, sampleSize, chunks, type Batch, type SampleReader } from '../core/batch.ts';
 export type { Results, JobResult, RunData, PlanRecord };
+
+/**
+ * Rebuild a run folder's results and its site; returns the site folder. The site's chart library
+ * loads on the first call, so that importing serbench (a model of one's own does) stays light.
+ */
+export async function report(runDir: string, siteDir?: string): Promise<string> {
+  return (await import('./cli/report.ts')).report(runDir, siteDir);
+}
 
 /** A table of a run's results (leaderboard, per-class, per-fold, fairness), for formatTable. */
 export const buildTable = (results: Results, kind: tables.TableKind) => tables.buildTable(reportView(results), kind);

@@ -4,9 +4,9 @@
  * name) so that a speaker-dependent number is never sold as a speaker-independent one.
  */
 import type { Clip } from '../datasets/types.ts';
-import { readFileSync } from 'node:fs';
 import { Rng } from '../core/random.ts';
 import type { Suite } from './suite.ts';
+import { predefinedFolds } from './predefined-folds.ts';
 
 export interface Fold {
   name: string;
@@ -135,50 +135,6 @@ export function makeFolds(clips: Clip[], split: SplitSettings, seed: number): Fo
     if (f.train.length === 0) throw new Error(`split ${split.protocol}, fold ${f.name}: no training clips`);
     if (f.test.length === 0) throw new Error(`split ${split.protocol}, fold ${f.name}: no test clips`);
   }
-  return folds;
-}
-
-/** A fold file: what a run writes in folds/<seed>_<fold>.json, or an EmoBox-style committed fold. */
-interface FoldFile {
-  seed?: number;
-  fold: string;
-  train: string[];
-  val?: string[];
-  test: string[];
-}
-
-/**
- * The folds of `seed` from fold files (a file without a seed serves every seed). Refuses, naming
- * the file, a clip id the data does not hold, or a clip in two parts of one fold.
- */
-function predefinedFolds(clips: Clip[], files: string[], seed: number): Fold[] {
-  const index = new Map(clips.map((c, i) => [c.id, i]));
-  const folds: Fold[] = [];
-  const seeds = new Set<number>();
-  for (const file of files) {
-    let f: FoldFile;
-    try {
-      f = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (e) {
-      throw new Error(`${file}: not a fold file (${(e as Error).message.split('\n')[0]})`);
-    }
-    if (typeof f.fold !== 'string' || !Array.isArray(f.train) || !Array.isArray(f.test))
-      throw new Error(`${file}: a fold file needs "fold" (a name), "train" and "test" (lists of clip ids), and may have "val" and "seed"`);
-    if (f.seed !== undefined) seeds.add(f.seed);
-    if (f.seed !== undefined && f.seed !== seed) continue;
-    const seen = new Set<string>();
-    const part = (ids: string[] = [], name: string) =>
-      ids.map((id) => {
-        if (seen.has(id)) throw new Error(`${file}: clip ${id} is in more than one of train, val and test`);
-        seen.add(id);
-        const i = index.get(id);
-        if (i === undefined) throw new Error(`${file}: ${name} clip ${id} is not in the suite's data (is the corpus path right?)`);
-        return i;
-      });
-    folds.push({ name: f.fold, train: part(f.train, 'train'), val: part(f.val, 'val'), test: part(f.test, 'test') });
-  }
-  if (folds.length === 0)
-    throw new Error(`predefined folds: none for seed ${seed} in ${files.length} file(s) (their seeds: ${[...seeds].join(', ') || 'none'})`);
   return folds;
 }
 

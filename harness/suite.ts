@@ -7,13 +7,16 @@ import { readFileSync, existsSync, statSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument, LineCounter, isNode, type Node as YamlNode } from 'yaml';
 import { validate, type Path } from '../core/schema.ts';
+import { fileComponent, sliceFileName, MAX_NAME_BYTES } from '../core/file-names.ts';
 import { AUGMENT_NEEDS, DEFAULT_FEATURES, type AugmentOp } from '../datasets/features/settings.ts';
 export type { AugmentOp, FeatureSettings, Range } from '../datasets/features/settings.ts';
 import type { Emotion, Gender } from '../datasets/types.ts';
-import { FEATURE_KINDS, withKindDefaults, type FeatureKind, type SuiteFeatures } from '../datasets/features/registry.ts';
+import { FEATURE_KINDS, withKindDefaults, featureInputs, type FeatureKind, type SuiteFeatures } from '../datasets/features/registry.ts';
 import type { FeatureKindSpec } from '../datasets/features/kind.ts';
 import { MODEL_FAMILIES, MODEL_TYPES, type ModelFamily, type ModelType, type ParamsByType } from '../models/registry.ts';
 import type { EvaluationSettings } from './stats/evaluate.ts';
+import { manifestRows } from '../datasets/corpora/manifest.ts';
+import { checkFoldFiles } from './predefined-folds.ts';
 import { CORPORA, PROTOCOLS, DEFAULT_EVALUATION, DEFAULT_SPLIT, DEFAULT_LABELS, suiteSchema, kindSpecs } from './suite-schema.ts';
 
 export interface DatasetSpec {
@@ -91,6 +94,8 @@ export function badName(name: string): string | null {
   if (/[/\\]/.test(name)) return `"${name}" holds a path separator; a name is not a path`;
   if (name === '.' || name === '..') return `"${name}" holds ".."; a name is not a path`;
   if (/[\u0000-\u001f\u007f]/.test(name)) return `"${name}" holds a control character`;
+  const bytes = fileComponent(name).length;
+  if (bytes > MAX_NAME_BYTES) return `"${name.slice(0, 40)}…" is too long to name files (${bytes} bytes as a file name, at most ${MAX_NAME_BYTES})`;
   return null;
 }
 
@@ -116,6 +121,8 @@ type Problem = { line?: number; field: string; message: string };
 interface Checking {
   raw: Record<string, any>;
   add: (path: Path, message: string) => void;
+  /** The fields of the problems found so far. */
+  fields: () => string[];
   /** A path of the suite, relative to it, with ${VAR} and ${VAR:-default} expanded. */
   path: (value: string, at: Path) => string;
   checkPaths: boolean;
@@ -176,9 +183,11 @@ function checkStructure(raw: unknown, add: (path: Path, message: string) => void
 function expander(add: Checking['add']) {
   return (path: string, at: Path) =>
     path.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, def: string | undefined, offset: number) => {
-      const fromEnv = process.env[name];
+      // As the shell's ${VAR:-default}: a variable set but empty takes the default too.
+      const fromEnv = process.env[name] || undefined;
       if (fromEnv !== undefined) return offset === 0 && !isAbsolute(fromEnv) ? resolve(process.cwd(), fromEnv) : fromEnv;
-      if (def === undefined) add(at, `environment variable ${name} is not set and has no default (\${${name}:-default})`);
+      if (def === undefined)
+        add(at, `environment variable ${name} is ${process.env[name] === '' ? 'empty' : 'not set'} and has no default (\${${name}:-default})`);
       return def ?? '';
     });
 }
@@ -196,6 +205,7 @@ function checkDatasets(c: Checking): DatasetSpec[] {
         const isFile = existsSync(spec.path) && statSync(spec.path).isFile();
         const isDir = existsSync(spec.path) && statSync(spec.path).isDirectory();
         if (c.checkPaths && d.corpus === 'manifest' && !isFile) c.add(at('path'), `manifest file ${spec.path} does not exist`);
+        else if (c.checkPaths && d.corpus === 'manifest') checkReadable(() => manifestRows(spec.path!), at('path'), c);
         else if (c.checkPaths && d.corpus !== 'manifest' && !isDir) c.add(at('path'), `folder ${spec.path} does not exist`);
       }
       if (d.synthetic) c.add(at('synthetic'), 'only for corpus: synthetic');
@@ -258,6 +268,7 @@ function checkSplit(c: Checking): Suite['split'] {
             .map((f) => join(where, f))
         : [where];
       if (split.fold_files.length === 0) c.add(['split', 'folds'], `${where} holds no .json fold files`);
+      else if (c.checkPaths) checkReadable(() => checkFoldFiles(split.fold_files!), ['split', 'folds'], c);
     }
     split.folds = 0;
   } else if (typeof split.folds !== 'number') c.add(['split', 'folds'], `a folder of fold files is only for protocol predefined`);
@@ -282,11 +293,45 @@ function checkFeatures(c: Checking): SuiteFeatures {
     blocks[k.settings.key] = resolved;
   }
   if ((features.n_fft & (features.n_fft - 1)) !== 0) c.add(['features', 'n_fft'], `must be a power of two, got ${features.n_fft}`);
+  // The files the models' feature kinds read (embeddings, an encoder), read as the run would: refused now, not after hours.
+  if (c.checkPaths && !problemsIn(c, 'features'))
+    checkReadable(
+      () =>
+        featureInputs(features, [
+          ...new Set((c.raw.models as { features?: FeatureKind; type: ModelType }[]).map((m) => m.features ?? MODEL_FAMILIES[m.type].defaultFeatures)),
+        ]),
+      ['features'],
+      c,
+    );
   for (const [i, op] of ((c.raw.augment?.ops ?? []) as AugmentOp[]).entries()) {
     const key = AUGMENT_NEEDS[op.type];
     if (key && op[key] === undefined) c.add(['augment', 'ops', i], `${op.type} needs ${key}`);
   }
   return features;
+}
+
+const problemsIn = (c: Checking, prefix: string) => c.fields().some((f) => f.startsWith(prefix));
+
+/** A file the suite names, read as run would read it: what it would refuse is a problem of the suite now. */
+function checkReadable(read: () => unknown, at: Path, c: Checking): void {
+  try {
+    read();
+  } catch (e) {
+    c.add(at, (e as Error).message);
+  }
+}
+
+/** Slice names become file names (slices/<model>__<field>.csv): each must fit one. */
+function checkSlices(c: Checking): void {
+  const e = c.raw.evaluation ?? {};
+  (e.slices ?? []).forEach((f: string, i: number) => {
+    if (sliceFileName(f).length > MAX_NAME_BYTES)
+      c.add(['evaluation', 'slices', i], `"${f.slice(0, 40)}…" is too long to name files (at most ${MAX_NAME_BYTES} bytes)`);
+  });
+  (e.intersections ?? []).forEach((fs: string[], i: number) => {
+    if (sliceFileName(fs.join('|')).length > MAX_NAME_BYTES)
+      c.add(['evaluation', 'intersections', i], `${fs.join(' × ')} is too long to name files (at most ${MAX_NAME_BYTES} bytes)`);
+  });
 }
 
 export function parseSuite(text: string, file: string, options: ParseOptions = {}): Suite {
@@ -296,11 +341,18 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
   const r = raw as Record<string, any>;
   const base = options.baseDir ?? dirname(resolve(file));
   const expand = expander(add);
-  const c: Checking = { raw: r, add, path: (value, at) => resolve(base, expand(value, at)), checkPaths: options.checkPaths ?? true };
+  const c: Checking = {
+    raw: r,
+    add,
+    fields: () => problems.map((p) => p.field),
+    path: (value, at) => resolve(base, expand(value, at)),
+    checkPaths: options.checkPaths ?? true,
+  };
   const datasets = checkDatasets(c);
   const models = checkModels(c);
   const split = checkSplit(c);
   const features = checkFeatures(c);
+  checkSlices(c);
   if (problems.length) throw new SuiteError(file, problems);
   return {
     name: r.name,

@@ -27,6 +27,8 @@ export interface FitReport {
   backend?: string;
   /** What the fit chose or noticed (grid search winner, divergence, …). */
   notes: string[];
+  /** A network that went on from a checkpoint: the epoch it had finished. */
+  resumedFrom?: number;
 }
 
 export interface FitOptions {
@@ -44,6 +46,47 @@ export interface FitOptions {
    * with a larger team; default: `threads` throughout.
    */
   cores?: () => number;
+  /**
+   * Where a network keeps its state between epochs, so that an interrupted fit goes on from its
+   * last finished epoch and ends as it would have (harness/run/ keeps them in the run folder).
+   */
+  checkpoints?: CheckpointStore;
+}
+
+/** A float32 array with its shape (a weight, a moment estimate). */
+export interface SavedArray {
+  shape: number[];
+  data: Float32Array | Int32Array;
+  name?: string;
+  dtype?: string;
+}
+
+/** A network's fit after a finished epoch: everything the next epoch starts from. */
+export interface FitCheckpoint {
+  /** Epochs finished. */
+  epoch: number;
+  /** Optimizer steps taken (dropout masks are drawn from the step). */
+  step: number;
+  weights: SavedArray[];
+  optimizer: SavedArray[];
+  best: { loss: number; epoch: number; weights: SavedArray[] };
+  /** Epochs without improvement (early stopping). */
+  waited: number;
+  /** The batch order and the positions of the fit's random streams. */
+  order: number[];
+  batchRng: number;
+  mathRandom: number;
+  history: EpochLog[];
+  notes: string[];
+  threads: number;
+  /** Seconds the fit had run before this checkpoint. */
+  seconds: number;
+}
+
+export interface CheckpointStore {
+  /** The checkpoint of this fit, if one was kept. */
+  load(): FitCheckpoint | null;
+  save(c: FitCheckpoint): void;
 }
 
 export interface Classifier {

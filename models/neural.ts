@@ -4,7 +4,7 @@
  * divergence detection, and (de)serialization of a tf.LayersModel to plain JSON.
  */
 import { tf, tensorBackend } from './backend.ts';
-import type { EpochLog, FitOptions, FitReport, SerializedModel } from './classifier.ts';
+import type { EpochLog, FitCheckpoint, FitOptions, FitReport, SavedArray, SerializedModel } from './classifier.ts';
 import { balancedWeights, checkProbabilities } from './classifier.ts';
 import { chunks, gather, type Batch } from '../core/batch.ts';
 import { Standardizer } from './standardize.ts';
@@ -18,18 +18,29 @@ import { TrainingTeam, type ReplicaSpec } from './training-team.ts';
  * seed would repeat one dropout mask for every batch). Running model construction and training
  * with Math.random swapped for a seeded generator makes a run repeat exactly.
  */
-export async function withSeededRandom<T>(seed: string, body: () => Promise<T>): Promise<T> {
+export async function withSeededRandom<T>(seed: string, body: (rng: Rng) => Promise<T>): Promise<T> {
   const original = Math.random;
   const rng = new Rng(seed);
   Math.random = () => rng.next();
   try {
-    return await body();
+    return await body(rng);
   } finally {
     Math.random = original;
   }
 }
 
 export class DivergedError extends Error {}
+
+const saveArray = (t: tf.Tensor): SavedArray => ({ shape: t.shape, data: t.dataSync() as Float32Array });
+const toTensor = (a: SavedArray) => tf.tensor(a.data, a.shape, (a.dtype as tf.DataType | undefined) ?? 'float32');
+
+/** A kept checkpoint, if it is one of this network (its weights' shapes) on this training set; else null (the fit starts afresh). */
+function usableCheckpoint(c: FitCheckpoint | null, model: tf.LayersModel, n: number): FitCheckpoint | null {
+  if (!c) return null;
+  const shapes = model.getWeights().map((w) => w.shape.join('x'));
+  const fits = c.order?.length === n && c.weights?.length === shapes.length && c.weights.every((w, i) => w.shape.join('x') === shapes[i]);
+  return fits ? c : null;
+}
 
 /** The learning rate of an epoch (1-based) under the schedule. */
 export function learningRate(s: TrainingParams, epoch: number): number {
@@ -130,12 +141,33 @@ export abstract class NeuralClassifier {
       optimizer,
     });
 
+    let resumedFrom: number | undefined;
+    let earlier = 0; // seconds the fit ran before its checkpoint
     try {
-      await withSeededRandom(`${this.family}:${opts.seed}`, async () => {
+      await withSeededRandom(`${this.family}:${opts.seed}`, async (mathRng) => {
         this.model?.dispose();
         this.model = this.build(this.sampleShape);
         const dropoutSeed = hashString(`${this.family}:dropout:${opts.seed}`);
-        if (threads > 1) team = await TrainingTeam.start(threads, replica(dropoutSeed));
+        const rng = new Rng(`${this.family}:batches:${opts.seed}`);
+        let order = Array.from({ length: train.n }, (_, i) => i);
+        let waited = 0,
+          step = 0,
+          first = 1;
+        // An interrupted fit goes on from its last finished epoch: weights, Adam's state, the
+        // early-stopping state and the random streams' positions, so that it ends as it would have.
+        const saved = usableCheckpoint(opts.checkpoints?.load() ?? null, this.model, train.n);
+        if (saved) {
+          this.model.setWeights(saved.weights.map(toTensor));
+          best = { loss: saved.best.loss, epoch: saved.best.epoch, weights: saved.best.weights.map(toTensor) };
+          [waited, step, first, order] = [saved.waited, saved.step, saved.epoch + 1, saved.order];
+          rng.at(saved.batchRng);
+          mathRng.at(saved.mathRandom);
+          history.push(...saved.history);
+          notes.push(...saved.notes);
+          [resumedFrom, earlier] = [saved.epoch, saved.seconds];
+          if (saved.threads !== threads) notes.push(`resumed on ${threads} thread(s) after ${saved.threads}: the same steps up to float rounding`);
+        }
+        if (threads > 1) team = await TrainingTeam.start(threads, replica(dropoutSeed, saved?.optimizer as OptimizerState | undefined));
         trainer = new StepTrainer(
           this.model,
           this.tensorShape(this.sampleShape),
@@ -146,14 +178,11 @@ export abstract class NeuralClassifier {
           team?.collective ?? null,
           s.learning_rate,
         );
-        const rng = new Rng(`${this.family}:batches:${opts.seed}`);
-        const order = Array.from({ length: train.n }, (_, i) => i);
-        let waited = 0,
-          step = 0;
+        if (saved) await trainer.resume(saved.optimizer as OptimizerState, (team as TrainingTeam | null)?.collective ?? null);
         // ~512 samples a chunk: a 64×188 log-mel chunk is 25 MB in JavaScript and in the backend.
         const chunk = s.batch_size * Math.max(1, Math.floor(512 / s.batch_size));
         const d = this.sampleShape.reduce((a, b) => a * b, 1);
-        for (let epoch = 1; epoch <= s.epochs; epoch++) {
+        for (let epoch = first; epoch <= s.epochs; epoch++) {
           const more = epoch > 1 && opts.cores ? usable(opts.cores()) : threads;
           if (more > threads) {
             // Cores came free: go on with a larger team, from this epoch's weights and Adam's
@@ -229,6 +258,22 @@ export abstract class NeuralClassifier {
             );
             break;
           }
+          if (opts.checkpoints && epoch < s.epochs)
+            opts.checkpoints.save({
+              epoch,
+              step,
+              weights: this.model.getWeights().map(saveArray),
+              optimizer: await trainer!.optimizerState(),
+              best: { loss: best.loss, epoch: best.epoch, weights: best.weights.map(saveArray) },
+              waited,
+              order: [...order],
+              batchRng: rng.position(),
+              mathRandom: mathRng.position(),
+              history: [...history],
+              notes: [...notes],
+              threads,
+              seconds: earlier + (performance.now() - t0) / 1000,
+            });
         }
         this.model.setWeights(best.weights);
         best.weights.forEach((w) => w.dispose());
@@ -242,13 +287,14 @@ export abstract class NeuralClassifier {
     }
     if (threads > 1 && !grown) notes.push(`trained on ${threads} threads (synchronous data parallelism: the same steps as on one, up to float rounding)`);
     return {
-      seconds: (performance.now() - t0) / 1000,
+      seconds: earlier + (performance.now() - t0) / 1000,
       parameters: this.model!.countParams(),
       epochs: history.length,
       bestEpoch: best.epoch,
       history,
       backend,
       notes,
+      ...(resumedFrom !== undefined ? { resumedFrom } : {}),
     };
   }
 

@@ -5,7 +5,6 @@
  * here; the suite format, the CLI's checks and the job runner read this table and nothing else.
  * A user's own model needs no entry: `type: module` loads a module implementing the contract.
  */
-import { pathToFileURL } from 'node:url';
 import type { ObjectSchema } from '../core/schema.ts';
 import type { Classifier, SerializedModel } from './classifier.ts';
 import {
@@ -34,11 +33,18 @@ export interface ModelFamily<P> {
   check?: (p: P) => { param: string; message: string }[];
   /** Params for a fit of seconds on a few hundred clips: every family is held to the shared contract test with them (tests/models.test.ts). */
   smoke: Partial<P>;
+  /**
+   * Seconds a fit is expected to take on one core of the machine the README's bench figures come
+   * from, for `n` training samples of `size` values each: what the run's ETA and `validate`'s
+   * estimate are made of (the ETA corrects it by the rate the run then measures).
+   */
+  cost: (p: P, n: number, size: number) => number;
   create: (k: number, params: P, module?: string) => Promise<Classifier>;
   load: (j: SerializedModel) => Promise<Classifier>;
 }
 
 const family = <P>(f: ModelFamily<P>) => f;
+const sumOfSquares = (xs: number[]) => xs.reduce((a, x) => a + x * x, 0);
 
 /** The networks' training defaults (each family may change some): what models/neural.ts does unless told otherwise. */
 const trainingDefaults: TrainingParams = {
@@ -79,6 +85,8 @@ export const MODEL_FAMILIES = {
     reads: 'image',
     defaultFeatures: 'logmel',
     smoke: { filters: [8, 16], dense: 32, epochs: 20, patience: 20, learning_rate: 0.003 },
+    // The default CNN trains ~65 samples/s of 64×188 log-mel on one core (npm run bench -- cnn); work grows with the filters' squares.
+    cost: (p, n, size) => (p.epochs * n * (size / 12032) * (sumOfSquares(p.filters) / sumOfSquares([16, 32, 64]))) / 65,
     create: async (k, p) => new (await import('./cnn.ts')).Cnn(k, p),
     load: async (j) => (await import('./cnn.ts')).Cnn.fromJSON(j),
   }),
@@ -125,6 +133,8 @@ export const MODEL_FAMILIES = {
     reads: 'image',
     defaultFeatures: 'logmel',
     smoke: { patch: 8, dim: 32, depth: 1, heads: 2, mlp_dim: 64, epochs: 12, patience: 12, learning_rate: 0.002 },
+    // The default (hybrid) ViT trains ~33 samples/s of 64×188 log-mel on one core.
+    cost: (p, n, size) => (p.epochs * n * (size / 12032)) / 33,
     check: (p) => [
       ...(p.dim % p.heads !== 0 ? [{ param: 'heads', message: `heads (${p.heads}) must divide dim (${p.dim})` }] : []),
       ...((p.stem === 'conv' || p.stem === 'cnn') && !Number.isInteger(Math.log2(p.patch))
@@ -147,6 +157,7 @@ export const MODEL_FAMILIES = {
     reads: 'vector',
     defaultFeatures: 'summary',
     smoke: { hidden: [64], epochs: 60, patience: 60 },
+    cost: (p, n, size) => (p.epochs * n * size * Math.max(1, p.hidden[0] ?? 1)) / 8e8,
     create: async (k, p) => new (await import('./mlp.ts')).Mlp(k, p),
     load: async (j) => (await import('./mlp.ts')).Mlp.fromJSON(j),
   }),
@@ -166,6 +177,8 @@ export const MODEL_FAMILIES = {
     reads: 'vector',
     defaultFeatures: 'summary',
     smoke: {},
+    // libsvm's port: 3.7 s for 3,775 × 150 with probabilities (npm run bench -- svm); about n² · d; a grid tries nine.
+    cost: (p, n, size) => ((n / 1000) ** 2 * 0.26 * (size / 150) + 0.05) * (p.grid ? 9 : 1),
     create: async (k, p) => new (await import('./svm.ts')).SupportVectorMachine(k, p),
     load: async (j) => (await import('./svm.ts')).SupportVectorMachine.fromJSON(j),
   }),
@@ -185,6 +198,7 @@ export const MODEL_FAMILIES = {
     reads: 'vector',
     defaultFeatures: 'summary',
     smoke: { max_depth: 6 },
+    cost: (_p, n, size) => (n * size) / 4e6 + 0.02,
     create: async (k, p) => new (await import('./tree.ts')).DecisionTree(k, p),
     load: async (j) => (await import('./tree.ts')).DecisionTree.fromJSON(j),
   }),
@@ -199,19 +213,9 @@ export const MODEL_FAMILIES = {
     reads: 'any',
     defaultFeatures: 'summary',
     smoke: {},
-    create: async (k, p, module) => {
-      const Model = await userModel(module!);
-      const m = new Model(k, p);
-      for (const method of ['fit', 'predictProba', 'toJSON'] as const)
-        if (typeof (m as unknown as Record<string, unknown>)[method] !== 'function')
-          throw new Error(`${module}: its model has no ${method}() (the Classifier contract: fit, predictProba, toJSON)`);
-      return m;
-    },
-    load: async (j) => {
-      const Model = await userModel(String(j.module));
-      if (typeof Model.fromJSON !== 'function') throw new Error(`${j.module}: its model has no static fromJSON() to load a saved model`);
-      return Model.fromJSON(j);
-    },
+    cost: (_p, n, size) => (n * size) / 1e7 + 0.1, // unknown: as cheap as a centroid
+    create: async (k, p, module) => (await import('./user-module.ts')).createUserModel(module!, k, p),
+    load: async (j) => (await import('./user-module.ts')).loadUserModel(j),
   }),
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry has its own params type
 } satisfies Record<string, ModelFamily<any>>;
@@ -222,26 +226,9 @@ export type ParamsByType = { [T in ModelType]: (typeof MODEL_FAMILIES)[T]['defau
 /** Views of the table, for readers that want one column of it. */
 export const DEFAULT_PARAMS = Object.fromEntries(MODEL_TYPES.map((t) => [t, MODEL_FAMILIES[t].defaults])) as ParamsByType;
 
-type UserModelClass = { new (k: number, params: ModuleParams): Classifier; fromJSON?: (j: SerializedModel) => Promise<Classifier> };
-
-/** A user's model module (absolute path); TypeScript sources go through tsx. Refuses, naming the file, what is not a Classifier class. */
-async function userModel(path: string): Promise<UserModelClass> {
-  if (/\.[cm]?tsx?$/.test(path)) {
-    try {
-      (await import('tsx/esm/api')).register();
-    } catch {
-      throw new Error(`${path}: a TypeScript model needs tsx (npm i -D tsx) or compile it to JavaScript`);
-    }
-  }
-  let mod: Record<string, unknown>;
-  try {
-    mod = await import(pathToFileURL(path).href);
-  } catch (e) {
-    throw new Error(`${path}: cannot load the model module: ${(e as Error).message.split('\n')[0]}`);
-  }
-  const Model = (mod.default ?? mod.Model) as UserModelClass | undefined;
-  if (typeof Model !== 'function') throw new Error(`${path}: exports no model class (export default class … implements Classifier)`);
-  return Model;
+/** A fit's expected seconds on one core (the family's cost model). */
+export function fitCost(spec: { type: ModelType; params: unknown }, n: number, size: number): number {
+  return (MODEL_FAMILIES[spec.type] as ModelFamily<unknown>).cost(spec.params, n, size);
 }
 
 export async function createClassifier(spec: { type: ModelType; params: unknown; module?: string }, k: number): Promise<Classifier> {
@@ -251,8 +238,9 @@ export async function createClassifier(spec: { type: ModelType; params: unknown;
 }
 
 export async function loadClassifier(j: SerializedModel): Promise<Classifier> {
+  // A model of one's own names its file, whatever family name it gives itself.
+  if (typeof j.module === 'string') return MODEL_FAMILIES.module.load(j);
   const f = MODEL_FAMILIES[j.family as ModelType] as ModelFamily<unknown> | undefined;
   if (f) return f.load(j);
-  if (typeof j.module === 'string') return MODEL_FAMILIES.module.load(j);
   throw new Error(`unknown model family "${j.family}"`);
 }

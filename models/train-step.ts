@@ -42,7 +42,10 @@ export interface StepPlan {
   solo: boolean;
 }
 
-/** Adam's state (its step count, then each weight's two moment estimates), as plain arrays a thread can be sent. */
+/** tfjs Adam's running products of β1 and β2 (its own fields). */
+const ACC_BETA = ['accBeta1', 'accBeta2'] as const;
+
+/** Adam's state (its step count, each weight's two moment estimates, then β1^t and β2^t), as plain arrays a thread can be sent. */
 export type OptimizerState = { name: string; shape: number[]; dtype: tf.DataType; data: Float32Array | Int32Array }[];
 
 export class StepTrainer {
@@ -122,13 +125,19 @@ export class StepTrainer {
     return { grads: out, loss: summed[total] };
   }
 
-  /** Adam's state now. */
+  /**
+   * Adam's state now: its step count and moments, and the running products β1^t and β2^t it
+   * keeps for the bias corrections (tfjs recomputes them by pow() on loading, which may differ in
+   * the last bit: kept, a resumed fit takes the very steps of one that was never stopped).
+   */
   async optimizerState(): Promise<OptimizerState> {
     const named = await this.optimizer.getWeights();
     const state = await Promise.all(
       named.map(async ({ name, tensor }) => ({ name, shape: tensor.shape, dtype: tensor.dtype, data: (await tensor.data()) as Float32Array | Int32Array })),
     );
     named[0].tensor.dispose(); // the step count, made for this call (the moments are Adam's own variables)
+    const acc = this.optimizer as unknown as Record<(typeof ACC_BETA)[number], tf.Variable>;
+    for (const name of ACC_BETA) state.push({ name, shape: [], dtype: 'float32', data: acc[name].dataSync() as Float32Array });
     return state;
   }
 
@@ -140,7 +149,14 @@ export class StepTrainer {
    */
   async resume(state: OptimizerState, team: Collective | null): Promise<void> {
     const loaded = tf.train.adam(this.learningRate);
-    await loaded.setWeights(state.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape, w.dtype) })));
+    const isAcc = (name: string) => (ACC_BETA as readonly string[]).includes(name);
+    await loaded.setWeights(state.filter((w) => !isAcc(w.name)).map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape, w.dtype) })));
+    const acc = loaded as unknown as Record<string, tf.Variable>;
+    for (const w of state.filter((x) => isAcc(x.name))) {
+      const v = tf.scalar(w.data[0]);
+      acc[w.name].assign(v);
+      v.dispose();
+    }
     this.optimizer.dispose();
     this.optimizer = loaded;
     this.team = team;

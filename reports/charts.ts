@@ -123,16 +123,25 @@ function reliabilityPanel(bins: ReliabilityBin[], title: string): object {
               y2: { field: 'accuracy' },
             },
           },
-          {
-            data: { values: filled.map((b) => ({ lo: b.lo, hi: b.hi, accuracy: b.accuracy, confidence: b.confidence, gap: 'gap to mean confidence' })) },
-            mark: { type: 'rect', color: '#dc2626', opacity: 0.35, stroke: '#dc2626', strokeWidth: 0.5 },
+          // Overconfident bins (confidence above accuracy): a red box above the bar. Underconfident
+          // ones: an amber outline over the top of the bar, so that no colours blend.
+          ...[
+            { over: true, mark: { type: 'rect', color: '#dc2626', opacity: 0.35, stroke: '#dc2626', strokeWidth: 0.5 } },
+            { over: false, mark: { type: 'rect', fillOpacity: 0, stroke: '#d97706', strokeWidth: 1.5, strokeDash: [3, 2] } },
+          ].map(({ over, mark }) => ({
+            data: {
+              values: filled
+                .filter((b) => b.confidence! > b.accuracy! === over)
+                .map((b) => ({ lo: b.lo, hi: b.hi, accuracy: b.accuracy, confidence: b.confidence })),
+            },
+            mark,
             encoding: {
               x,
               x2: { field: 'hi' },
               y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, title: 'accuracy in bin' },
               y2: { field: 'confidence' },
             },
-          },
+          })),
           {
             data: { values: [{ a: 0, b: 1 }] },
             mark: { type: 'rule', color: '#6b7280', strokeDash: [4, 4] },
@@ -155,7 +164,11 @@ function reliabilityPanel(bins: ReliabilityBin[], title: string): object {
 export function reliabilityDiagram(before: ReliabilityBin[], after: ReliabilityBin[], nBins: number): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `Reliability (${nBins} equal-width bins): blue = accuracy in bin, red = gap to its mean confidence, grey = clips per bin`,
+    title: {
+      text: `Reliability (${nBins} equal-width bins)`,
+      subtitle:
+        'blue = accuracy in bin; red box = overconfident (mean confidence above accuracy); amber outline = underconfident (below it); grey = clips per bin',
+    },
     hconcat: [reliabilityPanel(before, 'raw probabilities'), reliabilityPanel(after, 'after temperature scaling')],
   } as TopLevelSpec;
 }

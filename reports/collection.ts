@@ -7,7 +7,7 @@ import { cpSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { RunComparison, CollectedRun } from '../harness/compare-runs.ts';
 import { renderSvg, resetChartIds } from './charts.ts';
-import { renderPage, template, modelFile, here } from './render.ts';
+import { renderPage, template, modelFile, here, confidenceLabel } from './render.ts';
 import { fileComponent } from '../core/file-names.ts';
 
 /** The comparison page, with a chart of every model's UAR by run. */
@@ -16,7 +16,7 @@ export async function buildComparison(c: RunComparison, runs: string[], outDir: 
   const { results, suites, baseSummary, metric, against, base } = c;
   const chart = await renderSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `UAR by model and run (${Math.round(100 * suites[0].evaluation.confidence)}% bootstrap intervals)`,
+    title: `UAR by model and run (${confidenceLabel(suites[0].evaluation.confidence)} bootstrap intervals)`,
     data: {
       values: results.flatMap((r, i) => r.models.map((m) => ({ model: m.name, run: `${i + 1}: ${basename(runs[i])}`, ...m.evaluation.headline.uar }))),
     },

@@ -35,9 +35,12 @@ export const layout = template('layout');
 /** A model's page: one file per model name, injectively (names that differ never share a page). */
 export const modelFile = (name: string) => `${fileComponent(name)}.html`;
 
+/** A confidence level as a percentage with the digits it needs: 95%, 99.9% (never "100%" for 0.999). */
+export const confidenceLabel = (confidence: number) => `${+(100 * confidence).toFixed(2)}%`;
+
 /** How an interval was formed, for chart titles and notes. */
 export function intervalLabel(i: Pick<Interval, 'method'>, confidence: number): string {
-  const pct = `${Math.round(100 * confidence)}%`;
+  const pct = confidenceLabel(confidence);
   return i.method === 'bootstrap'
     ? `${pct} clip-level bootstrap intervals`
     : i.method === 'clopper-pearson'

@@ -4,13 +4,13 @@
  * script, no CDN. It is built from a ReportView (harness/stats/verdicts.ts): the results, the
  * metric table's columns and the verdicts; nothing here decides what a number means.
  */
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync, cpSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 import type { ReportView } from '../harness/stats/verdicts.ts';
 import type { SpectrogramExample } from '../harness/run-folder/records.ts';
 import { here, layout, modelFile } from './render.ts';
 import * as charts from './charts.ts';
-import { fileComponent } from '../core/file-names.ts';
+import { boundedComponent } from '../core/file-names.ts';
 import { spectrogramPng } from './png.ts';
 import { overviewPage } from './pages/overview.ts';
 import { modelPage } from './pages/model.ts';
@@ -30,7 +30,7 @@ export interface SitePictures {
  * it; `prefix` is the way from the page to the site's root.
  */
 async function pictureChart(outDir: string, ex: SpectrogramExample, title: string, prefix: string): Promise<string> {
-  const file = `${fileComponent(ex.clip)}.png`;
+  const file = `${boundedComponent(ex.clip)}.png`;
   const lo = Math.min(...ex.image),
     hi = Math.max(...ex.image);
   writeFileSync(join(outDir, 'data', 'spectrograms', file), spectrogramPng(ex.image, ex.height, ex.width, lo, hi));
@@ -45,11 +45,40 @@ async function pictureChart(outDir: string, ex: SpectrogramExample, title: strin
   );
 }
 
+/** The file that marks a folder as a site serbench built: only such a folder (or an empty one) is ever replaced. */
+export const SITE_MARK = '.serbench-site';
+
+/**
+ * Whether `outDir` may be emptied for a new site: it must not be the run folder or hold it, and it
+ * must be new, empty, or a site serbench built (its mark, or the layout of sites built before
+ * marks existed). Anything else is refused: its files are someone's.
+ */
+export function checkSiteFolder(runDir: string, outDir: string): void {
+  const [run, out] = [resolve(runDir), resolve(outDir)];
+  if (run === out || run.startsWith(out + sep))
+    throw new Error(
+      `${outDir}: the site would replace ${out === run ? 'the run folder itself' : `a folder that holds the run folder ${runDir}`}; choose another --out`,
+    );
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) throw new Error(`${outDir} is a file, not a folder; choose another --out`);
+  const entries = readdirSync(out);
+  const legacy = ['index.html', 'style.css', 'models', 'data'].every((e) => entries.includes(e)) && entries.every((e) => SITE_FILES.has(e));
+  if (entries.length && !entries.includes(SITE_MARK) && !legacy)
+    throw new Error(
+      `${outDir} holds files (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}) and is not a site serbench built: choose a new or empty folder for --out`,
+    );
+}
+
+/** What a site folder holds at its top. */
+const SITE_FILES = new Set([SITE_MARK, 'index.html', 'fairness.html', 'data.html', 'provenance.html', 'style.css', 'models', 'data']);
+
 /** A fresh site folder with its stylesheet and the run's data files beside the pages. */
 function prepareFolder(runDir: string, outDir: string): void {
+  checkSiteFolder(runDir, outDir);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(join(outDir, 'models'), { recursive: true });
   mkdirSync(join(outDir, 'data', 'spectrograms'), { recursive: true });
+  writeFileSync(join(outDir, SITE_MARK), 'a report site built by serbench: `serbench report` may replace this folder\n');
   copyFileSync(join(here, 'style.css'), join(outDir, 'style.css'));
   for (const f of ['results.json', 'predictions.csv', 'results.schema.json'])
     if (existsSync(join(runDir, f))) copyFileSync(join(runDir, f), join(outDir, 'data', f));

@@ -5,7 +5,7 @@
  */
 import type { ReportView } from '../harness/stats/verdicts.ts';
 import type { Interval } from '../harness/stats/significance.ts';
-import { columns } from './render.ts';
+import { columns, confidenceLabel } from './render.ts';
 
 export const TABLE_KINDS = ['leaderboard', 'per-class', 'per-fold', 'fairness'] as const;
 export type TableKind = (typeof TABLE_KINDS)[number];
@@ -64,7 +64,7 @@ function perFold(v: ReportView): Table {
 
 export function buildTable(v: ReportView, kind: TableKind): Table {
   const r = v.results;
-  const conf = `${Math.round(100 * r.suite.evaluation.confidence)}%`;
+  const conf = confidenceLabel(r.suite.evaluation.confidence);
   switch (kind) {
     case 'leaderboard':
       return leaderboard(v, conf);
@@ -93,8 +93,8 @@ export function buildTable(v: ReportView, kind: TableKind): Table {
               `${s.groups.length} (${s.comparable})`,
               g ? `${g.best} (${g.n_best})` : '—',
               g ? `${g.worst} (${g.n_worst})` : '—',
-              g ? withCi(g.difference as Interval) : 'too few groups',
-              g ? (g.beyond_noise ? 'yes' : 'no') : '—',
+              g ? withCi(g.difference as Interval) : '—',
+              g ? (g.beyond_noise ? 'yes' : 'no') : `not tested: ${s.not_tested}`,
             ];
           }),
         ),

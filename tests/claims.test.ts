@@ -227,8 +227,10 @@ describe('reliability diagram', () => {
       confidence: b ? 0.6 : null,
       gap: null,
     }));
-    const spec = reliabilityDiagram(bins, bins, 10) as { title: string; hconcat: unknown[] };
-    expect(spec.title).toMatch(/10 equal-width bins/);
+    const spec = reliabilityDiagram(bins, bins, 10) as { title: { text: string; subtitle: string }; hconcat: unknown[] };
+    expect(spec.title.text).toMatch(/10 equal-width bins/);
+    // The legend names every colour, the underconfident bins' outline too (it no longer blends into purple).
+    expect(spec.title.subtitle).toMatch(/red box = overconfident.*amber outline = underconfident/);
     expect(spec.hconcat).toHaveLength(2);
   });
 });

@@ -43,7 +43,7 @@ describe('a run from YAML to report folder', () => {
   }, 300_000);
 
   it('writes results, predictions, slices and every page of the site', () => {
-    expect(results.format).toBe('serbench-results/2');
+    expect(results.format).toBe('serbench-results/3');
     // results.json holds what its schema (results.schema.json) requires, at every level the schema describes.
     const schema = JSON.parse(readFileSync(join(out, 'results.schema.json'), 'utf8'));
     const check = (value: unknown, sch: Record<string, any>, path: string): void => {

@@ -371,7 +371,7 @@ describe('folds are saved and can be reused', () => {
     const bad = join(base, 'bad.json');
     writeFileSync(bad, JSON.stringify({ fold: 'x', train: ['tess/OAF_nothing_angry'], test: [] }));
     await expect(run(text.replace(JSON.stringify(join(first, 'folds')), JSON.stringify(bad)), join(base, 'third'))).rejects.toThrow(
-      `${bad}: train clip tess/OAF_nothing_angry is not in the suite's data`,
+      `${bad}: "train" names clip tess/OAF_nothing_angry, which is not in the suite's data`,
     );
   });
 });

@@ -88,10 +88,10 @@ describe('a corpus of your own as a manifest', () => {
     expect(csv.clips.find((c) => c.id === 'mine/DC_su01')).toMatchObject({ emotion: 'surprised', gender: 'male', age: undefined });
     expect(csv.skipped).toEqual([
       { path: join(dir, 'clips', 'missing.wav'), reason: 'cannot be read (ENOENT)' },
-      { path: join(dir, 'clips', 'extra.wav'), reason: expect.stringMatching(/^label "contempt" is not one of neutral, calm, happy/) },
+      { path: join(dir, 'clips', 'extra.wav'), reason: expect.stringMatching(/^line \d+: label "contempt" is not one of neutral, calm, happy/) },
     ]);
     writeFileSync(join(dir, 'bad.csv'), 'file,emotion\nx.wav,sad\n');
-    expect(() => loadManifest(join(dir, 'bad.csv'))).toThrow(`${join(dir, 'bad.csv')}: the manifest needs the column(s) path, label, speaker`);
+    expect(() => loadManifest(join(dir, 'bad.csv'))).toThrow(`${join(dir, 'bad.csv')}:1: the manifest needs the column(s) path, speaker (it has file, label;`);
   });
 
   it('runs as a suite; its attributes are fairness slices, and the confounding of condition with gender is flagged', async () => {

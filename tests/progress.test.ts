@@ -53,6 +53,14 @@ class FakeTerminal {
   }
 }
 
+/** Two networks and two trees: the ETA weighs them by cost. */
+const JOBS = [
+  { id: 's1_fold-1_cnn', seconds: 100 },
+  { id: 's1_fold-2_cnn', seconds: 100 },
+  { id: 's1_fold-1_tree', seconds: 1 },
+  { id: 's1_fold-2_tree', seconds: 1 },
+];
+
 function play(columns: number) {
   let clock = 0;
   const term = new FakeTerminal(columns);
@@ -63,7 +71,7 @@ function play(columns: number) {
     false,
     () => clock,
   );
-  d.setJobs(4);
+  d.setJobs(JOBS);
   const ev = (w: number, e: ProgressEvent) => {
     clock += 250;
     d.event(w, e);
@@ -93,7 +101,7 @@ describe('the progress dashboard', () => {
       false,
       () => clock,
     );
-    d.setJobs(4);
+    d.setJobs(JOBS);
     d.event(1, { kind: 'start', label: 'train s1_fold-1_cnn with a label long enough to wrap a narrow terminal twice over', total: 30 });
     d.event(2, { kind: 'start', label: 'train s1_fold-2_cnn', total: 30 });
     for (let e = 0; e < 5; e++) {
@@ -108,7 +116,7 @@ describe('the progress dashboard', () => {
     if (columns === 60) expect(screen[0]).toMatch(/^w1 train s1_fold-1_cnn with a label .*…$/);
     else expect(screen[0]).toMatch(/^w1 train s1_fold-1_cnn with a label long enough to wrap a narrow terminal twice over 5\/30 ETA \d+ s loss 1\.600$/);
     expect(screen[1]).toMatch(/^w2 train s1_fold-2_cnn 5\/30 ETA \d+ s loss 1\.556$/);
-    expect(screen[2]).toMatch(/^jobs 0\/4 · \d+ s elapsed$/);
+    expect(screen[2]).toMatch(/^jobs 0\/4 · \d+ s elapsed · ETA ~?\d+(\.\d)? (s|min)$/);
     for (const l of screen) expect(l.length).toBeLessThan(columns);
     expect(term.wrapped).toBe(0);
   });
@@ -121,7 +129,7 @@ describe('the progress dashboard', () => {
       'job s0_x runs again: damaged job file',
       '[1/4] job s1_fold-1_cnn done after 42 s (wall)',
       '[2/4] job s1_fold-2_cnn done after 43 s (wall)',
-      expect.stringMatching(/^jobs 2\/4 · \d+ s elapsed · ETA \d+ s$/),
+      expect.stringMatching(/^jobs 2\/4 · \d+ s elapsed · ETA ~?\d+(\.\d)? (s|min)$/),
     ]);
     d.close();
     expect(term.lines()).toHaveLength(3);
@@ -133,7 +141,7 @@ describe('the progress dashboard', () => {
   it('off a terminal: plain lines, no carriage return or escape, no live lines', () => {
     const out: string[] = [];
     const d = new Dashboard({ write: (t) => out.push(t), isTTY: false }, () => {});
-    d.setJobs(2);
+    d.setJobs(['a', 'b'].map((id) => ({ id, seconds: 10 })));
     d.event(0, { kind: 'start', label: 'features (seed 1)', total: 3 });
     for (let i = 0; i < 3; i++) d.event(0, { kind: 'tick', detail: '' });
     d.event(0, { kind: 'done', detail: 'cache 0 hits, 3 misses' });
@@ -144,5 +152,35 @@ describe('the progress dashboard', () => {
       expect.stringMatching(/^features \(seed 1\): 3\/3 in \d+ s, cache 0 hits, 3 misses$/),
       '[1/2] job s1_random_svm done after 3 s (wall)',
     ]);
+  });
+
+  it('the overall ETA weighs jobs by cost: two cheap jobs done say little of the network still to train', () => {
+    let clock = 0;
+    const d = new Dashboard(
+      { write: () => {}, isTTY: false },
+      () => {},
+      true,
+      () => clock,
+    );
+    d.setJobs([
+      { id: 'tree', seconds: 1 },
+      { id: 'svm', seconds: 2 },
+      { id: 'cnn', seconds: 600 },
+    ]);
+    // Before any work: the cost models' estimate, marked as one.
+    expect(d.lines().at(-1)).toMatch(/ETA ~10\.1 min$/);
+    clock = 3000;
+    d.event(0, { kind: 'job', id: 'tree', seconds: 1 });
+    d.event(0, { kind: 'job', id: 'svm', seconds: 2 });
+    // Counted by jobs (2 of 3 in 3 s) it would say 1.5 s; by cost, the network's 600 s remain.
+    expect(d.lines().at(-1)).toMatch(/^jobs 2\/3 · 3 s elapsed · ETA ~10\.0 min$/);
+    // Half the network's epochs in 300 s more: a measured rate now, about 300 s left.
+    d.event(0, { kind: 'start', label: 'train cnn', total: 40, job: 'cnn' });
+    for (let e = 0; e < 20; e++) d.event(0, { kind: 'tick', detail: '' });
+    clock = 303_000;
+    const eta = /ETA (\d+(?:\.\d)?) (s|min)$/.exec(d.lines().at(-1)!)!;
+    const seconds = Number(eta[1]) * (eta[2] === 'min' ? 60 : 1);
+    expect(seconds).toBeGreaterThan(250);
+    expect(seconds).toBeLessThan(350);
   });
 });

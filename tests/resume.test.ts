@@ -109,6 +109,49 @@ describe('resume after SIGKILL', () => {
   }, 600_000);
 });
 
+describe('a network killed mid-fit', () => {
+  it('goes on from its last finished epoch and ends bit-identical to a fit never stopped; its checkpoint goes with the job file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serbench-midfit-'));
+    const suite = join(dir, 'suite.yaml');
+    writeFileSync(
+      suite,
+      SUITE.replace('seeds: [1, 2]', 'seeds: [1]')
+        .replace(
+          'split: { protocol: group-kfold, folds: 2, val_fraction: 0.2 }',
+          'split: { protocol: speaker-independent, test_fraction: 0.3, val_fraction: 0.2 }',
+        )
+        .replace('epochs: 4, patience: 4', 'epochs: 10, patience: 10')
+        .replace(/  - \{ name: svm.*\n  - \{ name: tree.*\n/, ''),
+    );
+    const cliArgs = (out: string) => [cli, 'run', suite, '--out', out, '--no-cache', '--quiet', '--jobs', '1'];
+    const whole = join(dir, 'whole');
+    expect(spawnSync(process.execPath, cliArgs(whole)).status).toBe(0);
+    const killed = join(dir, 'killed');
+    const child = spawn(process.execPath, cliArgs(killed), { stdio: 'ignore', detached: true });
+    const checkpoint = join(killed, 'checkpoints', 's1_held-out-speakers_cnn.json');
+    // Kill once a checkpoint of epoch 3 or later is on disk: the fit is then mid-way.
+    let epoch = 0;
+    for (const t0 = Date.now(); Date.now() - t0 < 120_000 && epoch < 3; await new Promise((r) => setTimeout(r, 30)))
+      try {
+        epoch = JSON.parse(readFileSync(checkpoint, 'utf8')).checkpoint.epoch;
+      } catch {
+        // not written yet
+      }
+    process.kill(-child.pid!, 'SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(epoch).toBeGreaterThanOrEqual(3);
+    expect(existsSync(join(killed, 'jobs', 's1_held-out-speakers_cnn.json'))).toBe(false);
+    const again = spawnSync(process.execPath, cliArgs(killed), { encoding: 'utf8' });
+    expect(again.status, again.stderr).toBe(0);
+    const job = (d: string) => JSON.parse(readFileSync(join(d, 'jobs', 's1_held-out-speakers_cnn.json'), 'utf8'));
+    expect(job(killed).fit.resumedFrom).toBeGreaterThanOrEqual(3);
+    expect(job(killed).test).toEqual(job(whole).test); // every probability, to the bit
+    expect(job(killed).fit.history).toEqual(job(whole).fit.history);
+    expect(readFileSync(join(killed, 'predictions.csv'), 'utf8')).toBe(readFileSync(join(whole, 'predictions.csv'), 'utf8'));
+    expect(readdirSync(join(killed, 'checkpoints'))).toEqual([]);
+  }, 300_000);
+});
+
 describe('the parent alone is killed', () => {
   it('its job workers exit at the next epoch without writing their unfinished job; its lock does not block the next run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'serbench-orphan-'));

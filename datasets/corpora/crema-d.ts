@@ -1,7 +1,7 @@
 /** crema-d: AudioWAV/1001_DFA_ANG_XX.wav with VideoDemographics.csv. */
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { splitCsvLine, type NameParser, type CorpusEntry } from './parse.ts';
+import { type NameParser, type CorpusEntry } from './parse.ts';
+import { readUtf8, parseCsv } from '../text-files.ts';
 import type { Emotion, Gender } from '../types.ts';
 
 const CREMA_EMOTIONS: Record<string, Emotion> = {
@@ -58,12 +58,10 @@ function crema(demo: Map<string, Demographic>): NameParser {
 
 /** Read VideoDemographics.csv: "ActorID","Age","Sex","Race","Ethnicity". */
 export function readCremaDemographics(path: string): Map<string, Demographic> {
-  // A byte-order mark (as Excel saves CSV) is not part of the first column's name.
-  const rows = readFileSync(path, 'utf8')
-    .replace(/^\uFEFF/, '')
-    .split(/\r?\n/)
-    .filter((l) => l.trim() !== '');
-  const header = splitCsvLine(rows[0]).map((h) => h.toLowerCase());
+  // A byte-order mark (as Excel saves CSV) is not part of the first column's name (readUtf8 drops it).
+  const rows = parseCsv(readUtf8(path), path).map((r) => r.fields);
+  if (rows.length === 0) throw new Error(`${path}: demographics file is empty`);
+  const header = rows[0].map((h) => h.toLowerCase());
   const col = (name: string) => {
     const i = header.indexOf(name);
     if (i < 0) throw new Error(`${path}: demographics file has no "${name}" column (columns: ${header.join(', ')})`);
@@ -71,8 +69,7 @@ export function readCremaDemographics(path: string): Map<string, Demographic> {
   };
   const [iId, iAge, iSex, iRace, iEth] = ['actorid', 'age', 'sex', 'race', 'ethnicity'].map(col);
   const out = new Map<string, Demographic>();
-  for (const line of rows.slice(1)) {
-    const f = splitCsvLine(line);
+  for (const f of rows.slice(1)) {
     const sex = f[iSex]?.toLowerCase();
     out.set(f[iId], {
       age: Number.isFinite(Number(f[iAge])) ? Number(f[iAge]) : undefined,

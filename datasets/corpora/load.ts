@@ -11,7 +11,6 @@ import { probeWav, WavError } from '../audio/wav.ts';
 import { CORPUS_TABLE, FILE_CORPORA, type FileCorpus } from './index.ts';
 import type { LoaderOptions } from './parse.ts';
 export { FILE_CORPORA, type FileCorpus, type LoaderOptions };
-export { splitCsvLine } from './parse.ts';
 export { readCremaDemographics } from './crema-d.ts';
 
 // ---------------------------------------------------------------- common walk

@@ -4,12 +4,12 @@
  * column (language, condition, dialect, …), which become fairness slices. EmoDB, IEMOCAP, ESD,
  * MSP or a private set run without code. Rows that cannot be used are skipped with the reason.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import type { Clip, Emotion, Gender, LoadResult, SkippedFile } from '../types.ts';
 import { EMOTIONS } from '../types.ts';
 import { probeWav, WavError } from '../audio/wav.ts';
-import { splitCsvLine } from './load.ts';
+import { readUtf8, parseCsv, TextFileError } from '../text-files.ts';
 
 /** Labels as corpora spell them, to the harmonized vocabulary. */
 const LABELS: Record<string, Emotion> = {
@@ -33,43 +33,76 @@ const LABELS: Record<string, Emotion> = {
 const GENDERS: Record<string, Gender> = { female: 'female', f: 'female', woman: 'female', male: 'male', m: 'male', man: 'male' };
 const KNOWN = new Set(['path', 'label', 'speaker', 'gender', 'age', 'id']);
 
-type Row = Record<string, string>;
+/** A row of the manifest with the line it starts on. */
+type Row = { line: number; values: Record<string, string> };
+
+/** Column names people use for the three the manifest needs: a Hugging Face audiofolder's metadata.csv says file_name. */
+const ALIASES: Record<string, string> = { file_name: 'path', emotion: 'label', speaker_id: 'speaker' };
 
 function readRows(file: string): Row[] {
-  const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+  const text = readUtf8(file);
   if (extname(file).toLowerCase() === '.jsonl')
-    return text
-      .split(/\r?\n/)
-      .filter((l) => l.trim())
-      .map((l, i) => {
-        try {
-          return Object.fromEntries(Object.entries(JSON.parse(l)).map(([k, v]) => [k.toLowerCase(), v === null || v === undefined ? '' : String(v)]));
-        } catch (e) {
-          throw new Error(`${file}:${i + 1}: not a JSON object (${(e as Error).message})`);
-        }
-      });
-  const lines = text.split(/\r?\n/).filter((l) => l.trim());
-  if (lines.length === 0) throw new Error(`${file}: empty manifest`);
-  const header = splitCsvLine(lines[0]).map((h) => h.trim().toLowerCase());
-  return lines.slice(1).map((l) => Object.fromEntries(splitCsvLine(l).map((v, i) => [header[i] ?? `column${i + 1}`, v.trim()])));
+    return text.split(/\r?\n/).flatMap((l, i) => {
+      if (!l.trim()) return [];
+      let o: unknown;
+      try {
+        o = JSON.parse(l);
+      } catch (e) {
+        throw new TextFileError(file, i + 1, `not a JSON object (${(e as Error).message})`);
+      }
+      if (!o || typeof o !== 'object' || Array.isArray(o)) throw new TextFileError(file, i + 1, 'not a JSON object');
+      return [
+        { line: i + 1, values: Object.fromEntries(Object.entries(o).map(([k, v]) => [k.toLowerCase(), v === null || v === undefined ? '' : String(v)])) },
+      ];
+    });
+  const records = parseCsv(text, file);
+  if (records.length === 0) throw new TextFileError(file, undefined, 'empty manifest');
+  const header = records[0].fields.map((h) => h.trim().toLowerCase());
+  return records.slice(1).map((r) => {
+    if (r.fields.length > header.length)
+      throw new TextFileError(file, r.line, `${r.fields.length} fields where the header has ${header.length} (a comma in a field needs quotes)`);
+    return { line: r.line, values: Object.fromEntries(r.fields.map((v, i) => [header[i], v.trim()])) };
+  });
+}
+
+/** The rows with the columns under the names the manifest reads (path, label, speaker), aliases taken where the name itself is absent. */
+function withAliases(rows: Row[]): Row[] {
+  const has = new Set(Object.keys(rows[0]?.values ?? {}));
+  const rename = Object.entries(ALIASES).filter(([from, to]) => has.has(from) && !has.has(to));
+  if (!rename.length) return rows;
+  return rows.map((r) => ({
+    line: r.line,
+    values: Object.fromEntries(Object.entries(r.values).map(([k, v]) => [rename.find(([f]) => f === k)?.[1] ?? k, v])),
+  }));
+}
+
+/** The manifest's rows, its encoding, structure and columns checked (what `validate` reads of it); throws TextFileError. */
+export function manifestRows(file: string): Row[] {
+  if (!existsSync(file)) throw new TextFileError(file, undefined, 'manifest does not exist');
+  const rows = withAliases(readRows(file));
+  const missing = ['path', 'label', 'speaker'].filter((c) => rows.length && !(c in rows[0].values));
+  if (missing.length)
+    throw new TextFileError(
+      file,
+      1,
+      `the manifest needs the column(s) ${missing.join(', ')} (it has ${Object.keys(rows[0]?.values ?? {}).join(', ')}; file_name, emotion and speaker_id are read as path, label and speaker)`,
+    );
+  return rows;
 }
 
 /** Load a manifest as corpus `name` (default: the manifest's file name). */
 export function loadManifest(file: string, name = basename(file, extname(file))): LoadResult {
-  if (!existsSync(file)) throw new Error(`${file}: manifest does not exist`);
-  const rows = readRows(file);
-  const missing = ['path', 'label', 'speaker'].filter((c) => rows.length && !(c in rows[0]));
-  if (missing.length) throw new Error(`${file}: the manifest needs the column(s) ${missing.join(', ')} (it has ${Object.keys(rows[0] ?? {}).join(', ')})`);
+  const rows = manifestRows(file);
   const clips: Clip[] = [];
   const skipped: SkippedFile[] = [];
   const ids = new Set<string>();
-  rows.forEach((r, i) => {
-    const where = `${file}:${i + 2}`;
+  rows.forEach(({ line, values: r }) => {
+    const where = `${file}:${line}`;
     const path = resolve(dirname(file), r.path ?? '');
     const emotion = LABELS[(r.label ?? '').toLowerCase()];
     if (!r.path) return skipped.push({ path: where, reason: 'no path' });
-    if (!emotion) return skipped.push({ path, reason: `label "${r.label}" is not one of ${EMOTIONS.join(', ')} (or a common spelling of one)` });
-    if (!r.speaker) return skipped.push({ path, reason: 'no speaker' });
+    if (!emotion) return skipped.push({ path, reason: `line ${line}: label "${r.label}" is not one of ${EMOTIONS.join(', ')} (or a common spelling of one)` });
+    if (!r.speaker) return skipped.push({ path, reason: `line ${line}: no speaker` });
     let duration: number;
     try {
       const info = probeWav(path);
@@ -81,7 +114,7 @@ export function loadManifest(file: string, name = basename(file, extname(file)))
       });
     }
     const id = `${name}/${r.id || basename(r.path, extname(r.path))}`;
-    if (ids.has(id)) return skipped.push({ path, reason: `duplicate clip id ${id} (give the rows an id column)` });
+    if (ids.has(id)) return skipped.push({ path, reason: `line ${line}: duplicate clip id ${id} (give the rows an id column)` });
     ids.add(id);
     const gender = r.gender ? GENDERS[r.gender.toLowerCase()] : undefined;
     const age = r.age !== undefined && r.age !== '' && Number.isFinite(Number(r.age)) ? Number(r.age) : undefined;

@@ -1,6 +1,5 @@
 /**
- * What every corpus file shares: the shape of a name parser, the loader options, a CSV line
- * splitter. Kept apart from the table of corpora (./index.ts) so corpus files import no table.
+ * What every corpus file shares: the shape of a name parser, the loader options, the card. Kept apart from the table of corpora (./index.ts) so corpus files import no table.
  */
 import type { Clip } from '../types.ts';
 
@@ -31,22 +30,4 @@ export interface CorpusCard {
   licence: string;
   citation: string;
   source: string;
-}
-
-export function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') ((cur += '"'), i++);
-      else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') (out.push(cur), (cur = ''));
-    else cur += ch;
-  }
-  out.push(cur);
-  return out;
 }

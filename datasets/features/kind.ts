@@ -52,4 +52,6 @@ export interface FeatureKindSpec<S extends FeatureSettings = FeatureSettings> {
   /** What the cache key needs besides the clip's content and the settings, e.g. the encoder file's hash. */
   identity?(settings: S, clip: Clip): string;
   compute(signal: ClipSignal<S>): CachedArray | Promise<CachedArray>;
+  /** Values per sample as far as the settings tell before extraction (cost estimates; an encoder's width is a guess). */
+  size(settings: S): number;
 }

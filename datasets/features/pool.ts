@@ -37,6 +37,7 @@ export class FeaturePool {
   /** Run every request; `onDone` sees each result as it arrives (in completion order). */
   async run(requests: ExtractRequest[], onDone: (i: number, r: PoolResult) => void): Promise<void> {
     if (this.size <= 1) {
+      const [hits, misses] = [this.local.hits, this.local.misses];
       for (let i = 0; i < requests.length; i++) {
         try {
           onDone(i, { features: await extractFeatures(requests[i], this.local, this.sourceHash) });
@@ -44,8 +45,8 @@ export class FeaturePool {
           onDone(i, { error: (e as Error).message });
         }
       }
-      this.hits = this.local.hits;
-      this.misses = this.local.misses;
+      this.hits += this.local.hits - hits;
+      this.misses += this.local.misses - misses;
       return;
     }
     while (this.workers.length < Math.min(this.size, requests.length)) this.workers.push(this.spawn());

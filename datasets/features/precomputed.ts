@@ -7,13 +7,14 @@
  * follow the waveform augmentations, so training clips have no augmented copies for this kind.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { Schema } from '../../core/schema.ts';
 import type { CachedArray } from './cache.ts';
 import type { Clip } from '../types.ts';
 import { clipPath } from '../types.ts';
 import { fileHash } from '../../core/file-hash.ts';
+import { readUtf8 } from '../text-files.ts';
 
 export interface PrecomputedSettings {
   /** A folder of per-clip .npy files, or one .npy matrix (absolute once the suite is loaded). */
@@ -32,9 +33,8 @@ export const PRECOMPUTED_SCHEMA: Schema = {
   },
 };
 
-/** A parsed .npy array (little-endian float32 or float64, C order). */
-export function readNpy(file: string): { shape: number[]; data: Float32Array } {
-  const buf = readFileSync(file);
+/** A .npy file's header: dtype, shape and where the data starts. */
+function npyHeader(file: string, buf: Buffer): { descr: string; shape: number[]; start: number } {
   if (buf.length < 10 || buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error(`${file}: not a NumPy .npy file`);
   const major = buf[6];
   const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
@@ -50,8 +50,27 @@ export function readNpy(file: string): { shape: number[]; data: Float32Array } {
     .map((s) => s.trim())
     .filter((s) => s !== '')
     .map(Number);
+  return { descr, shape, start: start + headerLen };
+}
+
+/** The shape of a .npy file, from its header alone (its first 4 kB). */
+export function npyShape(file: string): number[] {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    const got = readSync(fd, buf, 0, buf.length, 0);
+    return npyHeader(file, buf.subarray(0, got)).shape;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A parsed .npy array (little-endian float32 or float64, C order). */
+export function readNpy(file: string): { shape: number[]; data: Float32Array } {
+  const buf = readFileSync(file);
+  const { descr, shape, start } = npyHeader(file, buf);
   const n = shape.reduce((a, b) => a * b, 1);
-  const body = buf.subarray(start + headerLen);
+  const body = buf.subarray(start);
   let data: Float32Array;
   if (descr === '<f4') {
     if (body.length < n * 4) throw new Error(`${file}: truncated (${body.length} bytes for ${n} float32)`);
@@ -75,8 +94,7 @@ function matrix(s: PrecomputedSettings) {
   if (!m) {
     const { shape, data } = readNpy(s.path);
     if (shape.length !== 2) throw new Error(`${s.path}: shape [${shape}]; a matrix of embeddings is [clips, dim]`);
-    const ids = readFileSync(s.ids, 'utf8')
-      .replace(/^\uFEFF/, '')
+    const ids = readUtf8(s.ids)
       .split(/\r?\n/)
       .map((l) => l.trim());
     while (ids.length && ids[ids.length - 1] === '') ids.pop();
@@ -114,11 +132,21 @@ export function precomputedInputs(s: PrecomputedSettings): { file: string; sha25
     return [{ file: `${s.path} + ${s.ids}`, sha256: m.hash }];
   }
   const h = createHash('sha256');
+  // Every file's dimension, so that vectors of another length are refused before any work (rows would be read misaligned).
+  let first: { file: string; dim: number } | null = null;
   const walk = (dir: string, rel: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const path = join(dir, e.name);
       if (e.isDirectory()) walk(path, `${rel}${e.name}/`);
-      else if (e.name.endsWith('.npy')) h.update(`${rel}${e.name}\0${fileHash(path)}\0`);
+      else if (e.name.endsWith('.npy')) {
+        h.update(`${rel}${e.name}\0${fileHash(path)}\0`);
+        const shape = npyShape(path);
+        if (shape.length < 1 || shape.length > 2) throw new Error(`${path}: shape [${shape}]; expected [dim] or [frames, dim]`);
+        const dim = shape[shape.length - 1];
+        if (!first) first = { file: path, dim };
+        else if (dim !== first.dim)
+          throw new Error(`${path}: a ${dim}-dimensional embedding, where ${first.file} has ${first.dim}: every clip's embedding must have the same dimension`);
+      }
     }
   };
   walk(s.path, '');

@@ -21,6 +21,9 @@ export interface KindSettings {
 export type SuiteFeatures = FeatureSettings & KindSettings;
 
 const kind = (k: FeatureKindSpec<SuiteFeatures>) => k;
+const frames = (s: FeatureSettings) => 1 + Math.floor((s.duration * s.sample_rate) / s.hop_length);
+/** An encoder's width is not known before it runs: base models' 768. */
+const ENCODER_WIDTH_GUESS = 768;
 
 export const FEATURE_KINDS = {
   logmel: kind({
@@ -28,18 +31,21 @@ export const FEATURE_KINDS = {
     layout: 'image',
     augmentable: true,
     compute: (c) => spectralImage(c, 'logmel'),
+    size: (s) => s.n_mels * frames(s),
   }),
   mfcc: kind({
     description: 'MFCC image, n_mfcc × frames',
     layout: 'image',
     augmentable: true,
     compute: (c) => spectralImage(c, 'mfcc'),
+    size: (s) => s.n_mfcc * frames(s),
   }),
   summary: kind({
     description: 'summary vector: means and deviations of MFCC, chroma, ZCR, RMS, centroid, and mean |ΔMFCC|',
     layout: 'vector',
     augmentable: true,
     compute: summaryFeature,
+    size: (s) => 2 * (s.n_mfcc + 15) + s.n_mfcc,
   }),
   embedding: kind({
     description: 'a local ONNX speech encoder (wav2vec2, HuBERT, WavLM… exported by you) pooled over time; settings in features.embedding',
@@ -49,6 +55,7 @@ export const FEATURE_KINDS = {
     inputs: (s) => [{ kind: 'embedding', file: embeddingSettings(s).model, sha256: encoderIdentity(embeddingSettings(s).model) }],
     identity: (s) => encoderIdentity(embeddingSettings(s).model),
     compute: (c) => embedWaveform(c.speech, embeddingSettings(c.settings)),
+    size: () => ENCODER_WIDTH_GUESS,
   }),
   precomputed: kind({
     description: 'embeddings made elsewhere, read from .npy files (no augmented copies); settings in features.precomputed',
@@ -58,6 +65,7 @@ export const FEATURE_KINDS = {
     inputs: (s) => precomputedInputs(precomputedSettings(s)).map((x) => ({ kind: 'precomputed', ...x })),
     identity: (s, clip) => precomputedIdentity(precomputedSettings(s), clip),
     compute: (c) => precomputedEmbedding(precomputedSettings(c.settings), c.clip),
+    size: () => ENCODER_WIDTH_GUESS,
   }),
 } satisfies Record<string, FeatureKindSpec<SuiteFeatures>>;
 

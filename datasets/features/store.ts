@@ -25,7 +25,8 @@ export interface StageProgress {
  */
 export class FeatureStore {
   private ready = new Set<string>();
-  readonly failed = new Map<number, string>();
+  /** Features that could not be made, by clip and kind ("i:kind"): a kind that fails (a broken encoder) leaves the others usable. */
+  readonly failed = new Map<string, { clip: number; kind: FeatureKind; reason: string }>();
   readonly reader: FeatureCache;
   constructor(
     private settings: SuiteFeatures,
@@ -49,14 +50,15 @@ export class FeatureStore {
     const todo: { i: number; copy: number; kinds: FeatureKind[] }[] = [];
     for (const i of indices)
       for (let c = 0; c <= copies; c++) {
-        const wanted = kinds.filter((k) => c <= copiesOf(k, copies));
-        if (wanted.length === 0 || this.failed.has(i) || wanted.every((k) => this.ready.has(this.key(seed, i, c, k)))) continue;
+        const wanted = kinds.filter((k) => c <= copiesOf(k, copies) && !this.failed.has(`${i}:${k}`));
+        if (wanted.length === 0 || wanted.every((k) => this.ready.has(this.key(seed, i, c, k)))) continue;
         // Already in the cache under a known source hash (a job process after its parent's
         // extraction, a resumed run): nothing to compute. Verified (read and checksummed), so
         // a damaged entry is recomputed rather than trained on.
         const hash = this.pool.sourceHash.get(this.clips[i].id);
         if (hash && wanted.every((k) => this.reader.verify(featureKey(this.request(i, c, [k], seed), hash, k)))) {
           for (const k of wanted) this.ready.add(this.key(seed, i, c, k));
+          this.pool.hits += wanted.length;
         } else todo.push({ i, copy: c, kinds: wanted });
       }
     if (todo.length === 0) return;
@@ -66,7 +68,7 @@ export class FeatureStore {
       (t, r) => {
         const { i, copy, kinds: wanted } = todo[t];
         if (r.features) for (const k of wanted) this.ready.add(this.key(seed, i, copy, k));
-        else this.failed.set(i, r.error!);
+        else for (const k of wanted) this.failed.set(`${i}:${k}`, { clip: i, kind: k, reason: r.error! });
         progress.tick();
       },
     );
@@ -80,14 +82,21 @@ export class FeatureStore {
   batch(indices: number[], copies: number, kind: FeatureKind, seed: number, labels: Int32Array): Batch & { clips: number[] } {
     const items: { i: number; c: number }[] = [];
     for (const i of indices)
-      if (!this.failed.has(i)) for (let c = 0; c <= copiesOf(kind, copies); c++) if (this.ready.has(this.key(seed, i, c, kind))) items.push({ i, c });
+      if (!this.failed.has(`${i}:${kind}`))
+        for (let c = 0; c <= copiesOf(kind, copies); c++) if (this.ready.has(this.key(seed, i, c, kind))) items.push({ i, c });
     const keys = items.map(({ i, c }) => featureKey(this.request(i, c, [kind], seed), this.pool.sourceHash.get(this.clips[i].id)!, kind));
+    let sampleShape: number[] = [0];
     const read = (j: number) => {
       const f = this.reader.get(keys[j]);
       if (!f) throw new Error(`feature cache entry of ${clipPath(this.clips[items[j].i])} (copy ${items[j].c}) disappeared from ${this.pool.cacheDir}`);
+      // Samples of another shape would be read at the wrong stride: refused, naming the clips.
+      if (j > 0 && f.shape.join() !== sampleShape.join())
+        throw new Error(
+          `${kind} features of ${clipPath(this.clips[items[j].i])} have shape [${f.shape}], those of ${clipPath(this.clips[items[0].i])} [${sampleShape}]: every clip's must have the same shape`,
+        );
       return f;
     };
-    const sampleShape = items.length > 0 ? read(0).shape : [0];
+    if (items.length > 0) sampleShape = read(0).shape;
     const d = sampleShape.reduce((a, b) => a * b, 1);
     return {
       n: items.length,

@@ -43,6 +43,18 @@ function parseShard(s: string | undefined): { index: number; count: number } | u
   return { index: Number(m![1]), count: Number(m![2]) };
 }
 
+/** An option given twice (`--out a --out b`) is refused: which one was meant cannot be guessed. */
+function refuseRepeatedOptions(args: string[]): void {
+  const seen = new Map<string, number>();
+  for (const a of args) {
+    if (a === '--') break;
+    const m = /^--(?:no-)?([^=]+)/.exec(a);
+    if (m) seen.set(m[1], (seen.get(m[1]) ?? 0) + 1);
+  }
+  for (const [name, n] of seen) if (n > 1) fail(`--${name} is given ${n} times; give it once`, EXIT_INVALID);
+}
+refuseRepeatedOptions(hideBin(process.argv));
+
 await yargs(hideBin(process.argv))
   .scriptName('serbench')
   .usage('$0 <command> [options]\n\nBenchmark and fairness evaluation harness for speech emotion recognition.')

@@ -21,6 +21,12 @@ export function mergeShards(out: string, shards: string[]): number {
   });
   const target = new RunReader(out);
   if (target.has('plan.json') && target.plan().suiteHash !== hash) throw new Error(`${out} already holds a run of another suite`);
+  if (target.has('plan.json') && target.plan().dataHash !== plans[0].dataHash) {
+    const own = target.folder.listJson('jobs').length;
+    process.stderr.write(
+      `merge: ${out} was run on other data than the shards (clips or their contents differ): its ${own} job file(s) will not count (the report lists them as stale)\n`,
+    );
+  }
   mkdirSync(out, { recursive: true });
   for (const f of ['suite.yaml', 'plan.json', 'data.json', 'examples.json']) {
     const src = readers.find((r) => r.has(f));

@@ -1,4 +1,8 @@
-/** `serbench synth`: the synthetic corpus written out as 16-bit WAV files with a metadata.csv. */
+/**
+ * `serbench synth`: the synthetic corpus written out as 16-bit WAV files with a metadata.csv that
+ * is at once a serbench manifest (`corpus: manifest`) and a Hugging Face audiofolder's metadata
+ * (file_name, label, speaker, gender, and the recording condition as an attribute to slice by).
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { synthesizeCorpus, renderUtterance, DEFAULT_SYNTHETIC } from '../../datasets/corpora/synthetic.ts';
@@ -17,8 +21,8 @@ export async function writeSyntheticCorpus(
     const file = `${c.id}.wav`;
     mkdirSync(join(out, c.corpus), { recursive: true });
     writeFileSync(join(out, file), encodeWavPcm16(renderUtterance(c.source.spec), c.source.spec.sampleRate));
-    rows.push([file, c.corpus, c.speaker, c.gender, c.emotion, c.source.spec.duration, c.source.spec.condition.snrDb, c.source.spec.condition.bandLimit]);
+    rows.push([file, c.emotion, c.speaker, c.gender, c.corpus, c.source.spec.duration, c.source.spec.condition.snrDb, c.source.spec.condition.bandLimit]);
   }
-  writeFileSync(join(out, 'metadata.csv'), toCsv(['file', 'corpus', 'speaker', 'gender', 'emotion', 'seconds', 'snr_db', 'band_limited'], rows));
+  writeFileSync(join(out, 'metadata.csv'), toCsv(['file_name', 'label', 'speaker', 'gender', 'condition', 'seconds', 'snr_db', 'band_limited'], rows));
   return rows.length;
 }

@@ -8,7 +8,7 @@ import { RESULTS_FORMAT } from '../stats/evaluate-run.ts';
 import type { JobResult, RunData } from '../stats/run-records.ts';
 import { metrics } from '../stats/metric-table.ts';
 import { writeJson, writeAtomic, type RunFolder } from './folder.ts';
-import { fileComponent } from '../../core/file-names.ts';
+import { fileComponent, sliceFileName } from '../../core/file-names.ts';
 
 const csvCell = (v: unknown) => {
   const s = v === undefined || v === null ? '' : String(v);
@@ -66,9 +66,7 @@ export function writeResults(folder: RunFolder, results: Results, jobs: JobResul
   }
   writeAtomic(folder.path('predictions.csv'), toCsv(header, rows));
   for (const m of results.models)
-    for (const s of m.evaluation.slices)
-      // Slice fields are names from SLICE_FIELDS joined by '|': safe as they are, once '|' is '+'.
-      writeAtomic(folder.path('slices', `${fileComponent(m.name)}__${s.field.replace(/\|/g, '+')}.csv`), sliceCsv(m.name, s));
+    for (const s of m.evaluation.slices) writeAtomic(folder.path('slices', `${fileComponent(m.name)}__${sliceFileName(s.field)}.csv`), sliceCsv(m.name, s));
   writeJson(folder.path('results.schema.json'), resultsJsonSchema());
 }
 
@@ -109,8 +107,8 @@ export function resultsJsonSchema(): Record<string, unknown> {
     required: ['estimate', 'lo', 'hi', 'n', 'method'],
     properties: {
       estimate: { type: 'number' },
-      lo: { type: 'number' },
-      hi: { type: 'number' },
+      lo: { type: ['number', 'null'], description: 'null: no interval was formed (a bootstrap of fewer than 10 clips, or bootstrap: 0)' },
+      hi: { type: ['number', 'null'] },
       n: { type: 'integer', description: 'distinct clips the interval rests on' },
       method: { enum: ['bootstrap', 'wilson', 'clopper-pearson', 'newcombe'] },
       resamples: { type: 'integer', description: 'bootstrap only' },

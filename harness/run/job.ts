@@ -22,6 +22,25 @@ export interface JobContext {
   checkParent: () => void;
   /** Cores the job's network may train on, at first and as more come free (FitOptions.threads, cores). */
   cores: Pick<FitOptions, 'threads' | 'cores'>;
+  /** Where the job's network keeps its checkpoints. */
+  checkpoints?: FitOptions['checkpoints'];
+}
+
+/**
+ * A model's promise, or a failure if it can never settle: when the process has nothing left to
+ * wait for ('beforeExit') while it is pending, no callback of it can ever run (a fit() that
+ * returns a promise it never resolves). The job then fails with that said, and the run goes on;
+ * without this, Node ends the process with status 13 and no word.
+ */
+function unlessStuck<T>(p: Promise<T>, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stuck = () => reject(new Error(`${what} never settled: its promise was still pending with nothing left to wait for (a promise it never resolves?)`));
+    process.once('beforeExit', stuck);
+    p.then(
+      (v) => (process.off('beforeExit', stuck), resolve(v)),
+      (e) => (process.off('beforeExit', stuck), reject(e)),
+    );
+  });
 }
 
 export async function runJob(ctx: JobContext, spec: ModelSpec, fold: Fold, job: JobSpec): Promise<JobResult> {
@@ -40,20 +59,24 @@ export async function runJob(ctx: JobContext, spec: ModelSpec, fold: Fold, job: 
   const k = p.data.classes.length;
   const model = await createClassifier(spec, k);
   const epochs = (spec.params as { epochs?: unknown }).epochs;
-  progress.start(`train ${job.id}`, typeof epochs === 'number' ? epochs : 1);
-  const fit = await model.fit(train, val.n > 0 ? val : undefined, {
-    seed: job.modelSeed ?? job.seed,
-    ...ctx.cores,
-    onEpoch: (l) => {
-      ctx.checkParent();
-      progress.tick(`loss ${l.loss.toFixed(3)}${l.valLoss !== undefined ? ` val ${l.valLoss.toFixed(3)}` : ''}`);
-    },
-  });
+  progress.start(`train ${job.id}`, typeof epochs === 'number' ? epochs : 1, job.id);
+  const fit = await unlessStuck(
+    model.fit(train, val.n > 0 ? val : undefined, {
+      seed: job.modelSeed ?? job.seed,
+      ...ctx.cores,
+      checkpoints: ctx.checkpoints,
+      onEpoch: (l) => {
+        ctx.checkParent();
+        progress.tick(`loss ${l.loss.toFixed(3)}${l.valLoss !== undefined ? ` val ${l.valLoss.toFixed(3)}` : ''}`);
+      },
+    }),
+    `${spec.name}'s fit()`,
+  );
   if (fit.epochs === undefined) progress.tick(); // one step for models without epochs
   progress.done(fit.bestEpoch ? `best epoch ${fit.bestEpoch}` : '');
-  const testProbs = await model.predictProba(test);
-  const scaling =
-    val.n > 0 && suite.evaluation.temperature_scaling ? fitScaling(val.y!, await model.predictProba(val), k, suite.evaluation.ece_bins) : NO_SCALING;
+  const predict = (b: typeof test) => unlessStuck(model.predictProba(b), `${spec.name}'s predictProba()`);
+  const testProbs = await predict(test);
+  const scaling = val.n > 0 && suite.evaluation.temperature_scaling ? fitScaling(val.y!, await predict(val), k, suite.evaluation.ece_bins) : NO_SCALING;
   const trainClassCounts = p.data.classes.map(() => 0);
   for (const i of fold.train) trainClassCounts[p.data.labels[i]]++;
   const rows: number[][] = [];

@@ -7,8 +7,9 @@ import type { Suite } from '../suite.ts';
 import { loadSuiteData, type SuiteData } from '../data.ts';
 import { makeFolds, SPEAKER_INDEPENDENT, type Fold } from '../splits.ts';
 import { auditLeakage, type LeakageAudit } from '../stats/leakage.ts';
-import { featureInputs } from '../../datasets/features/registry.ts';
-import type { FeatureInput } from '../../datasets/features/kind.ts';
+import { featureInputs, FEATURE_KINDS, type SuiteFeatures } from '../../datasets/features/registry.ts';
+import type { FeatureInput, FeatureKindSpec } from '../../datasets/features/kind.ts';
+import { fitCost } from '../../models/registry.ts';
 import { foldFingerprint, dataHash } from '../run-folder/records.ts';
 import type { JobSpec } from '../stats/run-records.ts';
 import { fileComponent } from '../../core/file-names.ts';
@@ -88,4 +89,13 @@ export function prepareRun(suite: Suite, knownHashes?: Record<string, string>): 
     jobs: planJobs(suite, foldsBySeed),
     hash: suiteHash(suite, inputs),
   };
+}
+
+/** A job's expected seconds on one core: its family's cost model for its training samples (copies included) and feature size. */
+export function jobCost(suite: Suite, p: Prepared, job: JobSpec): number {
+  const spec = suite.models.find((m) => m.name === job.model)!;
+  const fold = p.foldsBySeed.get(job.seed)!.find((f) => f.name === job.fold)!;
+  const kind = FEATURE_KINDS[spec.features] as FeatureKindSpec<SuiteFeatures>;
+  const n = fold.train.length * (1 + (kind.augmentable ? suite.augment.copies : 0));
+  return fitCost(spec, n, kind.size(suite.features));
 }

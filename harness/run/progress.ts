@@ -7,7 +7,7 @@
  */
 
 export type ProgressEvent =
-  | { kind: 'start'; label: string; total: number }
+  | { kind: 'start'; label: string; total: number; job?: string }
   | { kind: 'tick'; detail: string }
   | { kind: 'done'; detail: string }
   | { kind: 'message'; line: string }
@@ -26,6 +26,8 @@ interface Slot {
   count: number;
   detail: string;
   started: number;
+  /** The job this stage trains, if it does. */
+  job?: string;
 }
 
 const fmtTime = (s: number) => (s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`);
@@ -35,9 +37,14 @@ export class Dashboard {
   private jobsTotal = 0;
   private jobsDone = 0;
   private jobsFailed = 0;
+  /** Each pending job's expected seconds on one core (models/registry.ts's cost models), and how many run side by side. */
+  private cost = new Map<string, number>();
+  private workers = 1;
+  private costDone = 0;
   private readonly t0 = performance.now();
   private drawn = 0;
   private lastDraw = 0;
+  private clock: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     private readonly term: Terminal,
@@ -46,16 +53,27 @@ export class Dashboard {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** How many jobs this run has to do (for the overall line and its ETA). */
-  setJobs(total: number): void {
-    this.jobsTotal = total;
+  /**
+   * The jobs this run has to do, with their expected cost (seconds on one core), and the job
+   * processes that share them: the overall ETA weighs jobs by cost (a CNN is not a tree), at first
+   * from the cost models, then at the rate the run has measured.
+   */
+  setJobs(jobs: { id: string; seconds: number }[], workers = 1): void {
+    this.jobsTotal = jobs.length;
+    this.cost = new Map(jobs.map((j) => [j.id, j.seconds]));
+    this.workers = Math.max(1, workers);
+    // The clock ticks every second on a terminal, whatever the work reports.
+    if (this.term.isTTY && !this.quiet && !this.clock) {
+      this.clock = setInterval(() => this.draw(true), 1000);
+      this.clock.unref();
+    }
   }
 
   event(worker: number, e: ProgressEvent): void {
     const slot = this.slots.get(worker);
     switch (e.kind) {
       case 'start':
-        this.slots.set(worker, { label: e.label, total: e.total, count: 0, detail: '', started: this.now() });
+        this.slots.set(worker, { label: e.label, total: e.total, count: 0, detail: '', started: this.now(), job: e.job });
         break;
       case 'tick':
         if (slot) ((slot.count += 1), (slot.detail = e.detail));
@@ -76,6 +94,7 @@ export class Dashboard {
       case 'job': {
         if (e.failed) this.jobsFailed++;
         else this.jobsDone++;
+        this.costDone += this.cost.get(e.id) ?? 0;
         const line = `[${this.jobsDone + this.jobsFailed}/${this.jobsTotal}] job ${e.id} ${e.failed ? 'failed' : 'done'} after ${fmtTime(e.seconds)} (wall)`;
         this.log(line);
         this.print(line);
@@ -98,16 +117,38 @@ export class Dashboard {
     if (this.jobsTotal > 0) {
       const finished = this.jobsDone + this.jobsFailed;
       const elapsed = (this.now() - this.t0) / 1000;
-      const eta = finished ? (elapsed / finished) * (this.jobsTotal - finished) : NaN;
+      const eta = this.eta(elapsed);
       out.push(
-        `jobs ${finished}/${this.jobsTotal}${this.jobsFailed ? ` (${this.jobsFailed} failed)` : ''} · ${fmtTime(elapsed)} elapsed${Number.isFinite(eta) ? ` · ETA ${fmtTime(eta)}` : ''}`,
+        `jobs ${finished}/${this.jobsTotal}${this.jobsFailed ? ` (${this.jobsFailed} failed)` : ''} · ${fmtTime(elapsed)} elapsed${Number.isFinite(eta.seconds) ? ` · ETA ${eta.estimate ? '~' : ''}${fmtTime(eta.seconds)}` : ''}`,
       );
     }
     return out;
   }
 
-  /** Remove the live lines (the end of a run). */
+  /**
+   * Seconds left: the cost still to do, at the rate measured so far (work done, the finished jobs'
+   * cost and the in-flight ones' share by epochs, over the time it took), or from the cost models
+   * alone (an estimate, shown with ~) until some work is done.
+   */
+  private eta(elapsed: number): { seconds: number; estimate: boolean } {
+    const total = [...this.cost.values()].reduce((a, c) => a + c, 0);
+    let inFlight = 0;
+    for (const s of this.slots.values()) if (s.job && s.total > 0) inFlight += (this.cost.get(s.job) ?? 0) * Math.min(1, s.count / s.total);
+    const done = this.costDone + inFlight;
+    if (total <= 0) return { seconds: NaN, estimate: true };
+    // A measured rate once a twentieth of the work is done (a few cheap jobs say little of a CNN's speed).
+    if (done < 0.05 * total || elapsed < 1) return { seconds: (total - done) / this.workers, estimate: true };
+    return { seconds: Math.max(0, (elapsed / done) * (total - done)), estimate: false };
+  }
+
+  /** Remove the live lines and stop the clock (the end of a run). */
   close(): void {
+    if (this.clock) clearInterval(this.clock);
+    this.clock = null;
+    this.erase();
+  }
+
+  private erase(): void {
     if (this.term.isTTY && !this.quiet && this.drawn) this.term.write(`\x1b[${this.drawn}A\x1b[J`);
     this.drawn = 0;
   }
@@ -123,7 +164,7 @@ export class Dashboard {
       this.term.write(`${line}\n`);
       return;
     }
-    this.close();
+    this.erase();
     // Long permanent lines may wrap: they are written once and never redrawn.
     this.term.write(`${line}\n`);
     this.draw(true);
@@ -147,8 +188,8 @@ export class Dashboard {
 /** What the work reports to: a local dashboard, or (in a job process) the parent's. */
 export class Progress {
   constructor(private readonly sink: (e: ProgressEvent) => void) {}
-  start(label: string, total: number): void {
-    this.sink({ kind: 'start', label, total });
+  start(label: string, total: number, job?: string): void {
+    this.sink({ kind: 'start', label, total, ...(job ? { job } : {}) });
   }
   tick(detail = ''): void {
     this.sink({ kind: 'tick', detail });

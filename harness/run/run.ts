@@ -15,13 +15,14 @@ import { FeatureStore } from '../../datasets/features/store.ts';
 import { RunFolder, writeJson, lockRunFolder } from '../run-folder/folder.ts';
 import { RunReader, type JobStatus } from '../run-folder/read-run.ts';
 import { writeJobFile } from '../run-folder/records.ts';
+import { jobCheckpoints } from '../run-folder/checkpoints.ts';
 import type { JobSpec, JobFailure } from '../stats/run-records.ts';
 import { fileComponent } from '../../core/file-names.ts';
 import { Progress, Dashboard, type Terminal } from './progress.ts';
 import { clipPath, type SkippedFile } from '../../datasets/types.ts';
 import { spectrogramExamples } from '../pictures.ts';
 import { SpareCores } from './spare-cores.ts';
-import { prepareRun, shardOf, type Prepared } from './plan.ts';
+import { prepareRun, shardOf, jobCost, type Prepared } from './plan.ts';
 import { initRunFolder } from './folder-setup.ts';
 import { runJob } from './job.ts';
 import type { RunOptions, RunSummary } from './options.ts';
@@ -120,7 +121,10 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
   for (const r of recomputed) progress.message(`job ${r.id} runs again: ${r.reason}`);
   const run: Run = { suite, opts, folder, p, pool, store, progress, dashboard, mine, status, pending, recomputed, cacheDir, t0 };
   const processes = Math.min(opts.processes ?? 1, pending.length);
-  dashboard?.setJobs(pending.length);
+  dashboard?.setJobs(
+    pending.map((j) => ({ id: j.id, seconds: jobCost(suite, p, j) })),
+    processes,
+  );
   try {
     return processes > 1 ? await runInProcesses(run, processes) : await runJobs(run);
   } finally {
@@ -131,13 +135,23 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<RunSumma
   }
 }
 
+/** Clips whose features could not be made, one entry per clip: its reason, or each kind's where they differ (a broken encoder fails one kind). */
+function clipFailuresOf(run: Run): SkippedFile[] {
+  const byClip = new Map<number, { kind: string; reason: string }[]>();
+  for (const f of run.store.failed.values()) byClip.set(f.clip, [...(byClip.get(f.clip) ?? []), f]);
+  return [...byClip].map(([i, fs]) => {
+    const reasons = [...new Set(fs.map((f) => f.reason))];
+    return { path: clipPath(run.p.data.clips[i]), reason: reasons.length === 1 ? reasons[0] : fs.map((f) => `${f.kind}: ${f.reason}`).join('; ') };
+  });
+}
+
 /**
  * What this process did, for results.json (which sums every record in shards/): cache hits
  * and misses, clips that failed to decode, seconds, peak memory. Returns the clip failures.
  */
 function writeShardRecord(run: Run, name: string): SkippedFile[] {
   const { p, pool, store, opts } = run;
-  const clipFailures = [...store.failed.entries()].map(([i, reason]) => ({ path: clipPath(p.data.clips[i]), reason }));
+  const clipFailures = clipFailuresOf(run);
   writeJson(run.folder.path('shards', `${name}.json`), {
     suiteHash: p.hash,
     // Wall-clock span and the machine, for the provenance page.
@@ -226,14 +240,17 @@ async function runJobs(run: Run): Promise<RunSummary> {
       continue;
     }
     exitIfOrphaned(opts);
+    const spec = suite.models.find((m) => m.name === job.model)!;
+    const checkpoints = jobCheckpoints(folder, {
+      job: job.id,
+      suiteHash: p.hash,
+      foldFingerprint: p.fingerprints.get(`${job.seed}/${job.fold}`)!,
+      model: { spec, seed: job.modelSeed ?? job.seed },
+    });
     try {
-      const result = await runJob(
-        ctx,
-        suite.models.find((m) => m.name === job.model)!,
-        foldOf(run, job),
-        job,
-      );
+      const result = await runJob({ ...ctx, checkpoints }, spec, foldOf(run, job), job);
       writeJobFile(folder.jobFile(job.id), result);
+      checkpoints.remove(); // the job's file holds what the fit made
       completed.push(job.id);
       progress.job(job.id, result.seconds);
     } catch (e) {
@@ -245,6 +262,7 @@ async function runJobs(run: Run): Promise<RunSummary> {
         progress.message(`cannot record the failure of ${job.id}: ${(w as Error).message}`);
       }
       failed.push(failure);
+      checkpoints.remove(); // a fit that failed starts afresh when the job runs again
       progress.message(`job ${job.id} failed: ${failure.error}`);
       progress.job(job.id, 0, true);
     }

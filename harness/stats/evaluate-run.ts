@@ -24,8 +24,13 @@ import {
   type TemperatureSummary,
 } from './flags.ts';
 
-/** 2: proportion intervals (Wilson / Clopper–Pearson) with n and method, gaps with intervals, rank-metric comparisons, flags, provenance. */
-export const RESULTS_FORMAT = 'serbench-results/2';
+/**
+ * 3: a bootstrap interval that could not be formed (fewer than 10 clips) has null bounds; slices
+ * and equalized-odds rows say why they were not tested (not_tested); fit reports may say which
+ * epoch a network resumed from. 2: proportion intervals (Wilson / Clopper–Pearson) with n and
+ * method, gaps with intervals, rank-metric comparisons, flags, provenance.
+ */
+export const RESULTS_FORMAT = 'serbench-results/3';
 
 /** What evaluation reads of a suite. */
 export interface EvaluatedSuite {

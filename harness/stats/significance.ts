@@ -123,15 +123,21 @@ export interface Interval {
   /** Clips the interval rests on (distinct clips, not prediction rows). */
   n: number;
   method: IntervalMethod;
-  /** Bootstrap only: resamples used; 0 means no interval could be formed (n < 2). */
+  /** Bootstrap only: resamples used; 0 means no interval was formed (fewer than MIN_BOOTSTRAP_CLIPS clips, or bootstrap: 0), and lo and hi are NaN (null in results.json). */
   resamples?: number;
 }
+
+/**
+ * A percentile bootstrap of fewer clips than this is not an interval worth showing (a one-clip
+ * group resamples to itself: [100%, 100%]); such an estimate is given without one.
+ */
+export const MIN_BOOTSTRAP_CLIPS = 10;
 
 /** Percentile bootstrap over n units (clips): `stat` gets the resampled indices. */
 export function bootstrap(n: number, stat: (idx: Int32Array) => number, resamples: number, confidence: number, seed: string): Interval {
   const all = Int32Array.from({ length: n }, (_, i) => i);
   const estimate = stat(all);
-  if (n < 2 || resamples === 0) return { estimate, lo: estimate, hi: estimate, n, method: 'bootstrap', resamples: 0 };
+  if (n < MIN_BOOTSTRAP_CLIPS || resamples === 0) return { estimate, lo: NaN, hi: NaN, n, method: 'bootstrap', resamples: 0 };
   const rng = new Rng(seed);
   const values = new Float64Array(resamples);
   const idx = new Int32Array(n);
@@ -159,7 +165,7 @@ export function twoSampleBootstrap(
     Int32Array.from({ length: nB }, (_, i) => i),
   );
   const n = Math.min(nA, nB);
-  if (n < 2 || resamples === 0) return { estimate, lo: estimate, hi: estimate, n, method: 'bootstrap', resamples: 0 };
+  if (n < MIN_BOOTSTRAP_CLIPS || resamples === 0) return { estimate, lo: NaN, hi: NaN, n, method: 'bootstrap', resamples: 0 };
   const rng = new Rng(seed);
   const values = new Float64Array(resamples);
   const a = new Int32Array(nA),

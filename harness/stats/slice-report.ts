@@ -70,6 +70,8 @@ export interface EqualizedOddsGap {
   tpr: RateGap | null;
   fpr: RateGap | null;
   beyond_noise: boolean;
+  /** Why there is no gap to test, when there is none (fewer than two comparable groups with clips of the class, or without). */
+  not_tested: string | null;
 }
 
 export interface SliceReport {
@@ -86,6 +88,8 @@ export interface SliceReport {
   /** Spread (sd) of comparable groups' accuracies: the speaker-level spread when field = speaker. */
   accuracy_sd: number | null;
   gap_beyond_noise: boolean;
+  /** Why no gap was tested, when none was: fewer than two groups of at least min_slice clips. */
+  not_tested: string | null;
   /** Per class, between comparable groups, largest first. */
   equalized_odds: EqualizedOddsGap[];
   warnings: string[];
@@ -125,7 +129,9 @@ function gapOf(f: Flat, m: MetricEntry, comparable: SliceGroup[], members: Map<s
   const sign = m.direction === 'higher' ? 1 : -1;
   const score = (g: SliceGroup) => sign * estimateOf(g, m.key);
   const best = comparable.reduce((b, g) => (score(g) > score(b) ? g : b), comparable[0]);
-  const worst = comparable.reduce((w, g) => (score(g) < score(w) ? g : w), comparable[0]);
+  // Another group than the best, even when they tie (then the gap is 0 between two named groups).
+  const rest = comparable.filter((g) => g !== best);
+  const worst = rest.reduce((w, g) => (score(g) < score(w) ? g : w), rest[0]);
   let difference: Interval;
   if (m.interval.kind === 'proportion') {
     const kOf = (g: SliceGroup) => estimateOf(g, m.key) * g.n;
@@ -138,6 +144,12 @@ function gapOf(f: Flat, m: MetricEntry, comparable: SliceGroup[], members: Map<s
     difference = twoSampleBootstrap(cb.length, cw.length, stat, o.bootstrap, level, `${seed}:${m.interval.tag}-gap`);
   }
   return { metric: m.key, best: best.group, worst: worst.group, n_best: best.n, n_worst: worst.n, difference, pairs, level, beyond_noise: difference.lo > 0 };
+}
+
+/** Why a slice's groups were not compared: a single group, or fewer than two of at least min_slice clips. */
+function notTested(groups: SliceGroup[], comparable: SliceGroup[], minSlice: number): string {
+  if (groups.length < 2) return `one group only (${groups[0]?.group ?? 'none'}): nothing to compare`;
+  return `${comparable.length ? `only ${comparable[0].group} has` : 'no group has'} at least ${minSlice} clips (min_slice); the ${groups.length - comparable.length} smaller group(s) are shown but not tested`;
 }
 
 export function sliceReport(f: Flat, field: string, values: string[], o: SliceOptions, seed: string): SliceReport {
@@ -163,6 +175,7 @@ export function sliceReport(f: Flat, field: string, values: string[], o: SliceOp
     accuracy_ratio: accuracyGap && accuracyGap.difference.estimate >= 0 && Math.max(...accs) > 0 ? Math.min(...accs) / Math.max(...accs) : null,
     accuracy_sd: comparable.length >= 2 ? meanSd(accs).sd : null,
     gap_beyond_noise: accuracyGap?.beyond_noise ?? false,
+    not_tested: comparable.length >= 2 ? null : notTested(groups, comparable, o.minSlice),
     equalized_odds: eo,
     warnings,
   };
@@ -184,7 +197,8 @@ function equalizedOddsGap(f: Flat, name: string, c: number, comparable: SliceGro
       .filter((r) => r.n > 0);
     if (per.length < 2) return null;
     const hi = per.reduce((b, r) => (r.k / r.n > b.k / b.n ? r : b), per[0]);
-    const lo = per.reduce((w, r) => (r.k / r.n < w.k / w.n ? r : w), per[0]);
+    const others = per.filter((r) => r !== hi);
+    const lo = others.reduce((w, r) => (r.k / r.n < w.k / w.n ? r : w), others[0]);
     const level = bonferroni(o.confidence, ((per.length * (per.length - 1)) / 2) * o.classes.length);
     return { high: hi.group, low: lo.group, n_high: hi.n, n_low: lo.n, difference: differenceInterval(hi.k, hi.n, lo.k, lo.n, level), level } satisfies RateGap;
   };
@@ -196,5 +210,11 @@ function equalizedOddsGap(f: Flat, name: string, c: number, comparable: SliceGro
     tpr,
     fpr,
     beyond_noise: (tpr?.difference.lo ?? 0) > 0 || (fpr?.difference.lo ?? 0) > 0,
+    not_tested:
+      tpr || fpr
+        ? null
+        : comparable.length < 2
+          ? `fewer than two groups of at least ${o.minSlice} clips`
+          : `fewer than two comparable groups hold clips of ${name} and of the other classes`,
   };
 }

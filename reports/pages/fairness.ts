@@ -2,7 +2,7 @@
 import type { ReportView } from '../../harness/stats/verdicts.ts';
 import type { Interval } from '../../harness/stats/significance.ts';
 import type { SliceGroup } from '../../harness/stats/slice-report.ts';
-import { intervalLabel, template } from '../render.ts';
+import { intervalLabel, template, confidenceLabel } from '../render.ts';
 import * as charts from '../charts.ts';
 
 const accuracyOf = (g: { accuracy: Interval }) => g.accuracy;
@@ -78,7 +78,7 @@ export async function fairnessPage(v: ReportView): Promise<string> {
     crossModel: await crossModel(v),
     confounded: (r.flags ?? []).filter((f) => f.kind === 'confounded'),
     sliceColumns: v.metrics.filter((m) => m.slices).map((m) => m.label),
-    confidencePct: Math.round(100 * r.suite.evaluation.confidence),
+    confidencePct: confidenceLabel(r.suite.evaluation.confidence),
     minSlice: r.suite.evaluation.min_slice,
   });
 }

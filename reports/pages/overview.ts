@@ -1,6 +1,6 @@
 /** The overview page: the summary, the leaderboard, per-class and per-fold tables, comparisons, flags, calibration and fairness in brief, the leakage audit. */
 import type { ReportView, CalibrationVerdict } from '../../harness/stats/verdicts.ts';
-import { intervalLabel, modelFile, template, columns, listed } from '../render.ts';
+import { intervalLabel, modelFile, template, columns, listed, confidenceLabel } from '../render.ts';
 import { buildTable } from '../tables.ts';
 import * as charts from '../charts.ts';
 
@@ -130,7 +130,7 @@ export async function overviewPage(v: ReportView): Promise<string> {
     failures: r.failures,
     flags: (r.flags ?? []).map((f) => ({ ...f, file: f.model ? modelFile(f.model) : null })),
     tables: r.models.length ? [buildTable(v, 'per-class'), buildTable(v, 'per-fold')] : [],
-    confidencePct: Math.round(100 * r.suite.evaluation.confidence),
+    confidencePct: confidenceLabel(r.suite.evaluation.confidence),
     metric,
     charts: {
       leaderboard: r.leaderboard.length
