@@ -19,6 +19,8 @@ export interface Batch {
   sampleShape: number[];
   x: Float32Array | SampleReader;
   y?: Int32Array;
+  /** Each sample's clip id, where the store knows it (a model that brings its own outputs looks its rows up by them). */
+  ids?: string[];
 }
 
 export function sampleSize(b: Pick<Batch, 'sampleShape'>): number {

@@ -7,6 +7,7 @@ import { sourceContentHash } from '../datasets/audio/read.ts';
 import { loadCorpus } from '../datasets/corpora/load.ts';
 import { loadManifest } from '../datasets/corpora/manifest.ts';
 import { synthesizeCorpus, DEFAULT_SYNTHETIC, DEFAULT_CONDITIONS } from '../datasets/corpora/synthetic.ts';
+import { basename, dirname, extname, relative, sep } from 'node:path';
 import { Rng } from '../core/random.ts';
 import type { Suite, DatasetSpec } from './suite.ts';
 
@@ -58,7 +59,7 @@ function capClips(clips: Clip[], n: number, seed: string): Clip[] {
  * `knownHashes` (clip id → sha256): sources a parent process hashed a moment ago, handed to its
  * job processes so that they do not read every file again (seconds per process at 12k clips).
  */
-export function loadSuiteData(suite: Suite, knownHashes: Record<string, string> = {}): SuiteData {
+export function loadSuiteData(suite: Suite, knownHashes: Record<string, string> = {}, o: { hash?: boolean } = {}): SuiteData {
   const clips: Clip[] = [];
   const skipped: SkippedFile[] = [];
   const notes: SkippedFile[] = [];
@@ -104,7 +105,8 @@ export function loadSuiteData(suite: Suite, knownHashes: Record<string, string> 
   const hashes: string[] = [];
   for (const c of clips) {
     try {
-      hashes.push(knownHashes[c.id] ?? sourceContentHash(c));
+      // Without hashing (validate): '' for every clip; the files are read by run, not now.
+      hashes.push(knownHashes[c.id] ?? (o.hash === false ? '' : sourceContentHash(c)));
       readable.push(c);
     } catch (e) {
       skipped.push({ path: clipPath(c), reason: `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
@@ -122,4 +124,28 @@ export function loadSuiteData(suite: Suite, knownHashes: Record<string, string> 
     skipped,
     labelMapping: [...mapping.values()].sort((a, b) => a.corpus.localeCompare(b.corpus) || a.originalLabel.localeCompare(b.originalLabel)),
   };
+}
+
+/**
+ * Every name a clip goes by, to its id: the id (`ravdess/03-01-…`), its path relative to its
+ * corpus folder (a manifest's: the manifest's folder), and its file stem where no other clip has
+ * it. What outputs made elsewhere (type: predictions) and committed folds may name clips by.
+ */
+export function clipKeys(suite: Suite, clips: Clip[]): Map<string, string> {
+  const roots = new Map<string, string>();
+  for (const d of suite.datasets)
+    if (d.path)
+      roots.set(d.corpus === 'manifest' ? (d.name ?? basename(d.path, extname(d.path))) : d.corpus, d.corpus === 'manifest' ? dirname(d.path) : d.path);
+  const keys = new Map<string, string>();
+  const stems = new Map<string, string[]>();
+  for (const c of clips) {
+    keys.set(c.id, c.id);
+    if (c.source.kind !== 'file') continue;
+    const root = roots.get(c.corpus);
+    if (root) keys.set(relative(root, c.source.path).split(sep).join('/'), c.id);
+    const stem = basename(c.source.path, extname(c.source.path));
+    stems.set(stem, [...(stems.get(stem) ?? []), c.id]);
+  }
+  for (const [stem, ids] of stems) if (ids.length === 1 && !keys.has(stem)) keys.set(stem, ids[0]);
+  return keys;
 }

@@ -3,7 +3,9 @@
  * audit counts what train and test share (speakers, clip ids, and the same audio under another
  * name) so that a speaker-dependent number is never sold as a speaker-independent one.
  */
-import type { Clip } from '../datasets/types.ts';
+import { basename } from 'node:path';
+import type { Clip, Emotion } from '../datasets/types.ts';
+import { harmonizedLabel } from '../datasets/corpora/manifest.ts';
 import { Rng } from '../core/random.ts';
 import type { Suite } from './suite.ts';
 import { predefinedFolds } from './predefined-folds.ts';
@@ -13,6 +15,8 @@ export interface Fold {
   train: number[];
   val: number[];
   test: number[];
+  /** What was done to make it (clips a committed fold names and the data lacks, a validation set drawn). */
+  notes?: string[];
 }
 
 type SplitSettings = Suite['split'];
@@ -69,7 +73,45 @@ function speakerTake(clips: Clip[], idx: number[], fraction: number, rng: Rng): 
   return [rest, taken];
 }
 
-export function makeFolds(clips: Clip[], split: SplitSettings, seed: number): Fold[] {
+/** How committed folds' names and labels are read against the data. */
+function foldReading(clips: Clip[], split: SplitSettings, labels: Suite['labels']) {
+  const stems = new Map<string, number>();
+  const twice = new Set<string>();
+  clips.forEach((c, i) => {
+    const stem = (c.source.kind === 'file' ? basename(c.source.path) : c.id.split('/').pop()!).replace(/\.[^.]+$/, '');
+    if (stems.has(stem)) twice.add(stem);
+    stems.set(stem, i);
+  });
+  for (const s of twice) stems.delete(s); // a stem two clips share names neither
+  const classOf = (label: string): Emotion | null => {
+    const e = harmonizedLabel(label);
+    if (!e) return null;
+    const mapped = labels.map[e] ?? e;
+    return labels.set.includes(mapped) ? mapped : null;
+  };
+  return { stems, classOf, missing: split.missing ?? 'refuse' } as const;
+}
+
+/**
+ * Committed folds without validation clips (EmoBox's have none): validation drawn from each fold's
+ * training speakers only (val_fraction of them, per corpus and gender, with the split seed), said in the fold's notes.
+ */
+function withValidation(folds: Fold[], clips: Clip[], split: SplitSettings, rng: Rng): Fold[] {
+  return folds.map((f) => {
+    if (f.val.length || split.val_fraction <= 0) return f;
+    const [train, val] = speakerTake(clips, f.train, split.val_fraction, rng);
+    const speakers = new Set(val.map((i) => clips[i].speaker)).size;
+    const note = `${f.name}: no validation clips in the fold files; ${val.length} drawn from ${speakers} of its training speakers (val_fraction ${split.val_fraction}, per corpus and gender, split seed)`;
+    return { ...f, train, val, notes: [...(f.notes ?? []), note] };
+  });
+}
+
+export function makeFolds(
+  clips: Clip[],
+  split: SplitSettings,
+  seed: number,
+  labels: Suite['labels'] = { set: [...new Set(clips.map((c) => c.emotion))], map: {} },
+): Fold[] {
   const rng = new Rng(`split:${seed}`);
   const all = clips.map((_, i) => i);
   const byGroup = (field: 'corpus' | 'speaker') => groupBy(all, (i) => clips[i][field]);
@@ -111,7 +153,7 @@ export function makeFolds(clips: Clip[], split: SplitSettings, seed: number): Fo
       break;
     }
     case 'predefined':
-      folds = predefinedFolds(clips, split.fold_files ?? [], seed);
+      folds = withValidation(predefinedFolds(clips, split.fold_files ?? [], seed, foldReading(clips, split, labels)), clips, split, rng);
       break;
     case 'leave-one-corpus-out':
     case 'leave-one-speaker-out': {

@@ -57,7 +57,12 @@ const SPLIT_SCHEMA: ObjectSchema = {
       ],
       description: 'group-kfold: number of folds; predefined: where the fold files are',
     },
-    max_folds: { type: 'number', integer: true, minimum: 1, maximum: 10000, description: 'leave-one-*-out: run only the first N folds' },
+    max_folds: { type: 'number', integer: true, minimum: 1, maximum: 10000, description: 'leave-one-*-out and predefined: run only the first N folds' },
+    missing: {
+      type: 'string',
+      enum: ['refuse', 'drop'],
+      description: 'predefined: a clip a fold file names and the data lacks stops the run (refuse), or is left out and counted in the report (drop)',
+    },
   },
 };
 
@@ -141,7 +146,9 @@ const MODELS_SCHEMA: Schema = {
       },
       params: {
         type: 'object',
-        additionalProperties: { anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }, { type: 'array', items: { type: 'number' } }] },
+        additionalProperties: {
+          anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }, { type: 'array', items: { anyOf: [{ type: 'number' }, { type: 'string' }] } }],
+        },
       },
     },
   },

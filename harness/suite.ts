@@ -16,7 +16,7 @@ import type { FeatureKindSpec } from '../datasets/features/kind.ts';
 import { MODEL_FAMILIES, MODEL_TYPES, type ModelFamily, type ModelType, type ParamsByType } from '../models/registry.ts';
 import type { EvaluationSettings } from './stats/evaluate.ts';
 import { manifestRows } from '../datasets/corpora/manifest.ts';
-import { checkFoldFiles } from './predefined-folds.ts';
+import { checkFoldFiles, isEmoBoxFile } from './predefined-folds.ts';
 import { CORPORA, PROTOCOLS, DEFAULT_EVALUATION, DEFAULT_SPLIT, DEFAULT_LABELS, suiteSchema, kindSpecs } from './suite-schema.ts';
 
 export interface DatasetSpec {
@@ -56,6 +56,8 @@ export interface Suite {
     /** predefined: fold files (absolute), each { seed, fold, train, val, test } of clip ids. */
     fold_files?: string[];
     max_folds?: number;
+    /** predefined: a clip a fold file names and the data lacks stops the run (refuse), or is left out and counted (drop). */
+    missing?: 'refuse' | 'drop';
   };
   augment: { copies: number; ops: AugmentOp[] };
   /** The front end's settings and the feature kinds' blocks (features.embedding, …). */
@@ -68,7 +70,7 @@ export interface Suite {
   sourcePath: string;
 }
 
-const kindsOf = (layout: 'image' | 'vector') =>
+const kindsOf = (layout: 'image' | 'vector' | 'none') =>
   kindSpecs()
     .filter(([, k]) => k.layout === layout)
     .map(([n]) => n)
@@ -239,6 +241,7 @@ function checkModels(c: Checking): ModelSpec[] {
       c.add(at('features'), `${features} needs its settings: features.${kind.settings.key} (see serbench schema)`);
     const params = { ...fam.defaults, ...(m.params ?? {}) };
     for (const p of fam.check?.(params) ?? []) c.add(at('params', p.param), p.message);
+    checkFamilyFiles(fam, params, at, c, i);
     let module: string | undefined;
     if (type === 'module') {
       if (typeof m.module !== 'string') c.add(at('module'), 'type module needs module: the file of your model');
@@ -251,6 +254,41 @@ function checkModels(c: Checking): ModelSpec[] {
   });
 }
 
+/** A family's file params (an outputs file, a classifier) resolved against the suite and read as a job would read them. */
+function checkFamilyFiles(
+  fam: ModelFamily<Record<string, unknown>>,
+  params: Record<string, unknown>,
+  at: (...f: (string | number)[]) => Path,
+  c: Checking,
+  i: number,
+): void {
+  for (const field of fam.paths ?? []) {
+    if (typeof params[field] !== 'string' || params[field] === '') continue;
+    params[field] = c.path(params[field] as string, at('params', field));
+    if (c.checkPaths && !existsSync(params[field] as string)) c.add(at('params', field), `${params[field]} does not exist`);
+  }
+  // Only params that passed their schema and exist are read (a required file param left out is said once).
+  if (c.checkPaths && fam.checkFiles && !problemsIn(c, `models[${i}]`))
+    checkReadable(() => fam.checkFiles!(params, c.raw.labels?.set ?? DEFAULT_LABELS.set), at('params'), c);
+}
+
+/** A folder's fold files: a run's folds/*.json, or EmoBox's fold_<n>/*_{train,test}_fold_<n>.jsonl. */
+function foldFilesIn(dir: string): string[] {
+  const json = readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && f !== 'label_map.json')
+    .sort()
+    .map((f) => join(dir, f));
+  const emobox = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && /^fold_\d+$/.test(e.name))
+    .flatMap((e) =>
+      readdirSync(join(dir, e.name))
+        .filter(isEmoBoxFile)
+        .map((f) => join(dir, e.name, f)),
+    )
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  return [...json, ...emobox];
+}
+
 /** The split with its defaults; predefined folds (EmoBox-style committed folds, or another run's folds/): the files are listed now. */
 function checkSplit(c: Checking): Suite['split'] {
   const r = c.raw;
@@ -261,13 +299,9 @@ function checkSplit(c: Checking): Suite['split'] {
     else if (!existsSync(where)) {
       if (c.checkPaths) c.add(['split', 'folds'], `${where} does not exist`);
     } else {
-      split.fold_files = statSync(where).isDirectory()
-        ? readdirSync(where)
-            .filter((f) => f.endsWith('.json'))
-            .sort()
-            .map((f) => join(where, f))
-        : [where];
-      if (split.fold_files.length === 0) c.add(['split', 'folds'], `${where} holds no .json fold files`);
+      split.fold_files = statSync(where).isDirectory() ? foldFilesIn(where) : [where];
+      if (split.fold_files.length === 0)
+        c.add(['split', 'folds'], `${where} holds no fold files (.json fold files, or EmoBox's fold_<n>/<corpus>_{train,test}_fold_<n>.jsonl)`);
       else if (c.checkPaths) checkReadable(() => checkFoldFiles(split.fold_files!), ['split', 'folds'], c);
     }
     split.folds = 0;

@@ -51,6 +51,20 @@ export interface FitOptions {
    * last finished epoch and ends as it would have (harness/run/ keeps them in the run folder).
    */
   checkpoints?: CheckpointStore;
+  /** The job the fit is for: what a model that brings its own outputs (imported predictions) needs to find its rows. */
+  job?: JobContext;
+}
+
+/** What a job tells a model beyond its samples. */
+export interface JobContext {
+  /** The suite's classes, in order: the columns of predictProba. */
+  classes: string[];
+  /** The split seed, the model seed and the fold. */
+  seed: number;
+  modelSeed: number;
+  fold: string;
+  /** Every name a clip of the suite goes by (its id, its path relative to its corpus folder, its file stem where unique) → its id. */
+  clipKeys: ReadonlyMap<string, string>;
 }
 
 /** A float32 array with its shape (a weight, a moment estimate). */
@@ -96,6 +110,10 @@ export interface Classifier {
   predictProba(x: Batch): Promise<Float32Array>;
   /** Everything needed to rebuild the fitted model with `loadClassifier`. */
   toJSON(): Promise<SerializedModel>;
+  /** A model that brings its own outputs: whether it has them for every sample of b (without, its validation clips get no temperature). */
+  covers?(b: Batch): boolean;
+  /** A model that brings its temperature with its outputs (a serbench predictions.csv's temperature column): used instead of fitting one. */
+  givenTemperature?(): number | undefined;
 }
 
 export interface SerializedModel {

@@ -86,3 +86,29 @@ export const training = {
   } as Schema,
   weight_decay: num(0, 'decoupled weight decay (AdamW) on kernels, per step', 1),
 };
+export interface PredictionsParams {
+  /** The CSV or JSONL file of per-clip outputs (absolute once the suite is loaded). */
+  path: string;
+  /** Only the rows whose `model` column says this (a serbench predictions.csv holds every model's). */
+  model?: string;
+  /** Rows whose probabilities do not sum to 1 are divided by their sum instead of refused (said on the model's page). */
+  renormalize: boolean;
+  /** Columns of classes the suite does not have are left out (and rows renormalized) instead of refused. */
+  drop_columns: boolean;
+}
+export interface OnnxParams {
+  /** The classifier .onnx file (absolute once the suite is loaded). */
+  model: string;
+  /** Its output classes, in the order of its output columns. */
+  labels: string[];
+  input?: string;
+  output?: string;
+  /** What the output holds: logits (softmaxed here) or probabilities. */
+  outputs: 'logits' | 'probabilities';
+  /** Waveform input: zero mean, unit variance per clip (the feature extractor's do_normalize). */
+  normalize: boolean;
+  /** Labels of the model the suite has no class for: their outputs are left out (rows renormalized) instead of refused. */
+  drop_labels: boolean;
+  /** Suite classes the model has no label for: probability 0 instead of refused. */
+  absent_classes: 'refuse' | 'zero';
+}

@@ -17,16 +17,21 @@ import {
   type SvmParams,
   type TreeParams,
   type ModuleParams,
+  type PredictionsParams,
+  type OnnxParams,
   type TrainingParams,
 } from './params.ts';
 import type { FeatureKind } from '../datasets/features/registry.ts';
+// Light modules (no tensor library): what validate checks of the files a suite names.
+import { checkOutputsFile } from './predictions.ts';
+import { mapClasses } from './external-outputs.ts';
 
 export interface ModelFamily<P> {
   description: string;
   schema: ObjectSchema;
   defaults: P;
-  /** The layout of features it reads (datasets/features/registry.ts): images, vectors, or either. */
-  reads: 'image' | 'vector' | 'any';
+  /** The layout of features it reads (datasets/features/registry.ts): images, vectors, either, or none (it brings its own outputs). */
+  reads: 'image' | 'vector' | 'any' | 'none';
   /** Its feature kind when a suite names none. */
   defaultFeatures: FeatureKind;
   /** Checks across params, as (param, problem). */
@@ -39,6 +44,12 @@ export interface ModelFamily<P> {
    * estimate are made of (the ETA corrects it by the rate the run then measures).
    */
   cost: (p: P, n: number, size: number) => number;
+  /** Params that are files: resolved against the suite's folder (with ${VAR:-default}) and checked to exist. */
+  paths?: string[];
+  /** Read the files the params name as a job would, against the suite's classes; throws what a job would refuse (for `validate`). */
+  checkFiles?: (p: P, classes: string[]) => void;
+  /** It trains nothing: its fit reads what it brings (imported outputs, a pretrained model). */
+  pretrained?: boolean;
   create: (k: number, params: P, module?: string) => Promise<Classifier>;
   load: (j: SerializedModel) => Promise<Classifier>;
 }
@@ -202,12 +213,68 @@ export const MODEL_FAMILIES = {
     create: async (k, p) => new (await import('./tree.ts')).DecisionTree(k, p),
     load: async (j) => (await import('./tree.ts')).DecisionTree.fromJSON(j),
   }),
+  predictions: family<PredictionsParams>({
+    description:
+      'a model trained elsewhere, brought in as its per-clip outputs: a CSV or JSONL with a clip column (clip id, path relative to the corpus folder, or file stem), p_<class> or logit_<class> columns, and optional seed, model_seed, fold, split (test/val) and model columns',
+    schema: {
+      type: 'object',
+      required: ['path'],
+      properties: {
+        path: { type: 'string', description: 'the outputs file, relative to the suite' },
+        model: { type: 'string', description: "only the rows whose model column says this (a serbench run's predictions.csv holds every model's)" },
+        renormalize: { type: 'boolean', description: 'divide rows that do not sum to 1 by their sum instead of refusing them' },
+        drop_columns: { type: 'boolean', description: 'leave out columns of classes the suite lacks (rows renormalized) instead of refusing' },
+      },
+    },
+    defaults: { path: '', renormalize: false, drop_columns: false },
+    reads: 'none',
+    defaultFeatures: 'none',
+    smoke: {},
+    paths: ['path'],
+    pretrained: true,
+    checkFiles: checkOutputsFile,
+    cost: () => 0.05,
+    create: async (k, p) => new (await import('./predictions.ts')).ImportedPredictions(k, p),
+    load: async (j) => (await import('./predictions.ts')).ImportedPredictions.fromJSON(j),
+  }),
+  onnx: family<OnnxParams>({
+    description:
+      'a pretrained classifier (an ONNX export) evaluated without training: waveform or any feature kind in, logits or probabilities over its labels out',
+    schema: {
+      type: 'object',
+      required: ['model', 'labels'],
+      properties: {
+        model: { type: 'string', description: 'the classifier .onnx file, relative to the suite' },
+        labels: { type: 'array', items: { type: 'string' }, minItems: 2, description: 'its output classes, in the order of its output columns' },
+        input: { type: 'string', description: "its input's name (default: the first)" },
+        output: { type: 'string', description: "its output's name (default: the first)" },
+        outputs: { type: 'string', enum: ['logits', 'probabilities'], description: 'what its output holds' },
+        normalize: { type: 'boolean', description: "zero mean, unit variance per clip before the model (a waveform model's do_normalize)" },
+        drop_labels: { type: 'boolean', description: 'leave out labels the suite has no class for (rows renormalized) instead of refusing' },
+        absent_classes: { type: 'string', enum: ['refuse', 'zero'], description: 'suite classes the model has no label for: refused, or probability 0' },
+      },
+    },
+    defaults: { model: '', labels: [], outputs: 'logits', normalize: false, drop_labels: false, absent_classes: 'refuse' },
+    reads: 'any',
+    defaultFeatures: 'waveform',
+    smoke: {},
+    paths: ['model'],
+    pretrained: true,
+    // Its labels against the suite's classes (the model itself is read when the job runs).
+    checkFiles: (p, classes) =>
+      void mapClasses(p.labels, classes, { dropLabels: p.drop_labels, absentAsZero: p.absent_classes === 'zero', where: p.model, what: 'labels' }),
+    cost: (_p, n) => n / 200,
+    create: async (k, p) => new (await import('./onnx-classifier.ts')).OnnxClassifier(k, p),
+    load: async (j) => (await import('./onnx-classifier.ts')).OnnxClassifier.fromJSON(j),
+  }),
   module: family<ModuleParams>({
     description:
       'a model of your own: `module:` names a file whose default export is a class implementing the Classifier contract, constructed as new Model(k, params)',
     schema: {
       type: 'object',
-      additionalProperties: { anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }, { type: 'array', items: { type: 'number' } }] },
+      additionalProperties: {
+        anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }, { type: 'array', items: { anyOf: [{ type: 'number' }, { type: 'string' }] } }],
+      },
     },
     defaults: {},
     reads: 'any',

@@ -17,19 +17,22 @@ export type UserModelClass = {
 /** Rows may differ from 1 by this much (float32 sums of k terms). */
 const SUM_TOLERANCE = 1e-4;
 
-/** The module's model class. TypeScript files go through tsx's own loader, so they load from any folder (with or without a package.json). */
+/**
+ * The module's model class. Modules go through tsx's own scoped loader where tsx is installed, so
+ * that they load from any folder, with or without a package.json, whatever loader the process
+ * runs under (a TypeScript checkout registers tsx for the whole process, under which a plain
+ * import of an ES module written as .js fails). Without tsx, JavaScript is imported as it is.
+ */
 export async function userModelClass(path: string): Promise<UserModelClass> {
   let mod: Record<string, unknown>;
   try {
-    if (/\.[cm]?tsx?$/.test(path)) {
-      let tsImport: (specifier: string, parent: string) => Promise<Record<string, unknown>>;
-      try {
-        ({ tsImport } = (await import('tsx/esm/api')) as unknown as { tsImport: typeof tsImport });
-      } catch {
-        throw new Error('a TypeScript model needs tsx (npm i -D tsx), or compile it to JavaScript');
-      }
-      mod = await tsImport(pathToFileURL(path).href, import.meta.url);
-    } else mod = await import(pathToFileURL(path).href);
+    let tsImport: ((specifier: string, parent: string) => Promise<Record<string, unknown>>) | undefined;
+    try {
+      ({ tsImport } = (await import('tsx/esm/api')) as unknown as { tsImport: typeof tsImport });
+    } catch {
+      if (/\.[cm]?tsx?$/.test(path)) throw new Error('a TypeScript model needs tsx (npm i -D tsx), or compile it to JavaScript');
+    }
+    mod = tsImport ? await tsImport(pathToFileURL(path).href, import.meta.url) : await import(pathToFileURL(path).href);
   } catch (e) {
     throw new Error(`${path}: cannot load the model module: ${(e as Error).message.split('\n')[0]}`);
   }

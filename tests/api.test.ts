@@ -26,7 +26,12 @@ describe("import from 'serbench'", () => {
     expect(r.status, r.stderr).toBe(0);
     const [json, header] = r.stdout.trim().split('\n');
     const got = JSON.parse(json);
-    expect(got).toMatchObject({ completed: 2, models: ['centroid', 'tree'], jobs: 2, types: ['cnn', 'vit', 'mlp', 'svm', 'tree', 'module'] });
+    expect(got).toMatchObject({
+      completed: 2,
+      models: ['centroid', 'tree'],
+      jobs: 2,
+      types: ['cnn', 'vit', 'mlp', 'svm', 'tree', 'predictions', 'onnx', 'module'],
+    });
     expect(got.clips).toBeGreaterThan(0);
     expect(header).toBe('#,model,n,UAR,accuracy,macro F1,ECE,≈ best');
   }, 120_000);

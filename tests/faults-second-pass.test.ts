@@ -274,7 +274,12 @@ describe('the messages a careful user needs', () => {
     // Set but empty, as in the shell's ${VAR:-default}: the default is used.
     const dir = mkdtempSync(join(tmpdir(), 'serbench-p2-env-'));
     mkdirSync(join(dir, 'data'));
-    copyFileSync(join(corpus, 'metadata.csv'), join(dir, 'data', 'metadata.csv'));
+    // The manifest in data/ naming the corpus's files by absolute paths.
+    const rows = readFileSync(join(corpus, 'metadata.csv'), 'utf8').trim().split('\n');
+    writeFileSync(
+      join(dir, 'data', 'metadata.csv'),
+      rows.map((l, i) => (i === 0 ? l : `${join(corpus, l.split(',')[0])},${l.split(',').slice(1).join(',')}`)).join('\n') + '\n',
+    );
     writeFileSync(join(dir, 's.yaml'), suite('[{ type: tree }]', '', '${SERBENCH_DATA:-data}/metadata.csv'));
     const env = serbench(['validate', join(dir, 's.yaml')], { SERBENCH_DATA: '' });
     expect(env.status, env.stderr).toBe(0);

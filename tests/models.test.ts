@@ -4,6 +4,8 @@ import { extractFeatures } from '../datasets/features/extract.ts';
 import { FeatureCache } from '../datasets/features/cache.ts';
 import { makeFolds } from '../harness/splits.ts';
 import { join } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createClassifier, loadClassifier, MODEL_FAMILIES, MODEL_TYPES, type ModelFamily } from '../models/registry.ts';
 import type { FeatureKind } from '../datasets/features/registry.ts';
 import type { Batch } from '../core/batch.ts';
@@ -20,21 +22,21 @@ const data: Partial<Record<FeatureKind, Record<'train' | 'val' | 'test', Batch>>
 
 beforeAll(async () => {
   const cache = new FeatureCache(null);
-  for (const kind of ['summary', 'logmel'] as const) {
+  for (const kind of ['summary', 'logmel', 'waveform'] as const) {
     const batch = async (idx: number[]): Promise<Batch> => {
       const fs = [];
       for (const i of idx) fs.push((await extractFeatures({ clip: clips[i], kinds: [kind], settings, copy: 0, ops: [], seed: 1 }, cache))[kind]!);
       const d = fs[0].data.length;
       const x = new Float32Array(idx.length * d);
       fs.forEach((f, j) => x.set(f.data, j * d));
-      return { n: idx.length, sampleShape: fs[0].shape, x, y: Int32Array.from(idx, (i) => labels[i]) };
+      return { n: idx.length, sampleShape: fs[0].shape, x, y: Int32Array.from(idx, (i) => labels[i]), ids: idx.map((i) => clips[i].id) };
     };
     data[kind] = { train: await batch(fold.train), val: await batch(fold.val), test: await batch(fold.test) };
   }
 }, 120_000);
 
-// Every family of the registry, with its smoke params; a model of one's own through `type: module` (the example).
-const specs = MODEL_TYPES.map((type) => {
+// Every family of the registry that trains, with its smoke params; a model of one's own through `type: module` (the example).
+const specs = MODEL_TYPES.filter((t) => !MODEL_FAMILIES[t].pretrained).map((type) => {
   const fam = MODEL_FAMILIES[type] as ModelFamily<object>;
   return {
     name: type,
@@ -46,7 +48,7 @@ const specs = MODEL_TYPES.map((type) => {
 });
 
 it('the contract test covers every family of the registry', () => {
-  expect(specs.map((s) => s.type)).toEqual(MODEL_TYPES);
+  expect([...specs.map((s) => s.type), ...pretrained.map((p) => p.type)].sort()).toEqual([...MODEL_TYPES].sort());
   expect(MODEL_TYPES).toEqual(expect.arrayContaining(['cnn', 'vit', 'mlp', 'svm', 'tree', 'module']));
 });
 
@@ -76,6 +78,66 @@ function onDemand(b: Batch): Batch {
     },
   };
 }
+
+/**
+ * Families that train nothing (they bring their outputs, or a model made elsewhere) are held to the
+ * same contract from a fixture each: valid probabilities for the suite's classes, the same twice,
+ * the same after save and load. A new such family fails here until it has one.
+ */
+const FIXTURES: Record<string, (dir: string) => { params: Record<string, unknown>; features: FeatureKind }> = {
+  predictions: (dir) => {
+    const file = join(dir, 'outputs.csv');
+    const rows = clips.map((c, i) => {
+      const p = classes.map((_, j) => 1 + ((i * 7 + j * 3) % 5));
+      const s = p.reduce((a, b) => a + b, 0);
+      return [c.id, ...p.map((v) => (v / s).toFixed(8))].join(',');
+    });
+    writeFileSync(file, [['clip', ...classes.map((c) => `p_${c}`)].join(','), ...rows].join('\n') + '\n');
+    return { params: { path: file }, features: 'none' };
+  },
+  onnx: () => ({
+    params: {
+      model: join(import.meta.dirname, 'fixtures', 'tiny-classifier', 'tiny-classifier.onnx'),
+      labels: ['calm', 'angry', 'happy', 'neutral', 'sad'],
+      drop_labels: true,
+      normalize: true,
+    },
+    features: 'waveform',
+  }),
+};
+const pretrained = MODEL_TYPES.filter((t) => MODEL_FAMILIES[t].pretrained).map((type) => ({ type }));
+
+describe.each(pretrained)('$type (trains nothing): one contract, probabilities out', ({ type }) => {
+  it('gives valid probabilities of the suite classes, the same twice, and survives save/load', async () => {
+    const fixture = FIXTURES[type];
+    expect(fixture, `a contract fixture for family ${type} (tests/models.test.ts FIXTURES)`).toBeDefined();
+    const { params, features } = fixture(mkdtempSync(join(tmpdir(), 'serbench-contract-')));
+    const spec = { name: type, type, features, params: { ...(MODEL_FAMILIES[type] as ModelFamily<object>).defaults, ...params } } as ModelSpec;
+    const d = features === 'none' ? { train: idOnly(fold.train), val: idOnly(fold.val), test: idOnly(fold.test) } : data[features]!;
+    const k = classes.length;
+    const job = { classes, seed: 1, modelSeed: 1, fold: fold.name, clipKeys: new Map(clips.map((c) => [c.id, c.id])) };
+    const a = await createClassifier(spec, k);
+    const report = await a.fit(d.train, d.val, { seed: 7, job });
+    expect(report.notes.length).toBeGreaterThan(0);
+    const p = await a.predictProba(d.test);
+    expect(p.length).toBe(d.test.n * k);
+    for (let i = 0; i < d.test.n; i++) expect(Math.abs(p.subarray(i * k, (i + 1) * k).reduce((s, v) => s + v, 0) - 1)).toBeLessThan(1e-4);
+    expect(Array.from(await a.predictProba(d.test))).toEqual(Array.from(p));
+    const restored = await loadClassifier(JSON.parse(JSON.stringify(await a.toJSON())));
+    // Imported outputs are per fold: a saved one names its file, and reads the fold's rows again when fitted.
+    if (type === 'predictions') await restored.fit(d.train, d.val, { seed: 7, job });
+    expect(Array.from(await restored.predictProba(d.test))).toEqual(Array.from(p));
+  }, 120_000);
+});
+
+/** A batch of clips named, without features. */
+const idOnly = (idx: number[]): Batch => ({
+  n: idx.length,
+  sampleShape: [0],
+  x: new Float32Array(0),
+  y: Int32Array.from(idx, (i) => labels[i]),
+  ids: idx.map((i) => clips[i].id),
+});
 
 describe.each(specs)('$type: one contract, probabilities out', (spec) => {
   it('learns well above chance on held-out speakers, with valid probabilities, repeatably, and survives save/load', async () => {

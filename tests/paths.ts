@@ -6,3 +6,4 @@ export const SHARED = resolve(dirname(fileURLToPath(import.meta.url)), '../../sh
 export const CORPORA_SAMPLE = resolve(SHARED, 'corpora-sample');
 export const LIBROSA_REF = resolve(SHARED, 'reference/librosa');
 export const METRICS_REF = resolve(SHARED, 'reference/metrics');
+export const CORPORA_DEV = resolve(SHARED, 'corpora-dev');

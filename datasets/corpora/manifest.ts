@@ -30,6 +30,9 @@ const LABELS: Record<string, Emotion> = {
   neu: 'neutral',
   boredom: 'calm',
 };
+/** A label as corpora and toolkits spell it (Anger, hap, Surprise, fear…) in the harmonized vocabulary, or undefined. */
+export const harmonizedLabel = (label: string): Emotion | undefined => LABELS[label.trim().toLowerCase()];
+
 const GENDERS: Record<string, Gender> = { female: 'female', f: 'female', woman: 'female', male: 'male', m: 'male', man: 'male' };
 const KNOWN = new Set(['path', 'label', 'speaker', 'gender', 'age', 'id']);
 

@@ -11,6 +11,7 @@
  * waveform: it is not supported yet.
  */
 import { fileHash } from '../../core/file-hash.ts';
+import { onnxSession, normalizeWaveform } from '../../core/onnx.ts';
 import type { Schema } from '../../core/schema.ts';
 import type { CachedArray } from './cache.ts';
 
@@ -55,38 +56,6 @@ export const EMBEDDING_SCHEMA: Schema = {
   },
 };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- onnxruntime-node is loaded lazily
-type Session = any;
-type Ort = typeof import('onnxruntime-node');
-const sessions = new Map<string, Promise<{ ort: Ort; sess: Session }>>();
-
-/** The runtime and a session of the encoder, loaded once per thread. */
-async function session(path: string): Promise<{ ort: Ort; sess: Session }> {
-  let s = sessions.get(path);
-  if (!s) {
-    s = (async () => {
-      let ort: Ort;
-      try {
-        ort = await import('onnxruntime-node');
-      } catch (e) {
-        throw new Error(`the embedding feature needs onnxruntime-node (npm i onnxruntime-node): ${(e as Error).message.split('\n')[0]}`);
-      }
-      try {
-        // One thread: the feature pool already runs one extraction per core.
-        // Its own log stays quiet: a failure comes back as an error naming the encoder and the clip.
-        return {
-          ort,
-          sess: await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 4 }),
-        };
-      } catch (e) {
-        throw new Error(`${path}: onnxruntime cannot load this encoder: ${(e as Error).message.split('\n')[0]}`);
-      }
-    })();
-    sessions.set(path, s);
-  }
-  return s;
-}
-
 /** The encoder file's content hash: a changed encoder gets new cache entries. */
 export const encoderIdentity = fileHash;
 
@@ -125,21 +94,12 @@ function pool(layer: Layer, how: EmbeddingSettings['pooling']): Float64Array {
 
 /** The pooled embedding of one clip's waveform. */
 export async function embedWaveform(y: Float32Array, s: EmbeddingSettings): Promise<CachedArray> {
-  const { ort, sess } = await session(s.model);
+  const { ort, sess } = await onnxSession(s.model, 'encoder');
   const input = s.input ?? sess.inputNames[0];
   if (!sess.inputNames.includes(input)) throw new Error(`${s.model}: has no input "${input}" (inputs: ${sess.inputNames.join(', ')})`);
   const outputs = s.output === undefined ? [sess.outputNames[0]] : ([] as string[]).concat(s.output);
   for (const o of outputs) if (!sess.outputNames.includes(o)) throw new Error(`${s.model}: has no output "${o}" (outputs: ${sess.outputNames.join(', ')})`);
-  let x = y;
-  if (s.normalize) {
-    let mean = 0;
-    for (const v of y) mean += v;
-    mean /= y.length || 1;
-    let v2 = 0;
-    for (const v of y) v2 += (v - mean) ** 2;
-    const sd = Math.sqrt(v2 / (y.length || 1) + 1e-7); // as Wav2Vec2FeatureExtractor
-    x = Float32Array.from(y, (v) => (v - mean) / sd);
-  }
+  const x = s.normalize ? normalizeWaveform(y) : y;
   let result: Record<string, { dims: readonly number[]; data: unknown; type: string; dispose?: () => void }>;
   try {
     result = await sess.run({ [input]: new ort.Tensor('float32', x, [1, x.length]) }, outputs);

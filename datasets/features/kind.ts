@@ -33,8 +33,8 @@ export interface ClipSignal<S extends FeatureSettings = FeatureSettings> {
 
 export interface FeatureKindSpec<S extends FeatureSettings = FeatureSettings> {
   description: string;
-  /** image: [bands, frames] for the CNN and ViT; vector: [d] for SVM, tree, MLP. */
-  layout: 'image' | 'vector';
+  /** image: [bands, frames] for the CNN and ViT; vector: [d] for SVM, tree, MLP; none: no features (a model that brings its own outputs). */
+  layout: 'image' | 'vector' | 'none';
   /** Whether augmented copies of training clips exist for it (false: it trains on the clips themselves). */
   augmentable: boolean;
   /** Its own block of settings under `features:` (e.g. `features.embedding`), if it has one. */

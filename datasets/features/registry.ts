@@ -57,6 +57,20 @@ export const FEATURE_KINDS = {
     compute: (c) => embedWaveform(c.speech, embeddingSettings(c.settings)),
     size: () => ENCODER_WIDTH_GUESS,
   }),
+  waveform: kind({
+    description: 'the waveform itself, fixed to `duration` seconds at sample_rate: for a pretrained classifier that takes audio (type: onnx)',
+    layout: 'vector',
+    augmentable: true,
+    compute: (c) => ({ shape: [c.fixed.length], data: Float32Array.from(c.fixed) }),
+    size: (s) => Math.round(s.duration * s.sample_rate),
+  }),
+  none: kind({
+    description: 'no features: for a model that brings its own outputs (type: predictions); nothing is extracted',
+    layout: 'none',
+    augmentable: false,
+    compute: () => ({ shape: [0], data: new Float32Array(0) }),
+    size: () => 0,
+  }),
   precomputed: kind({
     description: 'embeddings made elsewhere, read from .npy files (no augmented copies); settings in features.precomputed',
     layout: 'vector',

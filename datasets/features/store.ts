@@ -48,6 +48,7 @@ export class FeatureStore {
 
   async ensure(indices: number[], copies: number, kinds: FeatureKind[], seed: number, progress: StageProgress): Promise<void> {
     const todo: { i: number; copy: number; kinds: FeatureKind[] }[] = [];
+    kinds = kinds.filter((k) => FEATURE_KINDS[k].layout !== 'none'); // nothing to extract
     for (const i of indices)
       for (let c = 0; c <= copies; c++) {
         const wanted = kinds.filter((k) => c <= copiesOf(k, copies) && !this.failed.has(`${i}:${k}`));
@@ -80,6 +81,15 @@ export class FeatureStore {
    * training set of a large suite need not fit in memory, a model reads it a chunk at a time.
    */
   batch(indices: number[], copies: number, kind: FeatureKind, seed: number, labels: Int32Array): Batch & { clips: number[] } {
+    if (FEATURE_KINDS[kind].layout === 'none')
+      return {
+        n: indices.length,
+        sampleShape: [0],
+        x: new Float32Array(0),
+        y: Int32Array.from(indices, (i) => labels[i]),
+        ids: indices.map((i) => this.clips[i].id),
+        clips: [...indices],
+      };
     const items: { i: number; c: number }[] = [];
     for (const i of indices)
       if (!this.failed.has(`${i}:${kind}`))
@@ -103,6 +113,7 @@ export class FeatureStore {
       sampleShape,
       x: { read: (rows, out) => Array.from(rows).forEach((r, j) => out.set(read(r).data, j * d)) },
       y: Int32Array.from(items, ({ i }) => labels[i]),
+      ids: items.map(({ i }) => this.clips[i].id),
       clips: items.map(({ i }) => i),
     };
   }

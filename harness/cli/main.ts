@@ -6,6 +6,7 @@ const lazy = {
   run: () => import('../run/run.ts'),
   report: () => import('./report.ts'),
   compare: () => import('./compare.ts'),
+  predict: () => import('./predict.ts'),
   tables: async () => ({
     ...(await import('../../reports/tables.ts')),
     ...(await import('../stats/verdicts.ts')),
@@ -121,8 +122,20 @@ await yargs(hideBin(process.argv))
     (y) => y.positional('suite', { type: 'string', demandOption: true }),
     async (a) => {
       const s = loadSuite(a.suite!);
+      const { planSize } = await import('../run/plan.ts');
+      const { fmtTime } = await import('../run/progress.ts');
+      // The data and the folds as run would make them: what run would refuse is refused now.
+      let size;
+      try {
+        size = planSize(s);
+      } catch (e) {
+        fail(`${a.suite}: ${(e as Error).message}`, EXIT_INVALID);
+      }
+      const families = size.families.map((f) => `${f.family} ${f.jobs} (≈ ${fmtTime(f.seconds)})`).join(', ');
       process.stdout.write(
-        `${a.suite}: valid suite "${s.name}": ${s.datasets.length} dataset(s), ${s.split.protocol} split, ${s.seeds.length} seed(s), models ${s.models.map((m) => `${m.name} (${m.type} on ${m.features})`).join(', ')}\n`,
+        `${a.suite}: valid suite "${s.name}": ${s.datasets.length} dataset(s), ${s.split.protocol} split, ${s.seeds.length} seed(s), models ${s.models.map((m) => `${m.name} (${m.type} on ${m.features})`).join(', ')}\n` +
+          `  ${size.clips} clips, ${size.folds} fold(s): ${size.jobs} job(s): ${families}\n` +
+          `  about ${fmtTime(size.seconds)} of training on one core of the machine the README's bench figures come from (early stopping shortens networks' fits; --jobs N divides it by up to N)\n`,
       );
     },
   )
@@ -198,6 +211,27 @@ await yargs(hideBin(process.argv))
       const { report } = await lazy.report();
       const site = await report(resolve(a.run!), a.out ? resolve(a.out) : undefined);
       process.stdout.write(`report: ${join(site, 'index.html')}\n`);
+    },
+  )
+  .command(
+    'predict <run> <inputs..>',
+    "apply a run's fitted models to recordings (WAV files, folders, manifests) through the same front end",
+    (y) =>
+      y
+        .positional('run', { type: 'string', demandOption: true, describe: 'a run folder' })
+        .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'WAV files, folders of them, or manifests (.csv, .jsonl)' })
+        .option('model', { type: 'string', describe: "the run's model to apply (default: its only one)" })
+        .option('job', { type: 'string', describe: 'one job of it (default: the mean of the probabilities of all its jobs)' })
+        .option('out', { type: 'string', describe: 'write the per-clip probabilities here as CSV (the columns of predictions.csv)' }),
+    async (a) => {
+      const { predictCommand } = await lazy.predict();
+      process.stdout.write(
+        await predictCommand(
+          resolve(a.run!),
+          (a.inputs as string[]).map((i) => resolve(i)),
+          { model: a.model, job: a.job, out: a.out && resolve(a.out) },
+        ),
+      );
     },
   )
   .command(

@@ -34,7 +34,7 @@ export function mergeShards(out: string, shards: string[]): number {
   }
   let jobs = 0;
   for (const r of readers)
-    for (const sub of ['jobs', 'failed', 'folds', 'shards'])
+    for (const sub of ['jobs', 'models', 'failed', 'folds', 'shards'])
       for (const file of r.folder.listJson(sub)) {
         mkdirSync(target.folder.path(sub), { recursive: true });
         copyFileSync(file, target.folder.path(sub, basename(file)));

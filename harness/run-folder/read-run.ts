@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseSuite, type Suite } from '../suite.ts';
 import { RunFolder } from './folder.ts';
-import { readJobFile, type PlanRecord, type SpectrogramExample } from './records.ts';
+import { readJobFile, type PlanRecord, type SpectrogramExample, type SavedModel } from './records.ts';
 import type { JobResult, JobFailure, RunData, ShardRecord } from '../stats/run-records.ts';
 import type { Results, RunInput, Environment } from '../stats/evaluate-run.ts';
 
@@ -94,6 +94,13 @@ export class RunReader {
     }
     return { jobs, stale };
   });
+
+  /** A job's fitted model, as the run saved it (runs of versions before this kept none). */
+  model(job: string): SavedModel {
+    if (!this.has('models', `${job}.json`))
+      throw new Error(`${this.dir}: no saved model of job ${job} (runs made before models were kept have none: run the suite again)`);
+    return this.json<SavedModel>('models', `${job}.json`);
+  }
 
   /** What evaluation reads (harness/stats/evaluate-run.ts), with the environment and moment it is made in. */
   input(environment: Environment, created: string): RunInput {

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { FeatureInput } from '../../datasets/features/kind.ts';
 import type { JobSpec, JobResult } from '../stats/run-records.ts';
-import { writeJson } from './folder.ts';
+import type { SerializedModel } from '../../models/classifier.ts';
+import { writeJson, type RunFolder } from './folder.ts';
 
 /** plan.json: the suite's identity, its data's identity, every job and every fold's fingerprint. */
 export interface PlanRecord {
@@ -65,3 +66,21 @@ export interface SpectrogramExample {
   sampleRate?: number;
   image: number[];
 }
+
+/**
+ * models/<job id>.json: a job's fitted model as itself, with everything needed to apply it to a
+ * new recording (`serbench predict`): the classes in order, the feature kind and the front end's
+ * settings it was trained on, the hashes of the files those features read, and its temperature.
+ */
+export interface SavedModel {
+  job: JobSpec;
+  suiteHash: string;
+  classes: string[];
+  features: string;
+  featureSettings: unknown;
+  featureInputs: FeatureInput[];
+  temperature: number;
+  model: SerializedModel;
+}
+
+export const modelFile = (folder: RunFolder, job: string) => folder.path('models', `${job}.json`);

@@ -26,7 +26,7 @@ export function initRunFolder(suite: Suite, p: Prepared, folder: RunFolder): str
     if (old.dataHash !== p.dataHash) change = dataChange(before, p);
   }
   mkdirSync(folder.dir, { recursive: true });
-  for (const sub of ['.', 'jobs', 'failed', 'shards', 'checkpoints']) removeStaleTemporaries(folder.path(sub));
+  for (const sub of ['.', 'jobs', 'failed', 'shards', 'checkpoints', 'models']) removeStaleTemporaries(folder.path(sub));
   writeAtomic(folder.path('suite.yaml'), suite.source);
   writeJson(folder.path('plan.json'), planRecord(suite, p));
   // Each fold's clip ids, so that others can re-score the run or reuse its folds.
@@ -80,6 +80,7 @@ function dataRecord(p: Prepared): RunData {
     notes: p.data.notes,
     labelMapping: p.data.labelMapping,
     leakage: p.audits,
+    ...(p.splitNotes.length ? { splitNotes: p.splitNotes } : {}),
   };
 }
 

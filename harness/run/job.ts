@@ -10,6 +10,7 @@ import { createClassifier } from '../../models/registry.ts';
 import type { FitOptions } from '../../models/classifier.ts';
 import { fitScaling, NO_SCALING } from '../stats/temperature.ts';
 import type { JobSpec, JobResult } from '../stats/run-records.ts';
+import type { SavedModel } from '../run-folder/records.ts';
 import type { Progress } from './progress.ts';
 import type { Prepared } from './plan.ts';
 
@@ -43,7 +44,8 @@ function unlessStuck<T>(p: Promise<T>, what: string): Promise<T> {
   });
 }
 
-export async function runJob(ctx: JobContext, spec: ModelSpec, fold: Fold, job: JobSpec): Promise<JobResult> {
+/** A finished job: its result, and its fitted model as saved in models/<job id>.json. */
+export async function runJob(ctx: JobContext, spec: ModelSpec, fold: Fold, job: JobSpec): Promise<{ result: JobResult; saved: SavedModel }> {
   const { suite, p, store, progress } = ctx;
   const t0 = performance.now();
   const copies = suite.augment.copies;
@@ -65,6 +67,7 @@ export async function runJob(ctx: JobContext, spec: ModelSpec, fold: Fold, job: 
       seed: job.modelSeed ?? job.seed,
       ...ctx.cores,
       checkpoints: ctx.checkpoints,
+      job: { classes: p.data.classes, seed: job.seed, modelSeed: job.modelSeed ?? job.seed, fold: job.fold, clipKeys: p.clipKeys },
       onEpoch: (l) => {
         ctx.checkParent();
         progress.tick(`loss ${l.loss.toFixed(3)}${l.valLoss !== undefined ? ` val ${l.valLoss.toFixed(3)}` : ''}`);
@@ -76,12 +79,32 @@ export async function runJob(ctx: JobContext, spec: ModelSpec, fold: Fold, job: 
   progress.done(fit.bestEpoch ? `best epoch ${fit.bestEpoch}` : '');
   const predict = (b: typeof test) => unlessStuck(model.predictProba(b), `${spec.name}'s predictProba()`);
   const testProbs = await predict(test);
-  const scaling = val.n > 0 && suite.evaluation.temperature_scaling ? fitScaling(val.y!, await predict(val), k, suite.evaluation.ece_bins) : NO_SCALING;
+  // Outputs brought from elsewhere may have none for the validation clips: then no temperature, and that said.
+  const valOutputs = val.n > 0 && (model.covers?.(val) ?? true);
+  const given = model.givenTemperature?.();
+  const scaling =
+    given !== undefined && suite.evaluation.temperature_scaling
+      ? { temperature: given, foundBy: 'given with the outputs (their temperature column)', validation: null }
+      : valOutputs && suite.evaluation.temperature_scaling
+        ? fitScaling(val.y!, await predict(val), k, suite.evaluation.ece_bins)
+        : val.n > 0 && !valOutputs
+          ? { ...NO_SCALING, foundBy: 'no outputs for the validation clips: temperature scaling skipped' }
+          : NO_SCALING;
   const trainClassCounts = p.data.classes.map(() => 0);
   for (const i of fold.train) trainClassCounts[p.data.labels[i]]++;
   const rows: number[][] = [];
   for (let i = 0; i < test.n; i++) rows.push(Array.from(testProbs.subarray(i * k, (i + 1) * k)));
-  return {
+  const saved: SavedModel = {
+    job: { id: job.id, seed: job.seed, modelSeed: job.modelSeed, fold: job.fold, model: job.model },
+    suiteHash: p.hash,
+    classes: p.data.classes,
+    features: spec.features,
+    featureSettings: suite.features,
+    featureInputs: p.featureInputs,
+    temperature: scaling.temperature,
+    model: await model.toJSON(),
+  };
+  const result: JobResult = {
     ...job,
     suiteHash: p.hash,
     foldFingerprint: p.fingerprints.get(`${job.seed}/${job.fold}`)!,
@@ -98,4 +121,5 @@ export async function runJob(ctx: JobContext, spec: ModelSpec, fold: Fold, job: 
     valClips: val.n,
     seconds: (performance.now() - t0) / 1000,
   };
+  return { result, saved };
 }

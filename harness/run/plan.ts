@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Suite } from '../suite.ts';
-import { loadSuiteData, type SuiteData } from '../data.ts';
+import { loadSuiteData, clipKeys, type SuiteData } from '../data.ts';
 import { makeFolds, SPEAKER_INDEPENDENT, type Fold } from '../splits.ts';
 import { auditLeakage, type LeakageAudit } from '../stats/leakage.ts';
 import { featureInputs, FEATURE_KINDS, type SuiteFeatures } from '../../datasets/features/registry.ts';
@@ -60,6 +60,10 @@ export interface Prepared {
   audits: (LeakageAudit & { seed: number })[];
   jobs: JobSpec[];
   hash: string;
+  /** Every name a clip goes by → its id (harness/data.ts clipKeys). */
+  clipKeys: Map<string, string>;
+  /** What was done to make the folds (committed folds' missing clips dropped, validation drawn), per seed. */
+  splitNotes: string[];
 }
 
 export function prepareRun(suite: Suite, knownHashes?: Record<string, string>): Prepared {
@@ -68,7 +72,7 @@ export function prepareRun(suite: Suite, knownHashes?: Record<string, string>): 
   const foldsBySeed = new Map<number, Fold[]>();
   const audits: (LeakageAudit & { seed: number })[] = [];
   for (const seed of suite.seeds) {
-    const folds = makeFolds(data.clips, suite.split, seed);
+    const folds = makeFolds(data.clips, suite.split, seed, suite.labels);
     foldsBySeed.set(seed, folds);
     for (const f of folds) audits.push({ seed, ...auditLeakage(data.clips, f, SPEAKER_INDEPENDENT.has(suite.split.protocol), data.hashes) });
   }
@@ -88,6 +92,10 @@ export function prepareRun(suite: Suite, knownHashes?: Record<string, string>): 
     audits,
     jobs: planJobs(suite, foldsBySeed),
     hash: suiteHash(suite, inputs),
+    clipKeys: clipKeys(suite, data.clips),
+    splitNotes: [...foldsBySeed].flatMap(([seed, folds]) =>
+      folds.flatMap((f) => (f.notes ?? []).map((n) => (suite.seeds.length > 1 ? `seed ${seed}, ${n}` : n))),
+    ),
   };
 }
 
@@ -98,4 +106,43 @@ export function jobCost(suite: Suite, p: Prepared, job: JobSpec): number {
   const kind = FEATURE_KINDS[spec.features] as FeatureKindSpec<SuiteFeatures>;
   const n = fold.train.length * (1 + (kind.augmentable ? suite.augment.copies : 0));
   return fitCost(spec, n, kind.size(suite.features));
+}
+
+/** What `validate` says a run will be: its jobs per family and their expected seconds on one core. */
+export interface PlanSize {
+  clips: number;
+  folds: number;
+  jobs: number;
+  families: { family: string; jobs: number; seconds: number }[];
+  /** Every job's expected seconds, summed (one core of the machine the README's bench figures come from). */
+  seconds: number;
+}
+
+/**
+ * Plan a suite as `run` would, without hashing the audio or training anything: its data, its
+ * folds (committed fold files checked against the data), its jobs and their expected cost.
+ * What `run` would refuse of the data and the folds is refused here.
+ */
+export function planSize(suite: Suite): PlanSize {
+  const data = loadSuiteData(suite, {}, { hash: false });
+  if (data.clips.length === 0) throw new Error(`suite ${suite.name}: no clips left after loading and label mapping`);
+  const foldsBySeed = new Map(suite.seeds.map((seed) => [seed, makeFolds(data.clips, suite.split, seed, suite.labels)] as const));
+  const p = { foldsBySeed } as Prepared;
+  const jobs = planJobs(suite, foldsBySeed);
+  const families = new Map<string, { jobs: number; seconds: number }>();
+  let total = 0;
+  for (const j of jobs) {
+    const spec = suite.models.find((m) => m.name === j.model)!;
+    const s = jobCost(suite, p, j);
+    total += s;
+    const f = families.get(spec.type) ?? { jobs: 0, seconds: 0 };
+    families.set(spec.type, { jobs: f.jobs + 1, seconds: f.seconds + s });
+  }
+  return {
+    clips: data.clips.length,
+    folds: [...foldsBySeed.values()].reduce((a, f) => a + f.length, 0),
+    jobs: jobs.length,
+    families: [...families].map(([family, f]) => ({ family, ...f })),
+    seconds: total,
+  };
 }

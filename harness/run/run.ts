@@ -14,7 +14,7 @@ import { FeaturePool } from '../../datasets/features/pool.ts';
 import { FeatureStore } from '../../datasets/features/store.ts';
 import { RunFolder, writeJson, lockRunFolder } from '../run-folder/folder.ts';
 import { RunReader, type JobStatus } from '../run-folder/read-run.ts';
-import { writeJobFile } from '../run-folder/records.ts';
+import { writeJobFile, modelFile } from '../run-folder/records.ts';
 import { jobCheckpoints } from '../run-folder/checkpoints.ts';
 import type { JobSpec, JobFailure } from '../stats/run-records.ts';
 import { fileComponent } from '../../core/file-names.ts';
@@ -248,7 +248,9 @@ async function runJobs(run: Run): Promise<RunSummary> {
       model: { spec, seed: job.modelSeed ?? job.seed },
     });
     try {
-      const result = await runJob({ ...ctx, checkpoints }, spec, foldOf(run, job), job);
+      const { result, saved } = await runJob({ ...ctx, checkpoints }, spec, foldOf(run, job), job);
+      // The model first: a job file marks the job done, and a done job's model is always there.
+      writeJson(modelFile(folder, job.id), saved);
       writeJobFile(folder.jobFile(job.id), result);
       checkpoints.remove(); // the job's file holds what the fit made
       completed.push(job.id);

@@ -135,6 +135,8 @@ export interface Results {
     notes: SkippedFile[];
     labelMapping: LabelMappingRow[];
     leakage: (LeakageAudit & { seed: number })[];
+    /** What was done to make the folds: committed folds' missing clips dropped (counted), validation drawn. */
+    split_notes: string[];
     counts: { corpus: string; emotion: string; gender: string; clips: number }[];
     /** Per corpus: speakers and clip durations in seconds. */
     corpora_summary: CorpusSummary[];
@@ -299,6 +301,7 @@ function dataSummary(data: RunData, shards: ShardRecord[]): Results['data'] {
     notes: data.notes ?? [],
     labelMapping: data.labelMapping,
     leakage: data.leakage,
+    split_notes: data.splitNotes ?? [],
     corpora_summary: corporaSummary(data.clips),
     counts: [...count.entries()].map(([key, clips]) => {
       const [corpus, emotion, gender] = key.split('\u0000');

@@ -55,6 +55,8 @@ export interface RunData {
   notes?: SkippedFile[];
   labelMapping: LabelMappingRow[];
   leakage: (LeakageAudit & { seed: number })[];
+  /** What was done to make the folds (absent when nothing was): committed folds' missing clips dropped, validation drawn. */
+  splitNotes?: string[];
 }
 
 /** shards/<name>.json: what one process did (cache, clips that failed to decode, time, machine). */

@@ -37,6 +37,8 @@ export async function modelPage(v: ReportView, m: ModelResult, errorPictures: { 
       return { ...j, uar: own?.uar, accuracy: own?.accuracy };
     }),
     t: m.temperature_scaling,
+    // Why no temperature was fitted, where a job says more than "no validation clips" (outputs brought without them).
+    noScaling: [...new Set(m.jobs.filter((j) => !j.validation && !j.temperatureFoundBy.startsWith('no validation clips')).map((j) => j.temperatureFoundBy))],
     flags: (v.results.flags ?? []).filter((f) => f.model === m.name),
     severalJobs: e.jobs > 1,
     errorPictures,

@@ -124,6 +124,7 @@ export async function overviewPage(v: ReportView): Promise<string> {
     training: trainingRows(v),
     fairnessNote: fairnessNote(v),
     leakage: r.data.leakage,
+    splitNotes: r.data.split_notes ?? [],
     leakageWarning: v.verdicts.speaker_dependent
       ? 'Some test speakers were also heard in training: these numbers are speaker-dependent and overstate how the models do on new voices.'
       : '',
