@@ -139,6 +139,12 @@ const MODELS_SCHEMA: Schema = {
       name: { type: 'string', description: 'unique name (default: the type)' },
       type: { type: 'string', enum: MODEL_TYPES, description: 'a model family of models/registry.ts, or module for a model of your own' },
       module: { type: 'string', description: 'type module: the file whose default export implements the Classifier contract (relative to the suite)' },
+      normalize: {
+        type: 'string',
+        enum: ['none', 'per_speaker', 'per_utterance'],
+        description:
+          "its features z-scored per speaker (each speaker's own clips, the test speakers' unlabeled audio included: the standard step of speaker-independent SER) or per utterance (an image over its frames)",
+      },
       features: {
         type: 'string',
         enum: FEATURE_KIND_NAMES,

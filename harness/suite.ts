@@ -9,6 +9,7 @@ import { parseDocument, LineCounter, isNode, type Node as YamlNode } from 'yaml'
 import { validate, type Path } from '../core/schema.ts';
 import { fileComponent, sliceFileName, MAX_NAME_BYTES } from '../core/file-names.ts';
 import { AUGMENT_NEEDS, DEFAULT_FEATURES, type AugmentOp } from '../datasets/features/settings.ts';
+import type { Normalization } from '../datasets/features/store.ts';
 export type { AugmentOp, FeatureSettings, Range } from '../datasets/features/settings.ts';
 import type { Emotion, Gender } from '../datasets/types.ts';
 import { FEATURE_KINDS, withKindDefaults, featureInputs, type FeatureKind, type SuiteFeatures } from '../datasets/features/registry.ts';
@@ -37,7 +38,16 @@ export interface DatasetSpec {
 }
 
 export type ModelSpec = {
-  [T in ModelType]: { name: string; type: T; features: FeatureKind; params: ParamsByType[T]; /** type module: the model's file (absolute). */ module?: string };
+  [T in ModelType]: {
+    name: string;
+    type: T;
+    features: FeatureKind;
+    params: ParamsByType[T];
+    /** type module: the model's file (absolute). */
+    module?: string;
+    /** How its features are normalized before it sees them (datasets/features/store.ts). */
+    normalize?: Normalization;
+  };
 }[ModelType];
 
 export interface Suite {
@@ -250,7 +260,17 @@ function checkModels(c: Checking): ModelSpec[] {
         if (c.checkPaths && !existsSync(module)) c.add(at('module'), `${module} does not exist`);
       }
     } else if (m.module !== undefined) c.add(at('module'), 'only for type: module');
-    return { name, type, features, params, ...(module ? { module } : {}) } as ModelSpec;
+    if (m.normalize && m.normalize !== 'none' && kind.layout === 'none') c.add(at('normalize'), `${type} reads no features: there is nothing to normalize`);
+    if (m.normalize === 'per_utterance' && kind.layout === 'vector')
+      c.add(at('normalize'), 'per_utterance normalizes an image over its frames; a vector has none (per_speaker, or none)');
+    return {
+      name,
+      type,
+      features,
+      params,
+      ...(module ? { module } : {}),
+      ...(m.normalize && m.normalize !== 'none' ? { normalize: m.normalize } : {}),
+    } as ModelSpec;
   });
 }
 
@@ -287,6 +307,18 @@ function foldFilesIn(dir: string): string[] {
     )
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   return [...json, ...emobox];
+}
+
+/** An ensemble's members are other models of the suite, none an ensemble itself. */
+function checkEnsembles(models: ModelSpec[], c: Checking): void {
+  models.forEach((m, i) => {
+    if (m.type !== 'ensemble') return;
+    for (const member of (m.params as { members: string[] }).members) {
+      const other = models.find((x) => x.name === member);
+      if (!other) c.add(['models', i, 'params', 'members'], `"${member}" is not a model of this suite (its models: ${models.map((x) => x.name).join(', ')})`);
+      else if (other.type === 'ensemble') c.add(['models', i, 'params', 'members'], `"${member}" is an ensemble: members are models that make predictions`);
+    }
+  });
 }
 
 /** The split with its defaults; predefined folds (EmoBox-style committed folds, or another run's folds/): the files are listed now. */
@@ -384,6 +416,7 @@ export function parseSuite(text: string, file: string, options: ParseOptions = {
   };
   const datasets = checkDatasets(c);
   const models = checkModels(c);
+  checkEnsembles(models, c);
   const split = checkSplit(c);
   const features = checkFeatures(c);
   checkSlices(c);

@@ -112,3 +112,9 @@ export interface OnnxParams {
   /** Suite classes the model has no label for: probability 0 instead of refused. */
   absent_classes: 'refuse' | 'zero';
 }
+export interface EnsembleParams {
+  /** The models of the suite whose probabilities are combined. */
+  members: string[];
+  /** equal: their mean; validation: the weights (a simplex grid, steps of 0.1) with the lowest log loss on each fold's validation clips. */
+  weights: 'equal' | 'validation';
+}

@@ -19,6 +19,7 @@ import {
   type ModuleParams,
   type PredictionsParams,
   type OnnxParams,
+  type EnsembleParams,
   type TrainingParams,
 } from './params.ts';
 import type { FeatureKind } from '../datasets/features/registry.ts';
@@ -50,6 +51,8 @@ export interface ModelFamily<P> {
   checkFiles?: (p: P, classes: string[]) => void;
   /** It trains nothing: its fit reads what it brings (imported outputs, a pretrained model). */
   pretrained?: boolean;
+  /** It is no job: it is formed from other models' jobs when the run is evaluated (an ensemble). */
+  virtual?: boolean;
   create: (k: number, params: P, module?: string) => Promise<Classifier>;
   load: (j: SerializedModel) => Promise<Classifier>;
 }
@@ -266,6 +269,35 @@ export const MODEL_FAMILIES = {
     cost: (_p, n) => n / 200,
     create: async (k, p) => new (await import('./onnx-classifier.ts')).OnnxClassifier(k, p),
     load: async (j) => (await import('./onnx-classifier.ts')).OnnxClassifier.fromJSON(j),
+  }),
+  ensemble: family<EnsembleParams>({
+    description:
+      "late fusion: the mean of other models' probabilities in the suite (or weights chosen on each fold's validation clips), formed when the run is evaluated, with its own intervals, tests and pages",
+    schema: {
+      type: 'object',
+      required: ['members'],
+      properties: {
+        members: { type: 'array', items: { type: 'string' }, minItems: 2, description: 'names of the models of the suite to combine' },
+        weights: {
+          type: 'string',
+          enum: ['equal', 'validation'],
+          description: "equal weights, or those with the lowest log loss on each fold's validation clips",
+        },
+      },
+    },
+    defaults: { members: [], weights: 'equal' },
+    reads: 'none',
+    defaultFeatures: 'none',
+    smoke: {},
+    pretrained: true,
+    virtual: true,
+    cost: () => 0,
+    create: async () => {
+      throw new Error('an ensemble trains nothing and is not a job: it is formed from its members when the run is evaluated');
+    },
+    load: async () => {
+      throw new Error('an ensemble is not saved as a model: apply each of its members (serbench predict --model <member>)');
+    },
   }),
   module: family<ModuleParams>({
     description:

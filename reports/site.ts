@@ -91,7 +91,7 @@ export async function buildSite(view: ReportView, runDir: string, pictures: Site
   charts.resetChartIds();
   prepareFolder(runDir, outDir);
   const models = results.models.map((m) => ({ name: m.name, file: modelFile(m.name) }));
-  const common = { suiteTitle: results.suite.title, models, versions: results.environment, created: results.created };
+  const common = { suiteTitle: results.suite.title, models, versions: results.environment, created: results.created, notice: view.verdicts.notice };
   const page = (file: string, root: string, pageId: string, title: string, body: string) =>
     writeFileSync(join(outDir, file), layout({ ...common, root, page: pageId, title, body }));
   page('index.html', '', 'overview', 'Overview', await overviewPage(view));

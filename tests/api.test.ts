@@ -30,7 +30,7 @@ describe("import from 'serbench'", () => {
       completed: 2,
       models: ['centroid', 'tree'],
       jobs: 2,
-      types: ['cnn', 'vit', 'mlp', 'svm', 'tree', 'predictions', 'onnx', 'module'],
+      types: ['cnn', 'vit', 'mlp', 'svm', 'tree', 'predictions', 'onnx', 'ensemble', 'module'],
     });
     expect(got.clips).toBeGreaterThan(0);
     expect(header).toBe('#,model,n,UAR,accuracy,macro F1,ECE,≈ best');

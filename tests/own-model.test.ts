@@ -68,6 +68,6 @@ describe('bring your own model', () => {
   });
 
   it('the model families are one table: every family has a schema, defaults, features and loaders', () => {
-    expect(MODEL_TYPES).toEqual(['cnn', 'vit', 'mlp', 'svm', 'tree', 'predictions', 'onnx', 'module']);
+    expect(MODEL_TYPES).toEqual(['cnn', 'vit', 'mlp', 'svm', 'tree', 'predictions', 'onnx', 'ensemble', 'module']);
   });
 });

@@ -12,6 +12,7 @@ import { loadManifest } from '../../datasets/corpora/manifest.ts';
 import { extractFeatures } from '../../datasets/features/extract.ts';
 import { FeatureCache } from '../../datasets/features/cache.ts';
 import { FEATURE_KINDS, featureInputs, type FeatureKind, type SuiteFeatures } from '../../datasets/features/registry.ts';
+import { zScored } from '../../datasets/features/store.ts';
 import { loadClassifier } from '../../models/registry.ts';
 import { readRun, type RunReader } from '../run-folder/read-run.ts';
 import type { SavedModel } from '../run-folder/records.ts';
@@ -101,7 +102,22 @@ async function featuresOf(clips: Clip[], saved: SavedModel): Promise<{ x: Float3
   const d = rows[0].data.length;
   const x = new Float32Array(rows.length * d);
   rows.forEach((r, i) => x.set(r.data, i * d));
-  return { x, shape: rows[0].shape };
+  return { x: normalized(x, rows[0].shape, clips, saved), shape: rows[0].shape };
+}
+
+/** The features normalized as the model's were in its run: per utterance, or per speaker over the inputs of each speaker. */
+function normalized(x: Float32Array, shape: number[], clips: Clip[], saved: SavedModel): Float32Array {
+  if (!saved.normalize) return x;
+  if (saved.normalize === 'per_speaker' && clips.some((c) => c.speaker === 'unknown'))
+    throw new Error(`model ${saved.job.model} normalizes features per speaker: name each recording's speaker (give a manifest with a speaker column)`);
+  const d = shape.reduce((a, b) => a * b, 1);
+  const batch = { n: clips.length, sampleShape: shape, x, ids: clips.map((c) => c.id) };
+  return zScored(
+    batch,
+    saved.normalize as 'per_speaker' | 'per_utterance',
+    clips.map((c) => c.speaker),
+    d,
+  );
 }
 
 /** Apply a run's model to recordings; one row per recording (the mean over jobs unless one job is named). */

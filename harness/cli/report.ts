@@ -1,6 +1,7 @@
 /** `serbench report`: a run folder's results (evaluated again from its job files) and its report site. */
 import { readRun } from '../run-folder/read-run.ts';
 import { evaluateRun, type Results } from '../stats/evaluate-run.ts';
+import { withEnsembles } from '../stats/ensembles.ts';
 import { writeResults } from '../run-folder/write-results.ts';
 import { reportView } from '../stats/verdicts.ts';
 import { errorPictures } from '../pictures.ts';
@@ -17,9 +18,10 @@ export interface ReportOptions {
 /** Evaluate a run folder, write its results, build its site; returns the site folder and the results. */
 export async function reportRun(runDir: string, o: ReportOptions = {}): Promise<{ site: string; results: Results }> {
   const run = readRun(runDir);
-  const results = evaluateRun(run.input(versions(), o.created ?? new Date().toISOString()));
-  const { jobs } = run.current();
-  writeResults(run.folder, results, jobs, run.data());
+  const input = run.input(versions(), o.created ?? new Date().toISOString());
+  const results = evaluateRun(input);
+  // predictions.csv holds the ensembles' rows too (they are formed from their members' jobs).
+  writeResults(run.folder, results, withEnsembles(input.jobs, input.suite, input.data), input.data);
   // The clips behind each model's most confident errors: found from data.json, only their files read.
   const errors = run.suite().report.spectrograms ? await errorPictures(run, results) : { byModel: new Map(), note: null };
   const site = await buildSite(reportView(results), run.dir, { examples: run.examples(), errors: errors.byModel, errorsNote: errors.note }, o.siteDir);

@@ -77,6 +77,8 @@ export interface SavedModel {
   suiteHash: string;
   classes: string[];
   features: string;
+  /** How the features were normalized before the model saw them (absent: not at all). */
+  normalize?: string;
   featureSettings: unknown;
   featureInputs: FeatureInput[];
   temperature: number;

@@ -44,6 +44,22 @@ function unlessStuck<T>(p: Promise<T>, what: string): Promise<T> {
   });
 }
 
+/** The job's temperature: given with imported outputs, fitted on the validation clips, or none (and why). */
+function temperatureOf(
+  given: number | undefined,
+  val: { n: number; y?: Int32Array },
+  valProbs: Float32Array | null,
+  valOutputs: boolean,
+  k: number,
+  suite: Suite,
+) {
+  if (given !== undefined && suite.evaluation.temperature_scaling)
+    return { temperature: given, foundBy: 'given with the outputs (their temperature column)', validation: null };
+  if (valOutputs && suite.evaluation.temperature_scaling) return fitScaling(val.y!, valProbs!, k, suite.evaluation.ece_bins);
+  if (val.n > 0 && !valOutputs) return { ...NO_SCALING, foundBy: 'no outputs for the validation clips: temperature scaling skipped' };
+  return NO_SCALING;
+}
+
 /** A finished job: its result, and its fitted model as saved in models/<job id>.json. */
 export async function runJob(ctx: JobContext, spec: ModelSpec, fold: Fold, job: JobSpec): Promise<{ result: JobResult; saved: SavedModel }> {
   const { suite, p, store, progress } = ctx;
@@ -53,9 +69,11 @@ export async function runJob(ctx: JobContext, spec: ModelSpec, fold: Fold, job: 
   // Augmentation after splitting, on training clips only.
   await store.ensure(fold.train, copies, kinds, job.seed, progress);
   await store.ensure([...fold.val, ...fold.test], 0, kinds, job.seed, progress);
-  const train = store.batch(fold.train, copies, spec.features, job.seed, p.data.labels);
-  const val = store.batch(fold.val, 0, spec.features, job.seed, p.data.labels);
-  const test = store.batch(fold.test, 0, spec.features, job.seed, p.data.labels);
+  // Per-speaker statistics come from every clip of the fold's speakers (unaugmented), test ones included.
+  const norm = spec.normalize ? { how: spec.normalize, speakerClips: [...fold.train, ...fold.val, ...fold.test] } : undefined;
+  const train = store.batch(fold.train, copies, spec.features, job.seed, p.data.labels, norm);
+  const val = store.batch(fold.val, 0, spec.features, job.seed, p.data.labels, norm);
+  const test = store.batch(fold.test, 0, spec.features, job.seed, p.data.labels, norm);
   if (train.n === 0) throw new Error('no training clips could be read');
   if (test.n === 0) throw new Error('no test clips could be read');
   const k = p.data.classes.length;
@@ -78,27 +96,20 @@ export async function runJob(ctx: JobContext, spec: ModelSpec, fold: Fold, job: 
   if (fit.epochs === undefined) progress.tick(); // one step for models without epochs
   progress.done(fit.bestEpoch ? `best epoch ${fit.bestEpoch}` : '');
   const predict = (b: typeof test) => unlessStuck(model.predictProba(b), `${spec.name}'s predictProba()`);
-  const testProbs = await predict(test);
   // Outputs brought from elsewhere may have none for the validation clips: then no temperature, and that said.
   const valOutputs = val.n > 0 && (model.covers?.(val) ?? true);
-  const given = model.givenTemperature?.();
-  const scaling =
-    given !== undefined && suite.evaluation.temperature_scaling
-      ? { temperature: given, foundBy: 'given with the outputs (their temperature column)', validation: null }
-      : valOutputs && suite.evaluation.temperature_scaling
-        ? fitScaling(val.y!, await predict(val), k, suite.evaluation.ece_bins)
-        : val.n > 0 && !valOutputs
-          ? { ...NO_SCALING, foundBy: 'no outputs for the validation clips: temperature scaling skipped' }
-          : NO_SCALING;
+  const testProbs = await predict(test);
+  const valProbs = valOutputs ? await predict(val) : null;
+  const scaling = temperatureOf(model.givenTemperature?.(), val, valProbs, valOutputs, k, suite);
   const trainClassCounts = p.data.classes.map(() => 0);
   for (const i of fold.train) trainClassCounts[p.data.labels[i]]++;
-  const rows: number[][] = [];
-  for (let i = 0; i < test.n; i++) rows.push(Array.from(testProbs.subarray(i * k, (i + 1) * k)));
+  const rowsOf = (p: Float32Array, n: number) => Array.from({ length: n }, (_, i) => Array.from(p.subarray(i * k, (i + 1) * k)));
   const saved: SavedModel = {
     job: { id: job.id, seed: job.seed, modelSeed: job.modelSeed, fold: job.fold, model: job.model },
     suiteHash: p.hash,
     classes: p.data.classes,
     features: spec.features,
+    ...(spec.normalize ? { normalize: spec.normalize } : {}),
     featureSettings: suite.features,
     featureInputs: p.featureInputs,
     temperature: scaling.temperature,
@@ -115,7 +126,8 @@ export async function runJob(ctx: JobContext, spec: ModelSpec, fold: Fold, job: 
     temperatureFoundBy: scaling.foundBy,
     validation: scaling.validation,
     trainClassCounts,
-    test: { clips: test.clips.map((i) => p.data.clips[i].id), probs: rows },
+    test: { clips: test.clips.map((i) => p.data.clips[i].id), probs: rowsOf(testProbs, test.n) },
+    ...(valProbs ? { val: { clips: val.clips.map((i) => p.data.clips[i].id), probs: rowsOf(valProbs, val.n) } } : {}),
     trainClips: new Set(train.clips).size,
     trainCopies: train.n,
     valClips: val.n,

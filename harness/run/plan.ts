@@ -9,7 +9,7 @@ import { makeFolds, SPEAKER_INDEPENDENT, type Fold } from '../splits.ts';
 import { auditLeakage, type LeakageAudit } from '../stats/leakage.ts';
 import { featureInputs, FEATURE_KINDS, type SuiteFeatures } from '../../datasets/features/registry.ts';
 import type { FeatureInput, FeatureKindSpec } from '../../datasets/features/kind.ts';
-import { fitCost } from '../../models/registry.ts';
+import { fitCost, MODEL_FAMILIES } from '../../models/registry.ts';
 import { foldFingerprint, dataHash } from '../run-folder/records.ts';
 import type { JobSpec } from '../stats/run-records.ts';
 import { fileComponent } from '../../core/file-names.ts';
@@ -40,7 +40,8 @@ export function planJobs(suite: Suite, foldsBySeed: Map<number, Fold[]>): JobSpe
     for (const fold of foldsBySeed.get(seed)!) {
       // Every (split seed, model seed): the model's initialisation and batch order vary apart from the split.
       for (const modelSeed of suite.model_seeds ?? [seed])
-        for (const m of suite.models)
+        // An ensemble is no job: it is formed from its members' jobs when the run is evaluated.
+        for (const m of suite.models.filter((x) => !MODEL_FAMILIES[x.type].virtual))
           jobs.push({ id: jobId(seed, fold.name, m.name, suite.model_seeds ? modelSeed : undefined), seed, modelSeed, fold: fold.name, model: m.name });
     }
   }

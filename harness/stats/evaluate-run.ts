@@ -13,6 +13,7 @@ import { scaled } from './temperature.ts';
 import { evaluateModel, compareModels, evalOptions, type ModelEvaluation, type Comparison, type PredictionRow, type EvaluationSettings } from './evaluate.ts';
 import type { RankMetric } from './metric-table.ts';
 import { sliceValue } from './slices.ts';
+import { withEnsembles } from './ensembles.ts';
 import {
   modelFlags,
   temperatureSummary,
@@ -20,6 +21,7 @@ import {
   missingTrainClasses,
   duplicateContent,
   temperatureOffDomain,
+  testSpeakerStatistics,
   type Flag,
   type TemperatureSummary,
 } from './flags.ts';
@@ -42,7 +44,7 @@ export interface EvaluatedSuite {
   split: { protocol: string };
   report: { title: string };
   evaluation: EvaluationSettings;
-  models: { name: string; type: string; features: string }[];
+  models: { name: string; type: string; features: string; normalize?: string; params?: unknown }[];
 }
 
 /** Versions recorded in the results (core/versions.ts). */
@@ -85,6 +87,8 @@ export interface ModelResult {
   name: string;
   family: string;
   features: string;
+  /** How its features were normalized (absent: not at all). */
+  normalize?: string;
   jobs: ModelJob[];
   evaluation: ModelEvaluation;
   temperature_scaling: TemperatureSummary;
@@ -220,6 +224,7 @@ function modelResults(input: RunInput, rowsByModel: Map<string, PredictionRow[]>
         name: m.name,
         family: m.type,
         features: m.features,
+        ...(m.normalize ? { normalize: m.normalize } : {}),
         jobs: own.map(modelJob),
         evaluation,
         temperature_scaling: temperature,
@@ -282,6 +287,7 @@ function runFlags(input: RunInput, models: ModelResult[]): Flag[] {
     ...missingTrainClasses(data.classes, [...folds.values()]),
     ...duplicateContent(data.leakage),
     ...(models.length ? temperatureOffDomain(input.suite.split.protocol) : []),
+    ...testSpeakerStatistics(models),
   ];
 }
 
@@ -326,8 +332,9 @@ function provenance(input: RunInput): Results['provenance'] {
   };
 }
 
-/** The run's results: a pure function of its records. */
-export function evaluateRun(input: RunInput): Results {
+/** The run's results: a pure function of its records. Ensembles are formed here, from their members' jobs. */
+export function evaluateRun(records: RunInput): Results {
+  const input = { ...records, jobs: withEnsembles(records.jobs, records.suite, records.data) };
   const { suite, jobs, shards } = input;
   const rowsByModel = predictionRows(input.data, jobs);
   const models = modelResults(input, rowsByModel);

@@ -9,7 +9,14 @@ import type { LeakageAudit } from './leakage.ts';
 import type { SliceField } from './slices.ts';
 
 export type FlagKind =
-  'collapsed' | 'never-predicted' | 'temperature-hurts' | 'temperature-off-domain' | 'confounded' | 'missing-train-classes' | 'duplicate-content';
+  | 'collapsed'
+  | 'never-predicted'
+  | 'temperature-hurts'
+  | 'temperature-off-domain'
+  | 'confounded'
+  | 'missing-train-classes'
+  | 'duplicate-content'
+  | 'test-speaker-statistics';
 
 export interface CrossTable {
   rows: string[];
@@ -175,6 +182,22 @@ export function temperatureOffDomain(protocol: string): Flag[] {
           kind: 'temperature-off-domain',
           title: 'temperatures were fitted on validation clips of the training corpora, not of the held-out corpus',
           evidence: ['leave-one-corpus-out: the held-out corpus is unseen until test, so its calibration after scaling is an out-of-domain figure'],
+        },
+      ]
+    : [];
+}
+
+/** Models whose features were z-scored per speaker read the test speakers' unlabeled audio: said, not hidden. */
+export function testSpeakerStatistics(models: { name: string; normalize?: string }[]): Flag[] {
+  const names = models.filter((m) => m.normalize === 'per_speaker').map((m) => m.name);
+  return names.length
+    ? [
+        {
+          kind: 'test-speaker-statistics',
+          title: `${names.join(', ')} normalize${names.length === 1 ? 's' : ''} features per speaker, with statistics of each test speaker's own (unlabeled) clips`,
+          evidence: [
+            "the standard step of speaker-independent SER: the test audio is read, its labels are not; a deployed model must see some of a new speaker's speech before it can do the same",
+          ],
         },
       ]
     : [];

@@ -35,6 +35,8 @@ export interface JobResult extends JobSpec {
   trainClassCounts: number[];
   /** Test clip ids and their n × k probabilities. */
   test: { clips: string[]; probs: number[][] };
+  /** The same for the validation clips, raw (what an ensemble's weights and temperature are fitted on; absent in older runs). */
+  val?: { clips: string[]; probs: number[][] };
   trainClips: number;
   trainCopies: number;
   valClips: number;

@@ -38,6 +38,8 @@ export interface Verdicts {
   fairness: FairnessHeadline | null;
   /** Some fold's test speakers were also heard in training. */
   speaker_dependent: boolean;
+  /** What every page of the site says at its top (a model that read the test speakers' audio). */
+  notice: string | null;
 }
 
 /** What the presentation layer is handed: the results, the metric table's columns, and the verdicts. */
@@ -83,6 +85,7 @@ export function verdicts(r: Results): Verdicts {
     }),
     fairness: fairnessHeadline(r),
     speaker_dependent: r.data.leakage.some((l) => !l.speakerIndependent),
+    notice: r.flags.find((f) => f.kind === 'test-speaker-statistics')?.title ?? null,
   };
 }
 

@@ -86,7 +86,7 @@ function leaderboardRows(v: ReportView) {
       ...l,
       file: modelFile(l.model),
       family: m.family,
-      features: m.features,
+      features: m.normalize ? `${m.features} (${m.normalize.replace('_', ' ')})` : m.features,
       n: e.clips,
       cells: cols.map((c) => ({ ...e.headline[c.key], percent: c.format === 'percent' })),
       scaled: cols.filter((c) => c.after_scaling).map((c) => (e.calibrated.calibration as unknown as Record<string, number>)[c.key]),
