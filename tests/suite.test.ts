@@ -66,7 +66,7 @@ describe('suite validation', () => {
     expect(f2['models[0].params.nonsense']).toMatchObject({ line: 9, message: expect.stringMatching(/unknown field/) });
     expect(f2['models[1].features']).toMatchObject({
       line: 11,
-      message: 'tree reads vector features (summary, embedding, waveform, precomputed), not logmel (image)',
+      message: 'tree reads vector features (summary, egemaps, embedding, waveform, precomputed), not logmel (image)',
     });
   });
 

@@ -23,6 +23,8 @@ export interface ClipSignal<S extends FeatureSettings = FeatureSettings> {
   settings: S;
   /** The trimmed (for a copy, augmented) speech, cropped to `duration` when longer; not padded. */
   speech: Float32Array;
+  /** The recording as read and resampled: not trimmed, augmented or cropped (eGeMAPS reads it whole). */
+  recording: Float32Array;
   /** The same fixed to `duration` seconds: centre-cropped or zero-padded. */
   fixed: Float32Array;
   /** Mel power spectrogram of `fixed`, computed once for every kind that asks. */
@@ -37,6 +39,8 @@ export interface FeatureKindSpec<S extends FeatureSettings = FeatureSettings> {
   layout: 'image' | 'vector' | 'none';
   /** Whether augmented copies of training clips exist for it (false: it trains on the clips themselves). */
   augmentable: boolean;
+  /** Bumped when the kind's definition changes, so that features cached before are not reused. */
+  version?: number;
   /** Its own block of settings under `features:` (e.g. `features.embedding`), if it has one. */
   settings?: {
     key: string;

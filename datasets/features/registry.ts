@@ -8,6 +8,7 @@
 import type { FeatureInput, FeatureKindSpec } from './kind.ts';
 import type { FeatureSettings } from './settings.ts';
 import { spectralImage, summaryFeature } from './spectral-kinds.ts';
+import { egemapsFeature, EGEMAPS_NAMES } from './egemaps/index.ts';
 import { EMBEDDING_SCHEMA, DEFAULT_EMBEDDING, embedWaveform, encoderIdentity, type EmbeddingSettings } from './embedding.ts';
 import { PRECOMPUTED_SCHEMA, precomputedEmbedding, precomputedIdentity, precomputedInputs, type PrecomputedSettings } from './precomputed.ts';
 
@@ -46,6 +47,15 @@ export const FEATURE_KINDS = {
     augmentable: true,
     compute: summaryFeature,
     size: (s) => 2 * (s.n_mfcc + 15) + s.n_mfcc,
+  }),
+  egemaps: kind({
+    description:
+      "eGeMAPS v02: the 88 functionals of the extended Geneva Minimalistic Acoustic Parameter Set (pitch, loudness, voice quality, formants, spectral balance, timing) in openSMILE's names and order, of the whole recording (not trimmed; no augmented copies)",
+    layout: 'vector',
+    augmentable: false,
+    version: 1,
+    compute: egemapsFeature,
+    size: () => EGEMAPS_NAMES.length,
   }),
   embedding: kind({
     description: 'a local ONNX speech encoder (wav2vec2, HuBERT, WavLM… exported by you) pooled over time; settings in features.embedding',

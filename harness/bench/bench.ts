@@ -27,7 +27,20 @@ const root = resolve(here, '../..');
 const shared = resolve(root, '../shared/corpora-sample');
 const sections = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const want = (s: string) => sections.length === 0 || sections.includes(s);
-const out: Record<string, unknown> = { created: new Date().toISOString(), machine: { cores: cpus().length, cpu: cpus()[0]?.model }, versions: versions() };
+/** The CPU's SIMD extensions (Linux: /proc/cpuinfo's flags), stated beside every figure. */
+function simdFlags(): string[] {
+  try {
+    const flags = /^flags\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1].split(' ') ?? [];
+    return flags.filter((f) => /^(sse4_2|avx|avx2|fma|avx512f|avx512bw|avx512vl|avx512_vnni|avx512_bf16|amx_\w+|neon|asimd)$/.test(f));
+  } catch {
+    return [];
+  }
+}
+const out: Record<string, unknown> = {
+  created: new Date().toISOString(),
+  machine: { cores: cpus().length, cpu: cpus()[0]?.model, simd: simdFlags() },
+  versions: versions(),
+};
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 /** Timed passes over the clips after one untimed pass (JIT warm-up, worker start, wasm compile). */
@@ -48,6 +61,7 @@ async function featureBench() {
     { type: 'spec_augment', time_masks: 2, time_width: 12, freq_masks: 2, freq_width: 8 },
   ];
   const runs: { kind: FeatureKind; workers: number; cache?: string; ops?: AugmentOp[] }[] = [
+    { kind: 'egemaps', workers: 1 },
     { kind: 'logmel', workers: 1 },
     { kind: 'logmel', workers: cpus().length },
     { kind: 'summary', workers: 1 },
@@ -71,13 +85,23 @@ async function featureBench() {
     const timed = cache ? new FeaturePool(workers, cache) : pool;
     const passes = cache ? 1 : PASSES;
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let p = 0; p < passes; p++) await timed.run(requests(p), check);
     const s = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     await Promise.all([pool.close(), timed.close()]);
     result[`${label}_clips_per_second`] = +((passes * clips.length) / s).toFixed(1);
+    // One worker runs in this thread, so this process's CPU time is the extraction's.
+    if (workers === 1) result[`${label}_cpu_seconds_per_clip`] = +((cpu.user + cpu.system) / 1e6 / (passes * clips.length)).toFixed(4);
     log(`features ${what}: ${result[`${label}_clips_per_second`]} clips/s`);
   }
   rmSync(cacheDir, { recursive: true, force: true });
+  // The yardstick of ../shared/reference/opensmile/README.md (measured there, not here).
+  result.opensmile_egemaps_cpu_seconds_per_clip = {
+    value: 0.12,
+    clip_seconds: 3.5,
+    note: "openSMILE 3.0.2's SMILExtract, process start and configuration included",
+  };
   const py = spawnSync(
     '/usr/bin/python3',
     [join(here, 'librosa_like.py'), '16000', '512', '256', '64', String(PASSES), ...clips.map((c) => (c.source as { path: string }).path)],
