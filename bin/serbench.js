@@ -2,11 +2,17 @@
 // Launcher: runs the compiled CLI (dist/, built by `npm ci`, `npm start` and `npm test`). When the
 // TypeScript sources are newer than that build (someone is editing them) and tsx is installed,
 // it runs the sources through tsx instead, so an edit is never silently ignored.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// `serbench --version` needs none of the CLI: answered before anything is loaded.
+if (process.argv.length === 3 && process.argv[2] === '--version') {
+  process.stdout.write(`${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n`);
+  process.exit(0);
+}
 const built = join(root, 'dist', 'BUILT');
 
 function newestSource() {

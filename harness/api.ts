@@ -19,7 +19,7 @@ export { suiteJsonSchema } from './suite-schema.ts';
 export { runSuite, type RunOptions, type RunSummary } from './run/run.ts';
 export { readRun, RunReader } from './run-folder/read-run.ts';
 export { evaluateRun, type RunInput } from './stats/evaluate-run.ts';
-export { formatTable, TABLE_KINDS, TABLE_FORMATS, type Table, type TableKind, type TableFormat } from '../reports/tables.ts';
+export { formatTable, cellText, TABLE_KINDS, TABLE_FORMATS, type Table, type Cell, type TableKind, type TableFormat } from '../reports/tables.ts';
 export { evaluateModel, compareModels, type ModelEvaluation, type PredictionRow, type EvalOptions } from './stats/evaluate.ts';
 export { registerMetric, metrics, type MetricEntry } from './stats/metric-table.ts';
 export { MODEL_FAMILIES, MODEL_TYPES, createClassifier, loadClassifier, type ModelFamily } from '../models/registry.ts';

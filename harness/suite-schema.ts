@@ -47,9 +47,19 @@ export const DEFAULT_LABELS: { set: Emotion[]; map: Partial<Record<Emotion, Emot
 const SPLIT_SCHEMA: ObjectSchema = {
   type: 'object',
   properties: {
-    protocol: { type: 'string', enum: PROTOCOLS },
-    test_fraction: { type: 'number', minimum: 0.01, maximum: 0.9 },
-    val_fraction: { type: 'number', minimum: 0, maximum: 0.9 },
+    protocol: {
+      type: 'string',
+      enum: PROTOCOLS,
+      description:
+        'how clips become training, validation and test sets: stratified by class (speakers may be shared), speaker-independent (no speaker in two sets), group-kfold (k folds over speakers), leave-one-corpus-out, leave-one-speaker-out, or predefined (fold files)',
+    },
+    test_fraction: { type: 'number', minimum: 0.01, maximum: 0.9, description: 'share of clips (speaker-independent: of speakers) held out for testing' },
+    val_fraction: {
+      type: 'number',
+      minimum: 0,
+      maximum: 0.9,
+      description: 'share of the training pool kept for validation: early stopping, the SVM grid, ensemble weights, temperature scaling',
+    },
     folds: {
       anyOf: [
         { type: 'number', integer: true, minimum: 2, maximum: 100 },
@@ -73,7 +83,11 @@ const DATASET_SCHEMA: Schema = {
     type: 'object',
     required: ['corpus'],
     properties: {
-      corpus: { type: 'string', enum: CORPORA },
+      corpus: {
+        type: 'string',
+        enum: CORPORA,
+        description: 'a corpus people download (its file names are parsed), the built-in synthetic corpus, or manifest (a CSV or JSONL of your own)',
+      },
       path: {
         type: 'string',
         description: 'corpus folder (manifest: the CSV or JSONL file), relative to the suite file (not for synthetic); ${VAR:-default} is expanded',
@@ -82,10 +96,11 @@ const DATASET_SCHEMA: Schema = {
       demographics: { type: 'string', description: 'CREMA-D VideoDemographics.csv (default: found in the folder)' },
       filter: {
         type: 'object',
+        description: 'keep only some of the corpus',
         properties: {
-          emotions: { type: 'array', items: emotion },
-          speakers: { type: 'array', items: { type: 'string' } },
-          genders: { type: 'array', items: { type: 'string', enum: ['female', 'male'] } },
+          emotions: { type: 'array', items: emotion, description: 'only these emotions (harmonized names)' },
+          speakers: { type: 'array', items: { type: 'string' }, description: 'only these speakers (their ids as the loader names them, e.g. ravdess-01)' },
+          genders: { type: 'array', items: { type: 'string', enum: ['female', 'male'] }, description: 'only these genders' },
           max_clips: {
             type: 'number',
             integer: true,
@@ -99,15 +114,19 @@ const DATASET_SCHEMA: Schema = {
         type: 'object',
         description: 'options of the built-in synthetic corpus',
         properties: {
-          speakers_per_corpus: { type: 'number', integer: true, minimum: 2, maximum: 1000 },
-          clips_per_emotion: { type: 'number', integer: true, minimum: 1, maximum: 1000 },
+          speakers_per_corpus: { type: 'number', integer: true, minimum: 2, maximum: 1000, description: 'speakers in each recording condition' },
+          clips_per_emotion: { type: 'number', integer: true, minimum: 1, maximum: 1000, description: 'clips per speaker and emotion' },
           conditions: { type: 'number', integer: true, minimum: 1, maximum: 2, description: 'recording conditions, each a corpus' },
-          seed: { type: 'number', integer: true, minimum: 0, maximum: 2 ** 31 - 1 },
+          seed: { type: 'number', integer: true, minimum: 0, maximum: 2 ** 31 - 1, description: 'generator seed: the same seed gives the same corpus' },
           bias: {
             type: 'object',
             required: ['snr_db'],
             description: 'record one group worse (known fairness answer)',
-            properties: { corpus: { type: 'string' }, gender: { type: 'string', enum: ['female', 'male'] }, snr_db: { type: 'number' } },
+            properties: {
+              corpus: { type: 'string', description: 'the recording condition (synth-studio or synth-phone) recorded worse; default: both' },
+              gender: { type: 'string', enum: ['female', 'male'], description: 'the gender recorded worse; default: both' },
+              snr_db: { type: 'number', description: 'signal-to-noise ratio of the worse recordings, in dB' },
+            },
           },
         },
       },
@@ -117,6 +136,7 @@ const DATASET_SCHEMA: Schema = {
 
 const LABELS_SCHEMA: Schema = {
   type: 'object',
+  description: "the classes, and how each corpus's labels become them",
   properties: {
     set: {
       type: 'array',
@@ -132,6 +152,7 @@ const LABELS_SCHEMA: Schema = {
 const MODELS_SCHEMA: Schema = {
   type: 'array',
   minItems: 1,
+  description: 'the models to train (or import, or combine) and compare',
   items: {
     type: 'object',
     required: ['type'],
@@ -152,6 +173,7 @@ const MODELS_SCHEMA: Schema = {
       },
       params: {
         type: 'object',
+        description: "the family's parameters (each family's schema below, in allOf, says which)",
         additionalProperties: {
           anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }, { type: 'array', items: { anyOf: [{ type: 'number' }, { type: 'string' }] } }],
         },
@@ -163,6 +185,7 @@ const MODELS_SCHEMA: Schema = {
 /** The evaluation block (built when asked: rank_by takes the metric table's ranking metrics, registrations included). */
 const evaluationSchema = (): Schema => ({
   type: 'object',
+  description: 'how results are computed: intervals, calibration, fairness slices, ranking',
   properties: {
     bootstrap: {
       type: 'number',
@@ -172,10 +195,21 @@ const evaluationSchema = (): Schema => ({
       description: 'bootstrap resamples for confidence intervals',
       default: DEFAULT_EVALUATION.bootstrap,
     },
-    confidence: { type: 'number', minimum: 0.5, maximum: 0.999, default: DEFAULT_EVALUATION.confidence },
-    ece_bins: { type: 'number', integer: true, minimum: 2, maximum: 1000, default: DEFAULT_EVALUATION.ece_bins },
-    slices: { type: 'array', items: sliceField },
-    intersections: { type: 'array', items: { type: 'array', items: sliceField, minItems: 2 } },
+    confidence: { type: 'number', minimum: 0.5, maximum: 0.999, default: DEFAULT_EVALUATION.confidence, description: 'level of every interval' },
+    ece_bins: {
+      type: 'number',
+      integer: true,
+      minimum: 2,
+      maximum: 1000,
+      default: DEFAULT_EVALUATION.ece_bins,
+      description: 'equal-width confidence bins of ECE and the reliability diagrams',
+    },
+    slices: { type: 'array', items: sliceField, description: 'clip fields to report fairness over: per-group metrics with intervals, the largest gap' },
+    intersections: {
+      type: 'array',
+      items: { type: 'array', items: sliceField, minItems: 2, description: 'fields crossed, e.g. [corpus, gender]' },
+      description: 'slices over combinations of fields',
+    },
     min_slice: {
       type: 'number',
       integer: true,
@@ -183,7 +217,11 @@ const evaluationSchema = (): Schema => ({
       description: 'groups with fewer clips are shown greyed and never enter a worst group, a gap or a headline',
       default: DEFAULT_EVALUATION.min_slice,
     },
-    temperature_scaling: { type: 'boolean', default: DEFAULT_EVALUATION.temperature_scaling },
+    temperature_scaling: {
+      type: 'boolean',
+      default: DEFAULT_EVALUATION.temperature_scaling,
+      description: "fit a temperature on each job's validation clips and report calibration before and after it",
+    },
     rank_by: {
       type: 'string',
       enum: rankMetrics(),
@@ -201,8 +239,9 @@ const evaluationSchema = (): Schema => ({
 
 const REPORT_SCHEMA: Schema = {
   type: 'object',
+  description: 'the report site',
   properties: {
-    title: { type: 'string' },
+    title: { type: 'string', description: 'title of the report site (default: the suite name)' },
     spectrograms: { type: 'boolean', description: 'example spectrogram per emotion and corpus' },
   },
 };
@@ -213,7 +252,7 @@ export const suiteSchema = (): ObjectSchema => ({
   required: ['name', 'datasets', 'models'],
   properties: {
     name: { type: 'string', description: 'suite name, shown in the report' },
-    description: { type: 'string' },
+    description: { type: 'string', description: 'a sentence on the suite, shown on the overview' },
     seeds: {
       type: 'array',
       items: { type: 'number', integer: true, minimum: 0, maximum: 2 ** 31 - 1 },
@@ -231,9 +270,9 @@ export const suiteSchema = (): ObjectSchema => ({
       uniqueItems: true,
       description: 'model seeds: every job runs once per (split seed, model seed); default: the split seed',
     },
-    datasets: DATASET_SCHEMA,
+    datasets: { ...DATASET_SCHEMA, description: 'the corpora, pooled: folders people download, the synthetic corpus, or manifests' },
     labels: LABELS_SCHEMA,
-    split: withDefaults(SPLIT_SCHEMA, DEFAULT_SPLIT),
+    split: { ...withDefaults(SPLIT_SCHEMA, DEFAULT_SPLIT), description: 'the split protocol: who is trained on, validated on and tested on' },
     augment: AUGMENT_SCHEMA,
     features: {
       ...FEATURE_SCHEMA,
@@ -249,6 +288,9 @@ export const suiteSchema = (): ObjectSchema => ({
   },
 });
 
+/** The schema's identity; suites/suite.schema.json is this schema, for editors (yaml-language-server). */
+export const SUITE_SCHEMA_ID = 'urn:serbench:suite-schema';
+
 export function suiteJsonSchema(): Record<string, unknown> {
   const schema = toJsonSchema(suiteSchema()) as { properties: { models: { items: Record<string, unknown> } } };
   // Each family's params, with its defaults and default features, where the entry's type names it.
@@ -257,8 +299,19 @@ export function suiteJsonSchema(): Record<string, unknown> {
     const params = withDefaults(fam.schema, fam.defaults);
     return {
       if: { properties: { type: { const: t } } },
-      then: { properties: { features: { default: fam.defaultFeatures }, params: { ...toJsonSchema(params), description: fam.description } } },
+      then: {
+        properties: {
+          features: { default: fam.defaultFeatures, description: `the feature kind it reads; a ${t} reads ${fam.defaultFeatures} unless told` },
+          params: { ...toJsonSchema(params), description: fam.description },
+        },
+      },
     };
   });
-  return { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'serbench suite', ...schema };
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: SUITE_SCHEMA_ID,
+    title: 'serbench suite',
+    ...schema,
+    description: 'A serbench suite: corpora, split protocol, augmentations, features, models and evaluation (README, "Writing a suite").',
+  };
 }

@@ -180,7 +180,7 @@ export const MODEL_FAMILIES = {
     schema: {
       type: 'object',
       properties: {
-        kernel: { type: 'string', enum: ['rbf', 'linear'] },
+        kernel: { type: 'string', enum: ['rbf', 'linear'], description: 'RBF (Gaussian) or linear kernel' },
         C: num(0, 'soft-margin cost', 1e6),
         gamma: { anyOf: [num(0, 'RBF width', 1e6), { type: 'string', enum: ['scale'] }], description: "RBF gamma, or 'scale' = 1/(d·var) as scikit-learn" },
         grid: { type: 'boolean', description: 'pick C and gamma on the validation split from a small grid' },
@@ -201,7 +201,7 @@ export const MODEL_FAMILIES = {
     schema: {
       type: 'object',
       properties: {
-        criterion: { type: 'string', enum: ['gini', 'entropy'] },
+        criterion: { type: 'string', enum: ['gini', 'entropy'], description: 'split quality: Gini impurity or entropy' },
         max_depth: int(1, 'maximum depth', 1000),
         min_samples_leaf: int(1, 'minimum samples in a leaf', 1e6),
         min_samples_split: int(2, 'minimum samples to split a node', 1e6),

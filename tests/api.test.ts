@@ -33,6 +33,8 @@ describe("import from 'serbench'", () => {
       types: ['cnn', 'vit', 'mlp', 'svm', 'tree', 'predictions', 'onnx', 'ensemble', 'module'],
     });
     expect(got.clips).toBeGreaterThan(0);
-    expect(header).toBe('#,model,n,UAR,accuracy,macro F1,ECE,≈ best');
+    // Intervals as numeric columns (value, low, high, n, method) for analysis.
+    expect(header.split(',').slice(0, 8)).toEqual(['#', 'model', 'n', 'UAR', 'UAR low', 'UAR high', 'UAR n', 'UAR method']);
+    expect(header.split(',').at(-1)).toBe('≈ best');
   }, 120_000);
 });

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSuite } from '../harness/suite.ts';
@@ -15,7 +15,7 @@ import { writeSyntheticCorpus } from '../harness/cli/synth.ts';
 import { predictRecordings, predictionsCsv } from '../harness/cli/predict.ts';
 import { readRun } from '../harness/run-folder/read-run.ts';
 import { OnnxClassifier } from '../models/onnx-classifier.ts';
-import { SHARED, CORPORA_DEV } from './paths.ts';
+import { SHARED, CORPORA_DEV, haveShared } from './paths.ts';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'bin', 'serbench.js');
@@ -247,9 +247,7 @@ describe('every trained model is kept, and serbench predict applies it again', (
   }, 240_000);
 });
 
-const haveShared = existsSync(join(SHARED, 'reference', 'emobox', 'ravdess')) && existsSync(join(CORPORA_DEV, 'ravdess-16k'));
-
-describe.skipIf(!haveShared)("EmoBox's committed folds, as downloaded", () => {
+describe.skipIf(!haveShared("EmoBox's committed folds", 'reference/emobox', 'corpora-dev'))("EmoBox's committed folds, as downloaded", () => {
   it('RAVDESS: six folds run on the actors present, the dropped clips counted; each test set is EmoBox list restricted to them', () => {
     const emobox = join(SHARED, 'reference', 'emobox', 'ravdess');
     const text = `name: emobox

@@ -16,8 +16,9 @@ import { loadSuiteData } from '../harness/data.ts';
 import { auditLeakage } from '../harness/stats/leakage.ts';
 import { newcombe } from '../harness/stats/intervals.ts';
 import type { Clip } from '../datasets/types.ts';
-import { CORPORA_SAMPLE } from './paths.ts';
+import { CORPORA_SAMPLE, haveShared } from './paths.ts';
 
+const SAMPLE = haveShared('confounding and duplicate audio on real clips', 'corpora-sample');
 const classes = ['neutral', 'happy', 'sad'];
 const opts = (over: Partial<EvalOptions> = {}): EvalOptions => ({
   classes,
@@ -168,7 +169,7 @@ describe('flags', () => {
     expect(cramersV(['a', 'a', 'b', 'b'], ['x', 'y', 'x', 'y']).v).toBeCloseTo(0, 12);
   });
 
-  it('gender × corpus confounding is flagged on a suite of TESS + SAVEE (shared sample)', () => {
+  it.skipIf(!SAMPLE)('gender × corpus confounding is flagged on a suite of TESS + SAVEE (shared sample)', () => {
     const suite = parseSuite(
       `name: t\ndatasets:\n  - { corpus: tess, path: ${JSON.stringify(join(CORPORA_SAMPLE, 'tess'))} }\n  - { corpus: savee, path: ${JSON.stringify(join(CORPORA_SAMPLE, 'savee'))} }\nmodels: [{ type: tree }]\n`,
       join(tmpdir(), 'suite.yaml'),
@@ -187,7 +188,7 @@ describe('flags', () => {
     });
   });
 
-  it('a WAV duplicated under a second name (another label) is caught by the leakage audit', () => {
+  it.skipIf(!SAMPLE)('a WAV duplicated under a second name (another label) is caught by the leakage audit', () => {
     const dir = mkdtempSync(join(tmpdir(), 'serbench-dup-'));
     const actor = join(dir, 'Actor_01');
     mkdirSync(actor);

@@ -8,7 +8,7 @@
  * after an intended change, and update the README's table).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eGeMaps, EGEMAPS_NAMES } from '../datasets/features/egemaps/index.ts';
 import { functionals } from '../datasets/features/egemaps/functionals.ts';
@@ -16,7 +16,7 @@ import { LLD_NAMES, type Llds } from '../datasets/features/egemaps/lld.ts';
 import { FEATURE_KINDS } from '../datasets/features/registry.ts';
 import { readClip } from '../datasets/audio/read.ts';
 import type { Clip } from '../datasets/types.ts';
-import { SHARED, CORPORA_SAMPLE, CORPORA_DEV } from './paths.ts';
+import { SHARED, CORPORA_SAMPLE, CORPORA_DEV, haveShared } from './paths.ts';
 
 const SR = 16000;
 const REF = join(SHARED, 'reference', 'opensmile', 'egemaps-v02-functionals.csv');
@@ -110,8 +110,7 @@ function clipOf(name: string): Clip {
   return { id: name, source: { kind: 'file', path }, corpus: root, speaker: 'x', emotion: 'neutral', originalLabel: 'neutral' } as Clip;
 }
 
-const haveReference = existsSync(REF) && existsSync(CORPORA_DEV) && existsSync(CORPORA_SAMPLE);
-if (!haveReference) console.log(`eGeMAPS agreement with openSMILE skipped: ${REF} and the shared corpora are absent (a clone without ../shared)`);
+const haveReference = haveShared('eGeMAPS against openSMILE', 'reference/opensmile', 'corpora-sample', 'corpora-dev');
 
 describe.skipIf(!haveReference)("eGeMAPS against openSMILE 3.0.2's output, 1,104 clips", () => {
   let measured: Agreement[] = [];

@@ -15,7 +15,7 @@ import { runSuite } from '../harness/run/run.ts';
 import { report } from '../harness/cli/report.ts';
 import type { Results } from '../harness/stats/evaluate-run.ts';
 import { loadSuiteData } from '../harness/data.ts';
-import { CORPORA_SAMPLE } from './paths.ts';
+import { CORPORA_SAMPLE, haveShared } from './paths.ts';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'tiny-encoder');
 const ENCODER = join(FIXTURE, 'tiny-encoder.onnx');
@@ -146,9 +146,11 @@ evaluation: { bootstrap: 100, min_slice: 5 }
     }
   }, 120_000);
 
-  it('on the shared sample of the four corpora (real speech), every clip is embedded and the MLP and SVM train on held-out speakers', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'serbench-emb-real-'));
-    const text = `name: real
+  it.skipIf(!haveShared('embeddings of real speech', 'corpora-sample'))(
+    'on the shared sample of the four corpora (real speech), every clip is embedded and the MLP and SVM train on held-out speakers',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'serbench-emb-real-'));
+      const text = `name: real
 seeds: [1]
 datasets:
 ${['ravdess', 'tess', 'crema-d', 'savee'].map((c) => `  - { corpus: ${c}, path: ${join(CORPORA_SAMPLE, c)} }`).join('\n')}
@@ -160,17 +162,19 @@ models:
   - { name: svm, type: svm, features: embedding }
 evaluation: { bootstrap: 100, min_slice: 10, slices: [corpus] }
 `;
-    const s = parseSuite(text, join(dir, 'suite.yaml'));
-    const out = join(dir, 'run');
-    const summary = await runSuite(s, { out, cacheDir: join(dir, 'cache'), quiet: true, jobs: 2 });
-    expect(summary.failed).toEqual([]);
-    const clips = loadSuiteData(s).clips.length;
-    expect(clips).toBeGreaterThan(300);
-    expect(summary.cache.misses).toBe(clips); // one embedding per clip, each computed once
-    await report(out);
-    const r: Results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    for (const m of r.models) expect(m.evaluation.headline.uar.n).toBeGreaterThan(50);
-  }, 180_000);
+      const s = parseSuite(text, join(dir, 'suite.yaml'));
+      const out = join(dir, 'run');
+      const summary = await runSuite(s, { out, cacheDir: join(dir, 'cache'), quiet: true, jobs: 2 });
+      expect(summary.failed).toEqual([]);
+      const clips = loadSuiteData(s).clips.length;
+      expect(clips).toBeGreaterThan(300);
+      expect(summary.cache.misses).toBe(clips); // one embedding per clip, each computed once
+      await report(out);
+      const r: Results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+      for (const m of r.models) expect(m.evaluation.headline.uar.n).toBeGreaterThan(50);
+    },
+    180_000,
+  );
 
   it('a changed encoder is never mistaken for the one a run folder was computed with', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'serbench-emb-changed-'));

@@ -18,9 +18,11 @@ import { RunFolder, writeAtomic, lockRunFolder, removeStaleTemporaries } from '.
 import { fileComponent } from '../core/file-names.ts';
 import { loadCorpus } from '../datasets/corpora/load.ts';
 import { FeatureCache } from '../datasets/features/cache.ts';
-import { CORPORA_SAMPLE } from './paths.ts';
+import { CORPORA_SAMPLE, haveShared } from './paths.ts';
 
 const TESS = join(CORPORA_SAMPLE, 'tess');
+/** Most of these faults are staged on real TESS clips. */
+const SAMPLE = haveShared('faults staged on real TESS clips', 'corpora-sample');
 
 /** Whether this machine lets the tests mount a tiny tmpfs (root, as in CI here): a real full disk. */
 function canMountTmpfs(): boolean {
@@ -77,7 +79,7 @@ function predictionsMatchData(out: string): void {
 }
 
 describe('1. the data changes between two runs of the same command', () => {
-  it('one WAV removed and one added: the affected jobs run again, no prediction names the wrong clip', async () => {
+  it.skipIf(!SAMPLE)('one WAV removed and one added: the affected jobs run again, no prediction names the wrong clip', async () => {
     const data = tessFolder(6);
     const spare = readdirSync(TESS).find((f) => /^OAF_.*_angry\.wav$/.test(f) && !existsSync(join(data, f)))!;
     const out = join(mkdtempSync(join(tmpdir(), 'serbench-fault-')), 'run');
@@ -94,7 +96,7 @@ describe('1. the data changes between two runs of the same command', () => {
     expect((await run(suiteText(data), out)).resumed).toEqual(['s1_random_tree']);
   });
 
-  it('removal alone does not crash; a job file of other data is left out of the results, and named', async () => {
+  it.skipIf(!SAMPLE)('removal alone does not crash; a job file of other data is left out of the results, and named', async () => {
     const data = tessFolder(6);
     const out = join(mkdtempSync(join(tmpdir(), 'serbench-fault-')), 'run');
     await run(suiteText(data), out);
@@ -111,7 +113,7 @@ describe('1. the data changes between two runs of the same command', () => {
 });
 
 describe('2. damaged files are never used', () => {
-  it('a feature-cache entry with flipped bytes or cut short is recomputed, counted, and the results are unchanged', async () => {
+  it.skipIf(!SAMPLE)('a feature-cache entry with flipped bytes or cut short is recomputed, counted, and the results are unchanged', async () => {
     const data = tessFolder(4);
     const cache = mkdtempSync(join(tmpdir(), 'serbench-fault-cache-'));
     const base = mkdtempSync(join(tmpdir(), 'serbench-fault-'));
@@ -135,7 +137,7 @@ describe('2. damaged files are never used', () => {
     expect(preds(join(base, 'b'))).toBe(preds(join(base, 'a')));
   });
 
-  it('a damaged job file is not taken as done: the job runs again', async () => {
+  it.skipIf(!SAMPLE)('a damaged job file is not taken as done: the job runs again', async () => {
     const data = tessFolder(4);
     const out = join(mkdtempSync(join(tmpdir(), 'serbench-fault-')), 'run');
     await run(suiteText(data), out);
@@ -153,7 +155,7 @@ describe('2. damaged files are never used', () => {
 });
 
 describe('3 and 5. names become file names injectively, and never paths', () => {
-  it('models "a b" and "a-b" are two jobs and two results', async () => {
+  it.skipIf(!SAMPLE)('models "a b" and "a-b" are two jobs and two results', async () => {
     const data = tessFolder(4);
     const out = join(mkdtempSync(join(tmpdir(), 'serbench-fault-')), 'run');
     const s = await run(suiteText(data, '[{ name: "a b", type: tree }, { name: "a-b", type: tree, params: { max_depth: 2 } }]'), out);
@@ -173,7 +175,7 @@ describe('3 and 5. names become file names injectively, and never paths', () => 
     }
   });
 
-  it('a model named ../../../../x/y is refused by validation, and no path outside the run folder is ever written', () => {
+  it.skipIf(!SAMPLE)('a model named ../../../../x/y is refused by validation, and no path outside the run folder is ever written', () => {
     const data = tessFolder(2);
     expect(() =>
       parseSuite(suiteText(data, '[{ name: "../../../../x/y", type: tree }, { name: "", type: svm }, { name: "..", type: svm }]'), join(data, 's.yaml')),
@@ -193,7 +195,7 @@ describe('3 and 5. names become file names injectively, and never paths', () => 
 });
 
 describe('4. corpora kept as symbolic links', () => {
-  it('symlinked clips and speaker folders are read; a loop and a dangling link are listed, not followed forever', () => {
+  it.skipIf(!SAMPLE)('symlinked clips and speaker folders are read; a loop and a dangling link are listed, not followed forever', () => {
     const real = tessFolder(4);
     const store = mkdtempSync(join(tmpdir(), 'serbench-fault-links-'));
     const clipsDir = join(store, 'clips');
@@ -234,7 +236,7 @@ describe('a busy run folder, failed writes, hostile YAML', () => {
     expect(readdirSync(dir)).toEqual([kept]);
     live.kill('SIGKILL');
   });
-  it('a second run on a folder another live run holds is refused with its pid; a dead holder’s lock is taken over', async () => {
+  it.skipIf(!SAMPLE)('a second run on a folder another live run holds is refused with its pid; a dead holder’s lock is taken over', async () => {
     const data = tessFolder(2);
     const out = join(mkdtempSync(join(tmpdir(), 'serbench-fault-')), 'run');
     const holder = spawn('sleep', ['30']);
@@ -251,21 +253,24 @@ describe('a busy run folder, failed writes, hostile YAML', () => {
     release();
   });
 
-  it.skipIf(!canMountTmpfs())('a full disk (a 16 KiB tmpfs): the write names the file and leaves no temporary; a run says which folder', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'serbench-fault-full-'));
-    spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', dir]);
-    try {
-      expect(() => writeAtomic(join(dir, 'results.json'), 'x'.repeat(64 * 1024))).toThrow(`cannot write ${join(dir, 'results.json')}: ENOSPC`);
-      expect(readdirSync(dir)).toEqual([]);
-      const cache = new FeatureCache(dir);
-      expect(() => cache.put('ab'.repeat(32), { shape: [64, 100], data: new Float32Array(6400) })).toThrow(/cannot write feature cache entry .*: ENOSPC/);
-      expect(readdirSync(join(dir, 'ab'))).toEqual([]);
-      const data = tessFolder(2);
-      await expect(run(suiteText(data), join(dir, 'run'))).rejects.toThrow(/ENOSPC/);
-    } finally {
-      spawnSync('umount', [dir]);
-    }
-  });
+  it.skipIf(!canMountTmpfs() || !SAMPLE)(
+    'a full disk (a 16 KiB tmpfs): the write names the file and leaves no temporary; a run says which folder',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'serbench-fault-full-'));
+      spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', dir]);
+      try {
+        expect(() => writeAtomic(join(dir, 'results.json'), 'x'.repeat(64 * 1024))).toThrow(`cannot write ${join(dir, 'results.json')}: ENOSPC`);
+        expect(readdirSync(dir)).toEqual([]);
+        const cache = new FeatureCache(dir);
+        expect(() => cache.put('ab'.repeat(32), { shape: [64, 100], data: new Float32Array(6400) })).toThrow(/cannot write feature cache entry .*: ENOSPC/);
+        expect(readdirSync(join(dir, 'ab'))).toEqual([]);
+        const data = tessFolder(2);
+        await expect(run(suiteText(data), join(dir, 'run'))).rejects.toThrow(/ENOSPC/);
+      } finally {
+        spawnSync('umount', [dir]);
+      }
+    },
+  );
 
   it('a write that fails names the file and leaves no temporary file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'serbench-fault-write-'));
@@ -294,7 +299,7 @@ describe('a busy run folder, failed writes, hostile YAML', () => {
     expect(syntax.stderr).toMatch(new RegExp(`${join(dir, 'syntax.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: \\(syntax\\)`));
   });
 
-  it('every problem of a suite in one pass, model params included; out-of-bound numbers refused', () => {
+  it.skipIf(!SAMPLE)('every problem of a suite in one pass, model params included; out-of-bound numbers refused', () => {
     const data = tessFolder(2);
     const text = suiteText(data, '[{ type: cnn, params: { epochs: 1000000, nonsense: 1 } }, { type: tree, params: { max_depth: 0 } }]').replace(
       'bootstrap: 20',
@@ -312,7 +317,7 @@ describe('a busy run folder, failed writes, hostile YAML', () => {
     expect(msg).toMatch(/models\[1\]\.params\.max_depth: must be ≥ 1/);
   });
 
-  it('CLI arguments are checked before any work', () => {
+  it.skipIf(!SAMPLE)('CLI arguments are checked before any work', () => {
     const data = tessFolder(2);
     const suite = join(data, 's.yaml');
     writeFileSync(suite, suiteText(data));
@@ -334,7 +339,7 @@ describe('a busy run folder, failed writes, hostile YAML', () => {
 });
 
 describe('model seeds', () => {
-  it('model_seeds crosses every split seed with every model seed; the report keeps their spreads apart', async () => {
+  it.skipIf(!SAMPLE)('model_seeds crosses every split seed with every model seed; the report keeps their spreads apart', async () => {
     const data = tessFolder(4);
     const out = join(mkdtempSync(join(tmpdir(), 'serbench-mseed-')), 'run');
     const text = suiteText(data, '[{ name: svm, type: svm }]').replace('seeds: [1]', 'seeds: [1, 2]\nmodel_seeds: [5, 6]');
@@ -352,7 +357,7 @@ describe('model seeds', () => {
 });
 
 describe('folds are saved and can be reused', () => {
-  it('a run on predefined folds written by another run reproduces its test sets exactly; bad fold files are refused by name', async () => {
+  it.skipIf(!SAMPLE)('a run on predefined folds written by another run reproduces its test sets exactly; bad fold files are refused by name', async () => {
     const data = tessFolder(6);
     const base = mkdtempSync(join(tmpdir(), 'serbench-folds-'));
     const first = join(base, 'first');

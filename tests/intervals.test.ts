@@ -2,10 +2,11 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { METRICS_REF } from './paths.ts';
+import { METRICS_REF, haveShared } from './paths.ts';
 import { wilson, clopperPearson, newcombe, normalUpperQuantile, regularizedBeta } from '../harness/stats/intervals.ts';
 
-const ref = JSON.parse(readFileSync(join(METRICS_REF, 'intervals.json'), 'utf8')) as {
+const HAVE = haveShared("intervals against statsmodels' values", 'reference/metrics');
+const ref = (HAVE ? JSON.parse(readFileSync(join(METRICS_REF, 'intervals.json'), 'utf8')) : { tolerance: '', single: [], difference: [] }) as {
   tolerance: string;
   single: { k: number; n: number; alpha: number; wilson: [number, number]; clopper_pearson: [number, number] }[];
   difference: { k1: number; n1: number; k2: number; n2: number; alpha: number; newcombe: [number, number] }[];
@@ -13,7 +14,7 @@ const ref = JSON.parse(readFileSync(join(METRICS_REF, 'intervals.json'), 'utf8')
 const TOL = 1e-10;
 
 describe('proportion intervals match statsmodels', () => {
-  it('the reference says its tolerance is 1e-10', () => expect(ref.tolerance).toBe('1e-10 absolute'));
+  it.skipIf(!HAVE)('the reference says its tolerance is 1e-10', () => expect(ref.tolerance).toBe('1e-10 absolute'));
   it.each(ref.single)('wilson and clopper-pearson, k=$k n=$n alpha=$alpha', (c) => {
     const w = wilson(c.k, c.n, c.alpha);
     const cp = clopperPearson(c.k, c.n, c.alpha);

@@ -7,7 +7,7 @@ import { describe, it, expect } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CORPORA_SAMPLE } from './paths.ts';
+import { CORPORA_SAMPLE, haveShared } from './paths.ts';
 import { loadManifest } from '../datasets/corpora/manifest.ts';
 import { parseSuite } from '../harness/suite.ts';
 import { runSuite } from '../harness/run/run.ts';
@@ -66,7 +66,7 @@ function writeCsv(file: string, rs: Record<string, string | number>[]): void {
   writeFileSync(file, '\uFEFF' + [cols.join(','), ...rs.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\r\n') + '\r\n');
 }
 
-describe('a corpus of your own as a manifest', () => {
+describe.skipIf(!haveShared('manifests over real clips', 'corpora-sample'))('a corpus of your own as a manifest', () => {
   it('CSV and JSONL read the same clips; spellings map to the harmonized labels; bad rows are skipped with their reasons', () => {
     const dir = mkdtempSync(join(tmpdir(), 'serbench-manifest-'));
     const rs = rows(dir);

@@ -18,8 +18,16 @@ export const DEFAULT_FEATURES: FeatureSettings = { sample_rate: 16000, duration:
 
 export const FEATURE_SCHEMA: ObjectSchema = {
   type: 'object',
+  description: "the front end every feature kind shares (and the kinds' own blocks)",
   properties: {
-    sample_rate: { type: 'number', integer: true, minimum: 4000, maximum: 96000, default: DEFAULT_FEATURES.sample_rate },
+    sample_rate: {
+      type: 'number',
+      integer: true,
+      minimum: 4000,
+      maximum: 96000,
+      default: DEFAULT_FEATURES.sample_rate,
+      description: 'clips are resampled to it (Hz)',
+    },
     duration: {
       type: 'number',
       minimum: 0.1,
@@ -34,10 +42,17 @@ export const FEATURE_SCHEMA: ObjectSchema = {
       description: 'silence threshold below peak for trimming (0 = no trimming)',
       default: DEFAULT_FEATURES.trim_db,
     },
-    n_fft: { type: 'number', integer: true, minimum: 16, maximum: 65536, default: DEFAULT_FEATURES.n_fft },
-    hop_length: { type: 'number', integer: true, minimum: 1, maximum: 65536, default: DEFAULT_FEATURES.hop_length },
-    n_mels: { type: 'number', integer: true, minimum: 4, maximum: 512, default: DEFAULT_FEATURES.n_mels },
-    n_mfcc: { type: 'number', integer: true, minimum: 2, maximum: 512, default: DEFAULT_FEATURES.n_mfcc },
+    n_fft: { type: 'number', integer: true, minimum: 16, maximum: 65536, default: DEFAULT_FEATURES.n_fft, description: 'STFT window and FFT size (samples)' },
+    hop_length: { type: 'number', integer: true, minimum: 1, maximum: 65536, default: DEFAULT_FEATURES.hop_length, description: 'STFT hop (samples)' },
+    n_mels: { type: 'number', integer: true, minimum: 4, maximum: 512, default: DEFAULT_FEATURES.n_mels, description: 'mel bands of the log-mel image' },
+    n_mfcc: {
+      type: 'number',
+      integer: true,
+      minimum: 2,
+      maximum: 512,
+      default: DEFAULT_FEATURES.n_mfcc,
+      description: 'MFCC coefficients (the mfcc image, the summary vector)',
+    },
   },
 };
 
@@ -69,6 +84,7 @@ const prob: Schema = { type: 'number', minimum: 0, maximum: 1, description: 'pro
 
 export const AUGMENT_SCHEMA: Schema = {
   type: 'object',
+  description: 'augmented copies of training clips (never validation or test ones), drawn per copy',
   properties: {
     copies: {
       type: 'number',
@@ -79,21 +95,26 @@ export const AUGMENT_SCHEMA: Schema = {
     },
     ops: {
       type: 'array',
+      description: 'the operations each copy goes through, in order',
       items: {
         type: 'object',
         required: ['type'],
         properties: {
-          type: { type: 'string', enum: AUGMENTATIONS },
+          type: {
+            type: 'string',
+            enum: AUGMENTATIONS,
+            description: 'noise, time stretch, pitch shift, gain and time shift act on the waveform; spec_augment masks the image',
+          },
           p: prob,
           snr_db: range('noise SNR in dB'),
           rate: range('time-stretch rate', 0.1),
           semitones: range('pitch shift in semitones'),
           db: range('gain in dB'),
-          max_seconds: { type: 'number', minimum: 0, maximum: 60 },
-          time_masks: { type: 'number', integer: true, minimum: 0, maximum: 100 },
-          time_width: { type: 'number', integer: true, minimum: 1, maximum: 10000 },
-          freq_masks: { type: 'number', integer: true, minimum: 0, maximum: 100 },
-          freq_width: { type: 'number', integer: true, minimum: 1, maximum: 512 },
+          max_seconds: { type: 'number', minimum: 0, maximum: 60, description: 'time shift: the largest shift, in seconds, either way' },
+          time_masks: { type: 'number', integer: true, minimum: 0, maximum: 100, description: 'spec_augment: masks along time' },
+          time_width: { type: 'number', integer: true, minimum: 1, maximum: 10000, description: 'spec_augment: the widest time mask, in frames' },
+          freq_masks: { type: 'number', integer: true, minimum: 0, maximum: 100, description: 'spec_augment: masks along frequency' },
+          freq_width: { type: 'number', integer: true, minimum: 1, maximum: 512, description: 'spec_augment: the widest frequency mask, in bands' },
         },
       },
     },

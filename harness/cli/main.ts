@@ -56,6 +56,51 @@ function refuseRepeatedOptions(args: string[]): void {
 }
 refuseRepeatedOptions(hideBin(process.argv));
 
+/** Levenshtein distance, for suggestions. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur.push(Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** Every option of every command, for suggestions (yargs suggests commands itself). */
+const OPTIONS = [
+  'out',
+  'jobs',
+  'cache',
+  'shard',
+  'share-cores',
+  'quiet',
+  'corpus',
+  'json',
+  'speakers',
+  'clips',
+  'seed',
+  'bias-gender',
+  'bias-snr',
+  'what',
+  'format',
+  'model',
+  'job',
+  'title',
+  'help',
+  'version',
+];
+
+/** ", did you mean --jobs for jbos?" for yargs' "Unknown argument: jbos". */
+function didYouMean(message: string, options = OPTIONS): string {
+  const unknown = /^Unknown arguments?: (.+)$/.exec(message)?.[1].split(', ') ?? [];
+  const hints = unknown.flatMap((u) => {
+    const best = options.filter((o) => o.length > 1 && !o.includes('-') === !u.includes('-')).sort((p, q) => distance(u, p) - distance(u, q))[0];
+    return best && distance(u, best) <= Math.max(2, Math.floor(best.length / 3)) ? [`--${best} for ${u}`] : [];
+  });
+  return hints.length ? `; did you mean ${hints.join(', ')}?` : '';
+}
+
 await yargs(hideBin(process.argv))
   .scriptName('serbench')
   .usage('$0 <command> [options]\n\nBenchmark and fairness evaluation harness for speech emotion recognition.')
@@ -81,7 +126,10 @@ await yargs(hideBin(process.argv))
           describe:
             'a network still training when other job processes run out of jobs takes their cores between epochs: faster at the end of a suite, but its results then match a run without it only up to float rounding',
         })
-        .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' }),
+        .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
+        .example('$0 run suites/quick.yaml', 'the synthetic corpus: four models, a report site in runs/quick/site')
+        .example('SERBENCH_DATA=~/corpora $0 run suites/cross-corpus.yaml --jobs 4', 'real corpora from ~/corpora/{ravdess,tess,crema-d,savee}, 4 cores')
+        .example('$0 run suite.yaml --shard 0/8 --out part-0', 'one eighth of the jobs (then serbench merge)'),
     async (a) => {
       // Arguments are checked before any work (the suite's own numbers are bounded by its schema).
       if (!Number.isInteger(a.jobs) || a.jobs < 1 || a.jobs > 256) fail(`--jobs takes a whole number from 1 to 256, got ${a.jobs}`, EXIT_INVALID);
@@ -119,7 +167,10 @@ await yargs(hideBin(process.argv))
   .command(
     'validate <suite>',
     'check a suite file and print what it would run',
-    (y) => y.positional('suite', { type: 'string', demandOption: true }),
+    (y) =>
+      y
+        .positional('suite', { type: 'string', demandOption: true, describe: 'suite YAML file' })
+        .example('$0 validate suites/quick.yaml', "every problem with its line, or the run's size: clips, folds, jobs per family, an estimated time"),
     async (a) => {
       const s = loadSuite(a.suite!);
       const { planSize } = await import('../run/plan.ts');
@@ -148,7 +199,9 @@ await yargs(hideBin(process.argv))
           z
             .positional('dir', { type: 'string', demandOption: true, describe: 'a corpus folder, or a folder holding ravdess/, tess/, crema-d/, savee/' })
             .option('corpus', { type: 'string', choices: FILE_CORPORA, describe: 'read <dir> as this corpus' })
-            .option('json', { type: 'boolean', default: false }),
+            .option('json', { type: 'boolean', default: false, describe: 'print the scan as JSON' })
+            .example('$0 datasets scan ~/corpora', 'each corpus found under ~/corpora, counted, with every file left out and why')
+            .example('$0 datasets scan ~/emodb --corpus savee --json', 'read a folder as SAVEE, as JSON'),
         async (a) => {
           const { scanDatasets, formatScan } = await lazy.scan();
           const scan = scanDatasets(a.dir!, a.corpus as never);
@@ -162,12 +215,13 @@ await yargs(hideBin(process.argv))
     'write the synthetic corpus as WAV files with a metadata.csv',
     (y) =>
       y
-        .option('out', { type: 'string', demandOption: true })
+        .option('out', { type: 'string', demandOption: true, describe: 'folder to write the WAV files and metadata.csv (a manifest) into' })
         .option('speakers', { type: 'number', default: 8, describe: 'speakers per recording condition' })
         .option('clips', { type: 'number', default: 4, describe: 'clips per speaker and emotion' })
-        .option('seed', { type: 'number', default: 7 })
+        .option('seed', { type: 'number', default: 7, describe: 'generator seed: the same seed writes the same files' })
         .option('bias-gender', { type: 'string', choices: ['female', 'male'], describe: 'record this gender worse' })
-        .option('bias-snr', { type: 'number', default: 3, describe: 'SNR (dB) of the worse recordings' }),
+        .option('bias-snr', { type: 'number', default: 3, describe: 'SNR (dB) of the worse recordings' })
+        .example('$0 synth --out data/synth --bias-gender male --bias-snr 0', 'a corpus with a known fairness problem, read with corpus: manifest'),
     async (a) => {
       for (const [flag, v, max] of [
         ['--speakers', a.speakers, 1000],
@@ -192,21 +246,42 @@ await yargs(hideBin(process.argv))
     (y) =>
       y
         .positional('run', { type: 'string', demandOption: true, describe: 'a run folder (with results.json)' })
-        .option('what', { type: 'string', choices: TABLE_KINDS, default: 'leaderboard' })
-        .option('format', { type: 'string', choices: TABLE_FORMATS, default: 'md' }),
+        .option('what', {
+          type: 'string',
+          choices: TABLE_KINDS,
+          default: 'leaderboard',
+          describe: 'which table: models ranked, recall per class, the rank metric per fold (with mean ± sd), or fairness gaps per slice',
+        })
+        .option('format', {
+          type: 'string',
+          choices: TABLE_FORMATS,
+          default: 'md',
+          describe: 'Markdown, CSV (an interval as five numeric columns: value, low, high, n, method), LaTeX (booktabs) or aligned text',
+        })
+        .example('$0 table runs/quick --format latex', 'the leaderboard for a paper')
+        .example('$0 table runs/quick --what per-fold --format csv > folds.csv', 'numbers for pandas or R'),
     async (a) => {
       const { formatTable, buildTable, reportView, readRun } = await lazy.tables();
       const results = readRun(resolve(a.run!)).results();
       process.stdout.write(formatTable(buildTable(reportView(results), a.what as TableKind), a.format as TableFormat));
     },
   )
-  .command('schema', 'print the JSON Schema of the suite format', {}, async () => {
-    process.stdout.write(JSON.stringify(suiteJsonSchema(), null, 2) + '\n');
-  })
+  .command(
+    'schema',
+    'print the JSON Schema of the suite format (editor completion: suites/suite.schema.json)',
+    (y) => y.example('$0 schema > suite.schema.json', 'for yaml-language-server'),
+    async () => {
+      process.stdout.write(JSON.stringify(suiteJsonSchema(), null, 2) + '\n');
+    },
+  )
   .command(
     'report <run>',
     'rebuild results and the report site of a run folder',
-    (y) => y.positional('run', { type: 'string', demandOption: true }).option('out', { type: 'string', describe: 'site folder (default <run>/site)' }),
+    (y) =>
+      y
+        .positional('run', { type: 'string', demandOption: true, describe: 'a run folder' })
+        .option('out', { type: 'string', describe: 'site folder (default <run>/site)' })
+        .example('$0 report runs/quick', 'results.json, tables and the site again, from the run folder alone'),
     async (a) => {
       const { report } = await lazy.report();
       const site = await report(resolve(a.run!), a.out ? resolve(a.out) : undefined);
@@ -219,10 +294,17 @@ await yargs(hideBin(process.argv))
     (y) =>
       y
         .positional('run', { type: 'string', demandOption: true, describe: 'a run folder' })
-        .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'WAV files, folders of them, or manifests (.csv, .jsonl)' })
+        .positional('inputs', {
+          type: 'string',
+          array: true,
+          demandOption: true,
+          default: undefined,
+          describe: 'WAV files, folders of them, or manifests (.csv, .jsonl)',
+        })
         .option('model', { type: 'string', describe: "the run's model to apply (default: its only one)" })
         .option('job', { type: 'string', describe: 'one job of it (default: the mean of the probabilities of all its jobs)' })
-        .option('out', { type: 'string', describe: 'write the per-clip probabilities here as CSV (the columns of predictions.csv)' }),
+        .option('out', { type: 'string', describe: 'write the per-clip probabilities here as CSV (the columns of predictions.csv)' })
+        .example('$0 predict runs/quick new-recordings/ --model svm', "each recording's class and probabilities under the run's SVM (the mean over its jobs)"),
     async (a) => {
       const { predictCommand } = await lazy.predict();
       process.stdout.write(
@@ -239,15 +321,22 @@ await yargs(hideBin(process.argv))
     'compare runs with the first: suite differences, paired tests where they share test clips, per-class deltas',
     (y) =>
       y
-        .positional('runs', { type: 'string', array: true, demandOption: true, describe: 'two or more run folders; the first is the baseline' })
-        .option('out', { type: 'string', describe: 'folder (default compare-<first>-vs-<others>)' }),
+        .positional('runs', {
+          type: 'string',
+          array: true,
+          demandOption: true,
+          default: undefined,
+          describe: 'two or more run folders; the first is the baseline',
+        })
+        .option('out', { type: 'string', describe: 'folder (default compare-<first>-vs-<others>)' })
+        .example('$0 compare runs/baseline runs/new-recipe', 'a summary table here, the comparison page in compare-baseline-vs-new-recipe/'),
     async (a) => {
       const runs = (a.runs as string[]).map((r) => resolve(r));
       if (runs.length < 2) fail('compare needs at least two run folders (the first is the baseline)', EXIT_INVALID);
       const out = resolve(a.out ?? `compare-${runs.map((r) => fileComponent(basename(r))).join('-vs-')}`);
       const { comparePages } = await lazy.compare();
-      await comparePages(runs, out);
-      process.stdout.write(`comparison: ${join(out, 'index.html')}\n`);
+      const { summary } = await comparePages(runs, out);
+      process.stdout.write(`${summary}\ncomparison: ${join(out, 'index.html')}\n`);
     },
   )
   .command(
@@ -255,9 +344,10 @@ await yargs(hideBin(process.argv))
     'build one static site over many runs, for publishing',
     (y) =>
       y
-        .positional('runs', { type: 'string', array: true, demandOption: true })
+        .positional('runs', { type: 'string', array: true, demandOption: true, default: undefined, describe: 'run folders (with results.json)' })
         .option('out', { type: 'string', default: 'site', describe: 'site folder' })
-        .option('title', { type: 'string', default: 'serbench runs' }),
+        .option('title', { type: 'string', default: 'serbench runs', describe: "the site's title" })
+        .example('$0 site runs/* --out public --title "Our SER models"', 'one site over every run, ready for a static host'),
     async (a) => {
       const { collectionSite } = await lazy.compare();
       const out = await collectionSite(
@@ -271,7 +361,17 @@ await yargs(hideBin(process.argv))
   .command(
     'merge <out> <shards..>',
     'combine shard run folders of one suite into one run and build its report',
-    (y) => y.positional('out', { type: 'string', demandOption: true }).positional('shards', { type: 'string', array: true, demandOption: true }),
+    (y) =>
+      y
+        .positional('out', { type: 'string', demandOption: true, describe: 'the merged run folder' })
+        .positional('shards', {
+          type: 'string',
+          array: true,
+          demandOption: true,
+          default: undefined,
+          describe: 'the shard run folders (serbench run --shard i/n)',
+        })
+        .example('$0 merge runs/all runs/part-*', 'one run and one report from the shards'),
     async (a) => {
       const { mergeShards } = await lazy.merge();
       const { report } = await lazy.report();
@@ -284,6 +384,7 @@ await yargs(hideBin(process.argv))
     },
   )
   .demandCommand(1, 'name a command (serbench --help lists them)')
+  .recommendCommands()
   .strict()
   .help()
   // Handlers are async so that their errors reach this one place: an invalid suite lists its problems (exit 2),
@@ -294,6 +395,8 @@ await yargs(hideBin(process.argv))
       process.exit(EXIT_INVALID);
     }
     if (error) fail(error.message);
-    fail(`${message} (serbench --help lists the commands and options)`, EXIT_INVALID);
+    // yargs' own suggestion for a mistyped command is only "Did you mean run?": say which word it was about.
+    const said = /^Did you mean/.test(message) ? `unknown command "${hideBin(process.argv)[0]}"; d${message.slice(1)}` : `${message}${didYouMean(message)}`;
+    fail(`${said} (serbench --help lists the commands and options)`, EXIT_INVALID);
   })
   .parseAsync();

@@ -1,8 +1,11 @@
 /** The overview page: the summary, the leaderboard, per-class and per-fold tables, comparisons, flags, calibration and fairness in brief, the leakage audit. */
 import type { ReportView, CalibrationVerdict } from '../../harness/stats/verdicts.ts';
 import { intervalLabel, modelFile, template, columns, listed, confidenceLabel } from '../render.ts';
-import { buildTable } from '../tables.ts';
+import { buildTable, cellText, type Table } from '../tables.ts';
 import * as charts from '../charts.ts';
+
+/** A table's cells as the page shows them. */
+const shown = (t: Table) => ({ ...t, rows: t.rows.map((r) => r.map(cellText)) });
 
 const pts = (x: number) => `${(100 * x).toFixed(1)}`;
 
@@ -130,7 +133,7 @@ export async function overviewPage(v: ReportView): Promise<string> {
       : '',
     failures: r.failures,
     flags: (r.flags ?? []).map((f) => ({ ...f, file: f.model ? modelFile(f.model) : null })),
-    tables: r.models.length ? [buildTable(v, 'per-class'), buildTable(v, 'per-fold')] : [],
+    tables: r.models.length ? [buildTable(v, 'per-class'), buildTable(v, 'per-fold')].map(shown) : [],
     confidencePct: confidenceLabel(r.suite.evaluation.confidence),
     metric,
     charts: {
