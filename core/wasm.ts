@@ -66,6 +66,11 @@ interface Kernels {
     pl: number,
   ): void;
   kernelSums(a: number, m: number, bt: number, nb: number, d: number, out: number, squared: boolean, triangle: boolean, first: number): void;
+  channelSquaredDeviations(x: number, rows: number, C: number, mean: number, out: number): void;
+  affineRelu(x: number, rows: number, C: number, scale: number, shift: number, y: number, relu: boolean): void;
+  reluGradSums(dy: number, x: number, rows: number, C: number, mean: number, affine: number, out: number, relu: boolean): void;
+  batchNormReluGradInput(dy: number, x: number, rows: number, C: number, mean: number, coef: number, dx: number, relu: boolean): void;
+  avgPoolGrad(dy: number, dx: number, b: number, C: number, fh: number, fw: number, oh: number, ow: number): void;
 }
 
 let kernels: Kernels | null = null;
@@ -254,11 +259,36 @@ export function bandProductsWasm(x: Float64Array, T: number, K: number, w: Float
 }
 
 /**
+ * The network kernels (kernels/nn.ts, which hold no static data) compiled a second time to
+ * work on an imported memory: instantiated on another module's memory (tfjs-backend-wasm's,
+ * registered by models/backend.ts), they read and write tensors where they lie, without the
+ * two copies into and out of our own memory (a third of a fused batch-norm kernel's time).
+ */
+const SHARED_NN_FILE = fileURLToPath(new URL('../build/nn-shared.wasm', import.meta.url));
+const sharedMemories: { memory: WebAssembly.Memory; k: Kernels }[] = [];
+
+/** Run the network kernels on `memory` in place from now on (for arrays that are views of it). */
+export function shareKernelsWith(memory: WebAssembly.Memory): void {
+  if (sharedMemories.some((s) => s.memory === memory)) return;
+  if (!existsSync(SHARED_NN_FILE)) throw new Error(`${SHARED_NN_FILE} is missing: run \`npm run build:wasm\` (npm ci and npm test do)`);
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(SHARED_NN_FILE)), { env: { memory } });
+  sharedMemories.push({ memory, k: instance.exports as unknown as Kernels });
+}
+
+/**
  * A float32 kernel call: the inputs copied into the memory in order, then room for `outLength`
  * floats; `call` gets the kernels and the byte offsets (inputs…, output). The output is copied
- * into `into` (no intermediate copy), or returned as a fresh array.
+ * into `into` (no intermediate copy), or returned as a fresh array. A network kernel (`nn`)
+ * whose inputs and output all lie in a memory shared with shareKernelsWith runs there, in place.
  */
-function float32Call(inputs: Float32Array[], outLength: number, call: (k: Kernels, at: number[]) => void, into?: Float32Array): Float32Array {
+function float32Call(inputs: Float32Array[], outLength: number, call: (k: Kernels, at: number[]) => void, into?: Float32Array, nn = false): Float32Array {
+  if (nn && into && sharedMemories.length) {
+    const shared = sharedMemories.find((s) => s.memory.buffer === into.buffer);
+    if (shared && inputs.every((x) => x.buffer === into.buffer)) {
+      call(shared.k, [...inputs.map((x) => x.byteOffset), into.byteOffset]);
+      return into;
+    }
+  }
   const { k, at } = layout([...inputs.map((x) => x.length * 4), outLength * 4]);
   inputs.forEach((x, i) => new Float32Array(k.memory.buffer, at[i], x.length).set(x));
   call(k, at);
@@ -277,7 +307,69 @@ export function matmulBatchedWasm(a: Float32Array, b: Float32Array, batch: numbe
 
 /** Column sums (or means) of a [rows × cols] float32 matrix into `into` (cols floats): kernels/nn.ts sumLeading. */
 export function sumLeadingWasm(x: Float32Array, rows: number, cols: number, mean: boolean, into: Float32Array): Float32Array {
-  return float32Call([x], cols, (k, [xAt, outAt]) => k.sumLeading(xAt, rows, cols, outAt, mean), into);
+  return float32Call([x], cols, (k, [xAt, outAt]) => k.sumLeading(xAt, rows, cols, outAt, mean), into, true);
+}
+
+/*
+ * Batch normalization with its ReLU (kernels/nn.ts), on a [rows × C] float32 layout, C a
+ * multiple of 4; the results go into `into`.
+ */
+
+/** Σ_r (x[r, c] − mean[c])² per channel. */
+export function channelSquaredDeviationsWasm(x: Float32Array, rows: number, C: number, mean: Float32Array, into: Float32Array): Float32Array {
+  return float32Call([x, mean], C, (k, [xAt, mAt, outAt]) => k.channelSquaredDeviations(xAt, rows, C, mAt, outAt), into, true);
+}
+
+/** max(0, x·scale + shift) per channel (relu false: x·scale + shift). */
+export function affineReluWasm(
+  x: Float32Array,
+  rows: number,
+  C: number,
+  scale: Float32Array,
+  shift: Float32Array,
+  relu: boolean,
+  into: Float32Array,
+): Float32Array {
+  return float32Call([x, scale, shift], x.length, (k, [xAt, aAt, bAt, yAt]) => k.affineRelu(xAt, rows, C, aAt, bAt, yAt, relu), into, true);
+}
+
+/** [Σ g | Σ g·(x − mean)] per channel, g = dy where x·scale + shift > 0 (relu false: everywhere), else 0; affine = [scale | shift]. */
+export function reluGradSumsWasm(
+  dy: Float32Array,
+  x: Float32Array,
+  rows: number,
+  C: number,
+  mean: Float32Array,
+  affine: Float32Array,
+  relu: boolean,
+  into: Float32Array,
+): Float32Array {
+  return float32Call([dy, x, mean, affine], 2 * C, (k, [dyAt, xAt, mAt, aAt, outAt]) => k.reluGradSums(dyAt, xAt, rows, C, mAt, aAt, outAt, relu), into, true);
+}
+
+/** g·a + b + (x − mean)·k per channel, g as in reluGradSumsWasm; coef = [a | b | k | scale | shift]. */
+export function batchNormReluGradInputWasm(
+  dy: Float32Array,
+  x: Float32Array,
+  rows: number,
+  C: number,
+  mean: Float32Array,
+  coef: Float32Array,
+  relu: boolean,
+  into: Float32Array,
+): Float32Array {
+  return float32Call(
+    [dy, x, mean, coef],
+    x.length,
+    (k, [dyAt, xAt, mAt, cAt, dxAt]) => k.batchNormReluGradInput(dyAt, xAt, rows, C, mAt, cAt, dxAt, relu),
+    into,
+    true,
+  );
+}
+
+/** Average pooling's gradient for non-overlapping fh × fw windows tiling the input exactly, into `into` ([b, oh·fh, ow·fw, C]): kernels/nn.ts avgPoolGrad. */
+export function avgPoolGradWasm(dy: Float32Array, [b, oh, ow, C]: number[], [fh, fw]: number[], into: Float32Array): Float32Array {
+  return float32Call([dy], into.length, (k, [dyAt, dxAt]) => k.avgPoolGrad(dyAt, dxAt, b, C, fh, fw, oh, ow), into, true);
 }
 
 /** Max pooling's gradient for non-overlapping fh × fw windows into `into` ([b, H, W, C]): kernels/nn.ts maxPoolGrad. */
@@ -289,7 +381,7 @@ export function maxPoolGradWasm(
   [oh, ow]: number[],
   into: Float32Array,
 ): Float32Array {
-  return float32Call([x, dy], x.length, (k, [xAt, dyAt, dxAt]) => k.maxPoolGrad(xAt, dyAt, dxAt, b, H, W, C, fh, fw, oh, ow), into);
+  return float32Call([x, dy], x.length, (k, [xAt, dyAt, dxAt]) => k.maxPoolGrad(xAt, dyAt, dxAt, b, H, W, C, fh, fw, oh, ow), into, true);
 }
 
 /**
@@ -311,6 +403,7 @@ export function convBackpropFilterWasm(
     KH * KW * Ci * Co,
     (k, [xAt, dyAt, dwAt]) => k.convBackpropFilter(xAt, dyAt, dwAt, b, H, W, Ci, OH, OW, Co, KH, KW, pt, pl),
     into,
+    true,
   );
 }
 

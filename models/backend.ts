@@ -6,7 +6,7 @@
  * `SERBENCH_BACKEND=cpu|wasm|tensorflow` forces one.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convBackpropFilterWasm, matmulBatchedWasm, maxPoolGradWasm, sumLeadingWasm } from '../core/wasm.ts';
+import { avgPoolGradWasm, convBackpropFilterWasm, matmulBatchedWasm, maxPoolGradWasm, shareKernelsWith, sumLeadingWasm } from '../core/wasm.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 let chosen: Promise<BackendName> | null = null;
@@ -31,6 +31,8 @@ async function choose(): Promise<BackendName> {
       }
       if (await tf.setBackend(name)) {
         await tf.ready();
+        // Our network kernels then work on tensors where they lie in its memory (core/wasm.ts).
+        if (name === 'wasm') shareKernelsWith((tf.backend() as unknown as { wasm: { asm: { memory: WebAssembly.Memory } } }).wasm.asm.memory);
         return name;
       }
       reasons.push(`${name}: setBackend refused`);
@@ -60,6 +62,7 @@ export function registerWasmTrainingKernels(): void {
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) registerBackpropFilter(callWasm);
   registerBackpropInput(callWasm);
   registerMaxPoolGrad();
+  registerAvgPoolGrad();
   registerBatchMatMul(callWasm);
   registerLeadingReductions();
   registerSharedCopies();
@@ -288,6 +291,28 @@ function registerMaxPoolGrad(): void {
     const be = backend as unknown as WasmBackendMemory;
     const out = be.makeOutput([...input.shape], 'float32');
     maxPoolGradWasm(be.typedArrayFromHeap(input), be.typedArrayFromHeap(dy), input.shape, [fh, fw], [oh, ow], be.typedArrayFromHeap(out));
+    return out;
+  });
+}
+
+/**
+ * Average pooling's gradient for windows that tile the input exactly (stride = window, no
+ * padding: the CNN's mean over time): one pass of our kernel (kernels/nn.ts), where
+ * tfjs-backend-wasm's searches every window for every input position (5% of a CNN epoch).
+ */
+function registerAvgPoolGrad(): void {
+  override('AvgPoolGrad', ({ inputs, backend, attrs }) => {
+    const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+    const { filterSize, strides, pad } = attrs as any;
+    const info = tf.backend_util.computePool2DInfo(input.shape as any, filterSize, strides, 1, pad);
+    const [fh, fw] = [info.filterHeight, info.filterWidth];
+    const [b, H, W, C] = input.shape;
+    const [, oh, ow] = dy.shape;
+    const exact = info.strideHeight === fh && info.strideWidth === fw && info.padInfo.top === 0 && info.padInfo.left === 0 && oh * fh === H && ow * fw === W;
+    if (!exact || C % 4 !== 0 || dy.dtype !== 'float32') return null;
+    const be = backend as unknown as WasmBackendMemory;
+    const out = be.makeOutput([b, H, W, C], 'float32');
+    avgPoolGradWasm(be.typedArrayFromHeap(dy), [b, oh, ow, C], [fh, fw], be.typedArrayFromHeap(out));
     return out;
   });
 }

@@ -24,8 +24,7 @@ export class Cnn extends NeuralClassifier implements Classifier {
     p.filters.forEach((filters, i) => {
       const conv = { filters, kernelSize: p.kernel, padding: 'same', useBias: false } as const;
       model.add(i === 0 ? inputConv2d({ ...conv, inputShape: [height, width, 1] }) : tf.layers.conv2d(conv));
-      model.add(new BatchNorm({ momentum: p.bn_momentum }));
-      model.add(tf.layers.activation({ activation: 'relu' }));
+      model.add(new BatchNorm({ momentum: p.bn_momentum, relu: true }));
       if (h >= 2 && w >= 2) {
         model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
         h = Math.floor(h / 2);

@@ -9,6 +9,7 @@ import { tf } from './backend.ts';
 import { allReduceSum } from './collective.ts';
 import { trainingStep } from './step-context.ts';
 import { hashString } from '../core/random.ts';
+import { batchNormReluInference, batchNormReluTraining, fusable } from './batch-norm-relu.ts';
 
 type Kwargs = { training?: boolean };
 
@@ -38,19 +39,25 @@ export class LayerNorm extends tf.layers.Layer {
   }
 }
 
-/** Batch normalization over every axis but the last (channels), with moving statistics for inference. */
+/**
+ * Batch normalization over every axis but the last (channels), with moving statistics for
+ * inference, optionally followed by a ReLU (`relu: true`): the pair then runs as one fused op
+ * (models/batch-norm-relu.ts) where the backend has its kernels.
+ */
 export class BatchNorm extends tf.layers.Layer {
   static className = 'SerbenchBatchNorm';
   /** Weight of the old moving statistics per step (Keras' momentum; PyTorch's is 1 − this). */
   readonly momentum: number;
+  readonly relu: boolean;
   readonly epsilon = 1e-3;
-  constructor(args: ConstructorParameters<typeof tf.layers.Layer>[0] & { momentum?: number } = {}) {
+  constructor(args: ConstructorParameters<typeof tf.layers.Layer>[0] & { momentum?: number; relu?: boolean } = {}) {
     super(args);
     // Models saved before the setting existed used 0.99.
     this.momentum = args.momentum ?? 0.99;
+    this.relu = args.relu ?? false;
   }
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), momentum: this.momentum };
+    return { ...super.getConfig(), momentum: this.momentum, ...(this.relu ? { relu: true } : {}) };
   }
   private gamma!: tf.LayerVariable;
   private beta!: tf.LayerVariable;
@@ -78,8 +85,9 @@ export class BatchNorm extends tf.layers.Layer {
   }
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (fusable(x)) return this.fused(x, Boolean(kwargs?.training));
     const axes = x.shape.slice(0, -1).map((_, i) => i);
-    return tf.tidy(() => {
+    const y = tf.tidy(() => {
       let mean: tf.Tensor, variance: tf.Tensor;
       if (kwargs?.training) {
         ({ mean, variance } = this.batchStatistics(x, axes));
@@ -97,6 +105,29 @@ export class BatchNorm extends tf.layers.Layer {
       // one product and one sum, whose gradients are cheap (no division of the full tensor).
       const scale = tf.mul(this.gamma.read(), tf.rsqrt(tf.add(variance, this.epsilon)));
       return tf.add(tf.mul(tf.sub(x, mean), scale), this.beta.read());
+    });
+    return this.relu ? tf.tidy(() => tf.relu(y)) : y;
+  }
+
+  /** The same maths as one fused op: the batch's (or team's) statistics in training, the moving ones otherwise. */
+  private fused(x: tf.Tensor, training: boolean): tf.Tensor {
+    const read = (w: tf.LayerVariable) => w.read().dataSync() as Float32Array;
+    if (!training)
+      return batchNormReluInference(x, read(this.movingMean), read(this.movingVariance), read(this.gamma), read(this.beta), this.epsilon, this.relu);
+    const step = trainingStep();
+    const collective = step?.collective ?? null;
+    const perRow = x.size / (x.shape[0]! * x.shape.at(-1)!);
+    return batchNormReluTraining(x, this.gamma.read(), this.beta.read(), {
+      epsilon: this.epsilon,
+      relu: this.relu,
+      collective,
+      count: (collective ? step!.batchRows : x.shape[0]!) * perRow,
+      onStatistics: ({ mean, variance }) => {
+        const m = this.momentum;
+        // Keras' update: moving = moving·m + batch·(1 − m); the loss does not depend on it.
+        this.movingMean.write(tf.tidy(() => tf.add(tf.mul(this.movingMean.read(), m), tf.mul(tf.tensor1d(mean), 1 - m))));
+        this.movingVariance.write(tf.tidy(() => tf.add(tf.mul(this.movingVariance.read(), m), tf.mul(tf.tensor1d(variance), 1 - m))));
+      },
     });
   }
 }

@@ -136,7 +136,6 @@ export abstract class NeuralClassifier {
       weights: this.model!.getWeights().map((w) => ({ shape: w.shape, data: w.dataSync() as Float32Array })),
       classWeights: Array.from(weights),
       weightDecay: s.weight_decay ?? 0,
-      learningRate: s.learning_rate,
       dropoutSeed,
       optimizer,
     });
@@ -168,16 +167,7 @@ export abstract class NeuralClassifier {
           if (saved.threads !== threads) notes.push(`resumed on ${threads} thread(s) after ${saved.threads}: the same steps up to float rounding`);
         }
         if (threads > 1) team = await TrainingTeam.start(threads, replica(dropoutSeed, saved?.optimizer as OptimizerState | undefined));
-        trainer = new StepTrainer(
-          this.model,
-          this.tensorShape(this.sampleShape),
-          weights,
-          this.k,
-          s.weight_decay ?? 0,
-          dropoutSeed,
-          team?.collective ?? null,
-          s.learning_rate,
-        );
+        trainer = new StepTrainer(this.model, this.tensorShape(this.sampleShape), weights, this.k, s.weight_decay ?? 0, dropoutSeed, team?.collective ?? null);
         if (saved) await trainer.resume(saved.optimizer as OptimizerState, (team as TrainingTeam | null)?.collective ?? null);
         // ~512 samples a chunk: a 64×188 log-mel chunk is 25 MB in JavaScript and in the backend.
         const chunk = s.batch_size * Math.max(1, Math.floor(512 / s.batch_size));

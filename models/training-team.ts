@@ -19,7 +19,6 @@ export interface ReplicaSpec {
   weights: { shape: number[]; data: Float32Array }[];
   classWeights: number[];
   weightDecay: number;
-  learningRate: number;
   dropoutSeed: number;
   /** Adam's state when the team starts after the first step (it grew between epochs). */
   optimizer?: OptimizerState;

@@ -25,7 +25,7 @@ async function handle(m: ThreadMessage): Promise<void> {
       const weights = r.weights.map((w) => tf.tensor(w.data, w.shape));
       model.setWeights(weights);
       tf.dispose(weights);
-      trainer = new StepTrainer(model, c.tensorShape(r.sampleShape), r.classWeights, r.k, r.weightDecay, r.dropoutSeed, collective, r.learningRate);
+      trainer = new StepTrainer(model, c.tensorShape(r.sampleShape), r.classWeights, r.k, r.weightDecay, r.dropoutSeed, collective);
       if (r.optimizer) await trainer.resume(r.optimizer, collective);
       parentPort!.postMessage({ kind: 'ready' } satisfies ThreadReply);
     } catch (e) {

@@ -127,8 +127,7 @@ function convStem(input: tf.SymbolicTensor, p: VitParams): tf.SymbolicTensor {
     const filters = Math.max(1, Math.round(p.dim / 2 ** (n - 1 - i)));
     const conv = { filters, kernelSize: 3, strides: pooled ? 1 : 2, padding: 'same', useBias: false, name: `stem_conv_${i}` } as const;
     x = (i === 0 ? inputConv2d(conv) : tf.layers.conv2d(conv)).apply(x) as tf.SymbolicTensor;
-    x = new BatchNorm({ momentum: 0.9, name: `stem_norm_${i}` }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.activation({ activation: 'relu' }).apply(x) as tf.SymbolicTensor;
+    x = new BatchNorm({ momentum: 0.9, relu: true, name: `stem_norm_${i}` }).apply(x) as tf.SymbolicTensor;
     if (pooled) x = tf.layers.maxPooling2d({ poolSize: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor;
   }
   return tf.layers.conv2d({ filters: p.dim, kernelSize: 1, name: 'patch_embedding' }).apply(x) as tf.SymbolicTensor;

@@ -338,4 +338,48 @@ describe('tensor backend', () => {
     }
     await tf.setBackend(before);
   });
+
+  it('the wasm average-pool gradient matches the cpu backend (the mean over time, 2×2; windows that do not tile take tfjs’s kernel)', async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    registerWasmTrainingKernels();
+    const before = await tensorBackend();
+    const cases: [[number, number, number, number], [number, number]][] = [
+      [
+        [4, 8, 23, 64],
+        [1, 23],
+      ],
+      [
+        [2, 16, 12, 8],
+        [2, 2],
+      ],
+      [
+        [2, 9, 11, 4],
+        [2, 2],
+      ], // does not tile: tfjs's kernel
+      [
+        [2, 8, 8, 3],
+        [2, 2],
+      ], // channels not a multiple of 4: tfjs's kernel
+    ];
+    for (const [xs, size] of cases) {
+      const grads: Record<string, Float32Array> = {};
+      for (const name of ['cpu', 'wasm']) {
+        await tf.setBackend(name);
+        const x = tf.randomNormal(xs, 0, 1, 'float32', 3) as tf.Tensor4D;
+        const [oh, ow] = [Math.floor(xs[1] / size[0]), Math.floor(xs[2] / size[1])];
+        const w = tf.randomNormal([oh, ow, xs[3]], 0, 1, 'float32', 4);
+        grads[name] = tf
+          .grad((a) =>
+            tf
+              .avgPool(a as tf.Tensor4D, size, size, 'valid')
+              .mul(w)
+              .sum(),
+          )(x)
+          .dataSync() as Float32Array;
+      }
+      const diff = Math.max(...Array.from(grads.cpu, (v, i) => Math.abs(v - grads.wasm[i])));
+      expect(diff, `${xs} pool ${size}`).toBeLessThan(1e-6);
+    }
+    await tf.setBackend(before);
+  });
 });

@@ -226,7 +226,6 @@ describe('one network trained by a team of threads (synchronous data parallelism
         weights: [],
         classWeights: [1, 1, 1],
         weightDecay: 0,
-        learningRate: 0.001,
         dropoutSeed: 1,
       }),
     ).rejects.toThrow(/training thread 1: .*no-such-family/);

@@ -257,3 +257,127 @@ function addTo(o: usize, a0: v128, a1: v128, a2: v128, a3: v128): void {
   v128.store(o, f32x4.add(v128.load(o, 32), a2), 32);
   v128.store(o, f32x4.add(v128.load(o, 48), a3), 48);
 }
+
+/*
+ * Batch normalization fused with the ReLU after it (models/layers.ts BatchNorm with relu), on
+ * the [rows × C] layout of an NHWC tensor (rows = b·h·w), C a multiple of 4. Forward: the
+ * squared deviations' column sums (the mean's come from sumLeading), then y = max(0, x·scale +
+ * shift) in one pass. Backward: with g = (y > 0 ? dy : 0), the column sums of g and of
+ * g·(x − mean) in one pass, then dx = g·a + b + (x − mean)·c per channel in one more: where
+ * tfjs made a dozen passes, each a kernel with its own output tensor.
+ */
+
+/** out[c] = Σ_r (x[r, c] − mean[c])². */
+export function channelSquaredDeviations(x: usize, rows: i32, C: i32, mean: usize, out: usize): void {
+  const rowBytes = (<usize>C) << 2;
+  for (let c = 0; c < C; c += 4) {
+    const m = v128.load(mean + ((<usize>c) << 2));
+    let s0 = f32x4.splat(0),
+      s1 = f32x4.splat(0);
+    let p = x + ((<usize>c) << 2);
+    let r = 0;
+    // Two accumulators: the sums' dependency chain halves.
+    for (; r + 2 <= rows; r += 2) {
+      const d0 = f32x4.sub(v128.load(p), m);
+      const d1 = f32x4.sub(v128.load(p + rowBytes), m);
+      s0 = f32x4.add(s0, f32x4.mul(d0, d0));
+      s1 = f32x4.add(s1, f32x4.mul(d1, d1));
+      p += rowBytes << 1;
+    }
+    if (r < rows) {
+      const d0 = f32x4.sub(v128.load(p), m);
+      s0 = f32x4.add(s0, f32x4.mul(d0, d0));
+    }
+    v128.store(out + ((<usize>c) << 2), f32x4.add(s0, s1));
+  }
+}
+
+/** y[r, c] = max(0, x[r, c]·scale[c] + shift[c]) (relu false: without the max). */
+export function affineRelu(x: usize, rows: i32, C: i32, scale: usize, shift: usize, y: usize, relu: bool): void {
+  const zero = f32x4.splat(0);
+  for (let c = 0; c < C; c += 4) {
+    const a = v128.load(scale + ((<usize>c) << 2)),
+      b = v128.load(shift + ((<usize>c) << 2));
+    const rowBytes = (<usize>C) << 2;
+    let p = (<usize>c) << 2;
+    for (let r = 0; r < rows; r++) {
+      const v = f32x4.add(f32x4.mul(v128.load(x + p), a), b);
+      v128.store(y + p, relu ? f32x4.max(v, zero) : v);
+      p += rowBytes;
+    }
+  }
+}
+
+/**
+ * out[c] = Σ_r g[r, c], out[C + c] = Σ_r g[r, c]·(x[r, c] − mean[c]), g = dy where the forward's
+ * x·scale + shift > 0, else 0 (relu false: g = dy). affine = [scale | shift], 2·C floats: the
+ * ReLU's mask is recomputed from x (the very products of the forward) instead of read from y.
+ */
+export function reluGradSums(dy: usize, x: usize, rows: i32, C: i32, mean: usize, affine: usize, out: usize, relu: bool): void {
+  const rowBytes = (<usize>C) << 2;
+  const zero = f32x4.splat(0);
+  for (let c = 0; c < C; c += 4) {
+    const at = (<usize>c) << 2;
+    const m = v128.load(mean + at),
+      sa = v128.load(affine + at),
+      sb = v128.load(affine + rowBytes + at);
+    let sg = f32x4.splat(0),
+      sgx = f32x4.splat(0);
+    let p = at;
+    for (let r = 0; r < rows; r++) {
+      const xv = v128.load(x + p);
+      let g = v128.load(dy + p);
+      if (relu) g = v128.and(g, f32x4.gt(f32x4.add(f32x4.mul(xv, sa), sb), zero));
+      sg = f32x4.add(sg, g);
+      sgx = f32x4.add(sgx, f32x4.mul(g, f32x4.sub(xv, m)));
+      p += rowBytes;
+    }
+    v128.store(out + at, sg);
+    v128.store(out + ((<usize>C) << 2) + at, sgx);
+  }
+}
+
+/** dx[r, c] = g[r, c]·a[c] + b[c] + (x[r, c] − mean[c])·k[c], g as in reluGradSums; coef = [a | b | k | scale | shift], 5·C floats. */
+export function batchNormReluGradInput(dy: usize, x: usize, rows: i32, C: i32, mean: usize, coef: usize, dx: usize, relu: bool): void {
+  const rowBytes = (<usize>C) << 2;
+  const zero = f32x4.splat(0);
+  for (let c = 0; c < C; c += 4) {
+    const at = (<usize>c) << 2;
+    const m = v128.load(mean + at),
+      a = v128.load(coef + at),
+      b = v128.load(coef + rowBytes + at),
+      k = v128.load(coef + rowBytes * 2 + at),
+      sa = v128.load(coef + rowBytes * 3 + at),
+      sb = v128.load(coef + rowBytes * 4 + at);
+    let p = at;
+    for (let r = 0; r < rows; r++) {
+      const xv = v128.load(x + p);
+      let g = v128.load(dy + p);
+      if (relu) g = v128.and(g, f32x4.gt(f32x4.add(f32x4.mul(xv, sa), sb), zero));
+      v128.store(dx + p, f32x4.add(f32x4.add(f32x4.mul(g, a), b), f32x4.mul(f32x4.sub(xv, m), k)));
+      p += rowBytes;
+    }
+  }
+}
+
+/**
+ * The gradient of average pooling with non-overlapping fh × fw windows tiling the input
+ * exactly (stride = window, no padding; the CNN's mean over time): every position of a window
+ * gets its dy · (1 / (fh·fw)), as tfjs's AvgPoolGrad, in one pass (tfjs-backend-wasm's loops
+ * over every window for every position: 16 ms a call for a 32 × 8 × 23 × 64 input here).
+ * dy: [b, oh, ow, C]; dx: [b, oh·fh, ow·fw, C]; C a multiple of 4.
+ */
+export function avgPoolGrad(dy: usize, dx: usize, b: i32, C: i32, fh: i32, fw: i32, oh: i32, ow: i32): void {
+  const scale = f32x4.splat(<f32>1 / <f32>(fh * fw));
+  const W = ow * fw;
+  for (let n = 0; n < b; n++)
+    for (let i = 0; i < oh; i++)
+      for (let j = 0; j < ow; j++) {
+        const dyAt = dy + ((<usize>(((n * oh + i) * ow + j) * C)) << 2);
+        for (let u = 0; u < fh; u++)
+          for (let v = 0; v < fw; v++) {
+            const dxAt = dx + ((<usize>(((n * oh * fh + i * fh + u) * W + j * fw + v) * C)) << 2);
+            for (let c = 0; c < C; c += 4) v128.store(dxAt + ((<usize>c) << 2), f32x4.mul(v128.load(dyAt + ((<usize>c) << 2)), scale));
+          }
+      }
+}
