@@ -71,6 +71,23 @@ interface Kernels {
   reluGradSums(dy: number, x: number, rows: number, C: number, mean: number, affine: number, out: number, relu: boolean): void;
   batchNormReluGradInput(dy: number, x: number, rows: number, C: number, mean: number, coef: number, dx: number, relu: boolean): void;
   avgPoolGrad(dy: number, dx: number, b: number, C: number, fh: number, fw: number, oh: number, ow: number): void;
+  matmulTransposedA(a: number, b: number, c: number, r: number, m: number, n: number): void;
+  conv2dForward(
+    x: number,
+    w: number,
+    y: number,
+    b: number,
+    H: number,
+    W: number,
+    Ci: number,
+    OH: number,
+    OW: number,
+    Co: number,
+    KH: number,
+    KW: number,
+    pt: number,
+    pl: number,
+  ): void;
 }
 
 let kernels: Kernels | null = null;
@@ -263,15 +280,39 @@ export function bandProductsWasm(x: Float64Array, T: number, K: number, w: Float
  * work on an imported memory: instantiated on another module's memory (tfjs-backend-wasm's,
  * registered by models/backend.ts), they read and write tensors where they lie, without the
  * two copies into and out of our own memory (a third of a fused batch-norm kernel's time).
+ * Two builds: with relaxed SIMD (fused multiply-add in the products' inner loops), chosen
+ * where the engine validates it (Node ≥ 22; behind a V8 flag in Node 20), else plain SIMD128.
+ * SERBENCH_WASM_FMA=0 forces the plain one.
  */
-const SHARED_NN_FILE = fileURLToPath(new URL('../build/nn-shared.wasm', import.meta.url));
+const SHARED_NN_FILES = {
+  'relaxed-simd': fileURLToPath(new URL('../build/nn-shared-relaxed.wasm', import.meta.url)),
+  simd128: fileURLToPath(new URL('../build/nn-shared.wasm', import.meta.url)),
+};
+export type NetworkKernelBuild = keyof typeof SHARED_NN_FILES;
 const sharedMemories: { memory: WebAssembly.Memory; k: Kernels }[] = [];
+let sharedBuild: { name: NetworkKernelBuild; module: WebAssembly.Module } | null = null;
+
+/** Which build of the network kernels runs on tensors in place: relaxed SIMD where the engine has it. */
+export function networkKernelBuild(): NetworkKernelBuild {
+  if (!sharedBuild) {
+    for (const [name, file] of Object.entries(SHARED_NN_FILES) as [NetworkKernelBuild, string][]) {
+      if (name === 'relaxed-simd' && process.env.SERBENCH_WASM_FMA === '0') continue;
+      if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build:wasm\` (npm ci and npm test do)`);
+      const bytes = readFileSync(file);
+      if (!WebAssembly.validate(bytes)) continue;
+      sharedBuild = { name, module: new WebAssembly.Module(bytes) };
+      break;
+    }
+    if (!sharedBuild) throw new Error('this engine validates neither build of the network kernels (WebAssembly SIMD is needed)');
+  }
+  return sharedBuild.name;
+}
 
 /** Run the network kernels on `memory` in place from now on (for arrays that are views of it). */
 export function shareKernelsWith(memory: WebAssembly.Memory): void {
   if (sharedMemories.some((s) => s.memory === memory)) return;
-  if (!existsSync(SHARED_NN_FILE)) throw new Error(`${SHARED_NN_FILE} is missing: run \`npm run build:wasm\` (npm ci and npm test do)`);
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(SHARED_NN_FILE)), { env: { memory } });
+  networkKernelBuild();
+  const instance = new WebAssembly.Instance(sharedBuild!.module, { env: { memory } });
   sharedMemories.push({ memory, k: instance.exports as unknown as Kernels });
 }
 
@@ -302,7 +343,28 @@ function float32Call(inputs: Float32Array[], outLength: number, call: (k: Kernel
  */
 export function matmulBatchedWasm(a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, into?: Float32Array): Float32Array {
   const shared = b.length === k * n;
-  return float32Call([a, b], batch * m * n, (kern, [aAt, bAt, cAt]) => kern.matmulBatched(aAt, bAt, cAt, batch, m, k, n, shared ? 0 : k * n), into);
+  return float32Call([a, b], batch * m * n, (kern, [aAt, bAt, cAt]) => kern.matmulBatched(aAt, bAt, cAt, batch, m, k, n, shared ? 0 : k * n), into, true);
+}
+
+/**
+ * A stride-1 NHWC convolution of x [b, H, W, Ci] with w [KH, KW, Ci, Co] (Co a multiple of 8),
+ * padded by pt above and pl left, into `into` ([b, OH, OW, Co]): kernels/nn.ts conv2dForward.
+ */
+export function conv2dForwardWasm(
+  x: Float32Array,
+  w: Float32Array,
+  [b, H, W, Ci]: number[],
+  [KH, KW, Co]: number[],
+  [OH, OW]: number[],
+  [pt, pl]: number[],
+  into: Float32Array,
+): Float32Array {
+  return float32Call([x, w], b * OH * OW * Co, (k, [xAt, wAt, yAt]) => k.conv2dForward(xAt, wAt, yAt, b, H, W, Ci, OH, OW, Co, KH, KW, pt, pl), into, true);
+}
+
+/** c = aᵀ · b, a [r × m], b [r × n] (n a multiple of 4), into `into` ([m × n]): kernels/nn.ts matmulTransposedA. */
+export function matmulTransposedAWasm(a: Float32Array, b: Float32Array, r: number, m: number, n: number, into: Float32Array): Float32Array {
+  return float32Call([a, b], m * n, (k, [aAt, bAt, cAt]) => k.matmulTransposedA(aAt, bAt, cAt, r, m, n), into, true);
 }
 
 /** Column sums (or means) of a [rows × cols] float32 matrix into `into` (cols floats): kernels/nn.ts sumLeading. */

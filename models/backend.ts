@@ -6,7 +6,16 @@
  * `SERBENCH_BACKEND=cpu|wasm|tensorflow` forces one.
  */
 import * as tf from '@tensorflow/tfjs';
-import { avgPoolGradWasm, convBackpropFilterWasm, matmulBatchedWasm, maxPoolGradWasm, shareKernelsWith, sumLeadingWasm } from '../core/wasm.ts';
+import {
+  avgPoolGradWasm,
+  conv2dForwardWasm,
+  convBackpropFilterWasm,
+  matmulBatchedWasm,
+  matmulTransposedAWasm,
+  maxPoolGradWasm,
+  shareKernelsWith,
+  sumLeadingWasm,
+} from '../core/wasm.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 let chosen: Promise<BackendName> | null = null;
@@ -60,6 +69,7 @@ export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registered = true;
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) registerBackpropFilter(callWasm);
+  registerConvolution();
   registerBackpropInput(callWasm);
   registerMaxPoolGrad();
   registerAvgPoolGrad();
@@ -165,6 +175,38 @@ function paddedConv(
     backend,
     attrs: { strides: [1, 1], pad: [[0, 0], padH, padW, [0, 0]], dataFormat: 'NHWC', dilations, dimRoundingMode: undefined },
   });
+}
+
+/**
+ * Stride-1 convolutions (the CNN's, and every input gradient, which is one: see
+ * registerBackpropInput) with 8k output channels: our register-blocked kernel (kernels/nn.ts
+ * conv2dForward), 40–50 GFLOP/s here where XNNPACK through tfjs-backend-wasm reached 32–38
+ * (it builds an indirection buffer and repacks the filter at every call, the filter being new
+ * at every step) and 6 for one input channel. FusedConv2D only without bias or activation.
+ */
+function registerConvolution(): void {
+  for (const name of ['Conv2D', 'FusedConv2D']) {
+    override(name, ({ inputs, backend, attrs }) => {
+      const { x, filter, bias, preluActivationWeights } = inputs as Record<string, tf.TensorInfo | undefined>;
+      const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } = attrs as any;
+      if (bias || preluActivationWeights || (activation && activation !== 'linear')) return null;
+      if ((dataFormat && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') || x!.dtype !== 'float32' || filter!.dtype !== 'float32') return null;
+      const info = tf.backend_util.computeConv2DInfo(x!.shape as any, filter!.shape as any, strides, dilations ?? 1, pad, dimRoundingMode);
+      if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1 || info.outChannels % 8 !== 0) return null;
+      const be = backend as unknown as WasmBackendMemory;
+      const out = be.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
+      conv2dForwardWasm(
+        be.typedArrayFromHeap(x!),
+        be.typedArrayFromHeap(filter!),
+        x!.shape,
+        [info.filterHeight, info.filterWidth, info.outChannels],
+        [info.outHeight, info.outWidth],
+        [info.padInfo.top, info.padInfo.left],
+        be.typedArrayFromHeap(out),
+      );
+      return out;
+    });
+  }
 }
 
 /** Re-register a wasm kernel with a faster path, keeping the original (and its setup) for the rest. */
@@ -369,6 +411,15 @@ function registerBatchMatMul(call: KernelCall): void {
     const batchOf = (t: tf.TensorInfo) => t.shape.slice(0, -2).reduce((x, y) => x * y, 1);
     const [batchA, batchB] = [batchOf(a), batchOf(b)];
     if (batchB !== batchA && batchB !== 1) return null;
+    const be = backend as unknown as WasmBackendMemory;
+    if (transposeA && !transposeB && batchA === 1 && batchB === 1 && b.shape.at(-1)! % 4 === 0) {
+      // A weight's gradient, aᵀ · b: our outer-product kernel, on the tensors where they lie.
+      const [r, m] = a.shape.slice(-2),
+        n = b.shape.at(-1)!;
+      const out = be.makeOutput([...a.shape.slice(0, -2), m, n], 'float32');
+      matmulTransposedAWasm(be.typedArrayFromHeap(a), be.typedArrayFromHeap(b), r, m, n, be.typedArrayFromHeap(out));
+      return out;
+    }
     const made: tf.TensorInfo[] = [];
     const k = (name: string, ins: object, at?: object) => {
       const t = call(name, { inputs: ins, backend, attrs: at });
@@ -392,7 +443,6 @@ function registerBatchMatMul(call: KernelCall): void {
       // A batch of small products (attention: batch × heads): our SIMD kernel, on copies of the
       // operands read out of the backend's memory.
       const B = as3(b, transposeB, batchB); // [batch, kk, n]
-      const be = backend as unknown as WasmBackendMemory;
       out = be.makeOutput([batchA, m, n], 'float32');
       // Views of the backend's memory (readSync would copy each operand once more: 20% of a ViT
       // epoch), taken after makeOutput, whose allocation may grow (and so detach) that memory.

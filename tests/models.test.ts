@@ -173,7 +173,7 @@ describe('tensor backend', () => {
     expect(['tensorflow', 'wasm', 'cpu']).toContain(await tensorBackend());
   });
 
-  it('the wasm convolution gradients (filter and input) match the cpu backend (same, strided and valid padding)', async () => {
+  it('the wasm convolutions and their gradients (filter and input) match the cpu backend (same, strided and valid padding)', async () => {
     await import('@tensorflow/tfjs-backend-wasm');
     registerWasmTrainingKernels();
     const before = await tensorBackend();
@@ -194,13 +194,22 @@ describe('tensor backend', () => {
       [[2, 10, 9, 1], [3, 3, 1, 20], 1, 'same'],
       [[1, 9, 14, 8], [4, 2, 8, 32], 1, 'same'],
       [[2, 7, 8, 4], [2, 3, 4, 8], 1, 'valid'],
+      // Our stride-1 convolution (8k output channels; every input gradient is one): blocks of
+      // four pixels and the pixels at the padding, widths below four, taps larger than 3.
+      [[2, 12, 10, 8], [3, 3, 8, 16], 1, 'same'],
+      [[2, 9, 14, 16], [3, 3, 16, 8], 1, 'same'],
+      [[2, 7, 9, 8], [2, 3, 8, 24], 1, 'valid'],
+      [[3, 5, 3, 1], [3, 3, 1, 16], 1, 'same'],
+      [[1, 6, 30, 16], [5, 5, 16, 8], 1, 'same'],
     ];
     for (const [xs, fs, stride, pad] of cases) {
       const grads: Record<string, Float32Array[]> = {};
+      const forward: Record<string, Float32Array> = {};
       for (const name of ['cpu', 'wasm']) {
         await tf.setBackend(name);
         const x = tf.randomNormal(xs, 0, 1, 'float32', 1) as tf.Tensor4D;
         const f = tf.randomNormal(fs, 0, 1, 'float32', 2) as tf.Tensor4D;
+        forward[name] = tf.conv2d(x, f, stride, pad).dataSync() as Float32Array;
         const loss = (a: tf.Tensor, w: tf.Tensor) =>
           tf
             .conv2d(a as tf.Tensor4D, w as tf.Tensor4D, stride, pad)
@@ -210,6 +219,11 @@ describe('tensor backend', () => {
           .grads(loss)([x, f])
           .map((g) => g.dataSync() as Float32Array);
       }
+      const fscale = Math.max(...Array.from(forward.cpu, Math.abs));
+      expect(
+        Math.max(...Array.from(forward.cpu, (v, j) => Math.abs(v - forward.wasm[j]))) / fscale,
+        `forward: ${xs} ${fs} stride ${stride} ${pad}`,
+      ).toBeLessThan(1e-5);
       for (const [i, what] of ['input', 'filter'].entries()) {
         const [c, w] = [grads.cpu[i], grads.wasm[i]];
         const scale = Math.max(...Array.from(c, Math.abs));
@@ -238,6 +252,10 @@ describe('tensor backend', () => {
       [[2, 3, 37, 21], [2, 3, 21, 37], false, false],
       [[2, 2, 185, 16], [2, 2, 185, 16], true, false],
       [[3, 19, 33], [3, 33, 16], false, false],
+      // aᵀ · b (weight gradients): our outer-product kernel, 4-row blocks and rests, 16- and 4-column blocks.
+      [[61, 10], [61, 20], true, false],
+      [[1, 300, 7], [1, 300, 16], true, false],
+      [[500, 64], [500, 64], true, false],
     ];
     for (const [as, bs, ta, tb] of cases) {
       const out: Record<string, Float32Array> = {};
@@ -381,5 +399,23 @@ describe('tensor backend', () => {
       expect(diff, `${xs} pool ${size}`).toBeLessThan(1e-6);
     }
     await tf.setBackend(before);
+  });
+
+  it('runs the relaxed-SIMD build of the network kernels where the engine validates it, else the plain one; SERBENCH_WASM_FMA=0 forces the plain one', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { spawnSync } = await import('node:child_process');
+    const relaxed = WebAssembly.validate(readFileSync(new URL('../build/nn-shared-relaxed.wasm', import.meta.url)));
+    const build = (env: Record<string, string>) =>
+      spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', "import { networkKernelBuild } from './core/wasm.ts'; console.log(networkKernelBuild());"],
+        {
+          cwd: new URL('..', import.meta.url),
+          env: { ...process.env, ...env },
+          encoding: 'utf8',
+        },
+      ).stdout.trim();
+    expect(build({})).toBe(relaxed ? 'relaxed-simd' : 'simd128');
+    expect(build({ SERBENCH_WASM_FMA: '0' })).toBe('simd128');
   });
 });

@@ -7,6 +7,16 @@
  */
 
 /**
+ * a·b + c per lane: a fused multiply-add in the build with relaxed SIMD (build/nn-shared-relaxed.wasm,
+ * chosen at run time where the engine validates it), a multiply then an add otherwise.
+ */
+// Small enough that Binaryen's -O3 inlines it at every call.
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/**
  * out[c] = Σ_r x[r · cols + c] (mean: divided by rows), summing each column in row order in
  * float32: what tfjs-backend-wasm's Sum and Mean compute after transposing the reduced axes
  * innermost, here in one pass with four columns per SIMD lane group and no transpose.
@@ -168,71 +178,62 @@ export function convBackpropFilter(
 function tapBlock(x: usize, dy: usize, dw: usize, count: i32, xPix: usize, dyPix: usize, Co: i32, rowsIn: i32): void {
   const dwRow = (<usize>Co) << 2;
   let q = 0;
-  for (; q + 16 <= Co; q += 16) {
-    let a0 = f32x4.splat(0),
-      a1 = f32x4.splat(0),
-      a2 = f32x4.splat(0),
-      a3 = f32x4.splat(0),
-      b0 = f32x4.splat(0),
-      b1 = f32x4.splat(0),
-      b2 = f32x4.splat(0),
-      b3 = f32x4.splat(0),
-      c0 = f32x4.splat(0),
-      c1 = f32x4.splat(0),
-      c2 = f32x4.splat(0),
-      c3 = f32x4.splat(0),
-      d0 = f32x4.splat(0),
-      d1 = f32x4.splat(0),
-      d2 = f32x4.splat(0),
-      d3 = f32x4.splat(0);
-    let xp = x,
-      dp = dy + ((<usize>q) << 2);
-    if (rowsIn == 4) {
+  if (rowsIn == 4) {
+    // 4 input channels × 8 output channels: 8 accumulators, 2 dy vectors and one broadcast x fit
+    // the 16 SIMD registers V8 gives wasm on x64 (4 × 16 needed 21, and spilled every pixel).
+    for (; q + 8 <= Co; q += 8) {
+      let a0 = f32x4.splat(0),
+        a1 = f32x4.splat(0),
+        b0 = f32x4.splat(0),
+        b1 = f32x4.splat(0),
+        c0 = f32x4.splat(0),
+        c1 = f32x4.splat(0),
+        d0 = f32x4.splat(0),
+        d1 = f32x4.splat(0);
+      let xp = x,
+        dp = dy + ((<usize>q) << 2);
       for (let p = 0; p < count; p++) {
         const g0 = v128.load(dp),
-          g1 = v128.load(dp, 16),
-          g2 = v128.load(dp, 32),
-          g3 = v128.load(dp, 48);
-        const s = f32x4.splat(load<f32>(xp)),
-          t = f32x4.splat(load<f32>(xp, 4)),
-          u = f32x4.splat(load<f32>(xp, 8)),
-          v = f32x4.splat(load<f32>(xp, 12));
-        a0 = f32x4.add(a0, f32x4.mul(s, g0));
-        a1 = f32x4.add(a1, f32x4.mul(s, g1));
-        a2 = f32x4.add(a2, f32x4.mul(s, g2));
-        a3 = f32x4.add(a3, f32x4.mul(s, g3));
-        b0 = f32x4.add(b0, f32x4.mul(t, g0));
-        b1 = f32x4.add(b1, f32x4.mul(t, g1));
-        b2 = f32x4.add(b2, f32x4.mul(t, g2));
-        b3 = f32x4.add(b3, f32x4.mul(t, g3));
-        c0 = f32x4.add(c0, f32x4.mul(u, g0));
-        c1 = f32x4.add(c1, f32x4.mul(u, g1));
-        c2 = f32x4.add(c2, f32x4.mul(u, g2));
-        c3 = f32x4.add(c3, f32x4.mul(u, g3));
-        d0 = f32x4.add(d0, f32x4.mul(v, g0));
-        d1 = f32x4.add(d1, f32x4.mul(v, g1));
-        d2 = f32x4.add(d2, f32x4.mul(v, g2));
-        d3 = f32x4.add(d3, f32x4.mul(v, g3));
+          g1 = v128.load(dp, 16);
+        let s = v128.load32_splat(xp);
+        a0 = madd(s, g0, a0);
+        a1 = madd(s, g1, a1);
+        s = v128.load32_splat(xp, 4);
+        b0 = madd(s, g0, b0);
+        b1 = madd(s, g1, b1);
+        s = v128.load32_splat(xp, 8);
+        c0 = madd(s, g0, c0);
+        c1 = madd(s, g1, c1);
+        s = v128.load32_splat(xp, 12);
+        d0 = madd(s, g0, d0);
+        d1 = madd(s, g1, d1);
         xp += xPix;
         dp += dyPix;
       }
-    } else {
-      for (let p = 0; p < count; p++) {
-        const s = f32x4.splat(load<f32>(xp));
-        a0 = f32x4.add(a0, f32x4.mul(s, v128.load(dp)));
-        a1 = f32x4.add(a1, f32x4.mul(s, v128.load(dp, 16)));
-        a2 = f32x4.add(a2, f32x4.mul(s, v128.load(dp, 32)));
-        a3 = f32x4.add(a3, f32x4.mul(s, v128.load(dp, 48)));
-        xp += xPix;
-        dp += dyPix;
-      }
+      const o = dw + ((<usize>q) << 2);
+      addTo2(o, a0, a1);
+      addTo2(o + dwRow, b0, b1);
+      addTo2(o + 2 * dwRow, c0, c1);
+      addTo2(o + 3 * dwRow, d0, d1);
     }
-    const o = dw + ((<usize>q) << 2);
-    addTo(o, a0, a1, a2, a3);
-    if (rowsIn == 4) {
-      addTo(o + dwRow, b0, b1, b2, b3);
-      addTo(o + 2 * dwRow, c0, c1, c2, c3);
-      addTo(o + 3 * dwRow, d0, d1, d2, d3);
+  } else {
+    for (; q + 16 <= Co; q += 16) {
+      let a0 = f32x4.splat(0),
+        a1 = f32x4.splat(0),
+        a2 = f32x4.splat(0),
+        a3 = f32x4.splat(0);
+      let xp = x,
+        dp = dy + ((<usize>q) << 2);
+      for (let p = 0; p < count; p++) {
+        const s = v128.load32_splat(xp);
+        a0 = madd(s, v128.load(dp), a0);
+        a1 = madd(s, v128.load(dp, 16), a1);
+        a2 = madd(s, v128.load(dp, 32), a2);
+        a3 = madd(s, v128.load(dp, 48), a3);
+        xp += xPix;
+        dp += dyPix;
+      }
+      addTo(dw + ((<usize>q) << 2), a0, a1, a2, a3);
     }
   }
   for (; q < Co; q += 4) {
@@ -241,7 +242,7 @@ function tapBlock(x: usize, dy: usize, dw: usize, count: i32, xPix: usize, dyPix
       let xp = x + ((<usize>r) << 2),
         dp = dy + ((<usize>q) << 2);
       for (let p = 0; p < count; p++) {
-        a = f32x4.add(a, f32x4.mul(f32x4.splat(load<f32>(xp)), v128.load(dp)));
+        a = madd(v128.load32_splat(xp), v128.load(dp), a);
         xp += xPix;
         dp += dyPix;
       }
@@ -249,6 +250,11 @@ function tapBlock(x: usize, dy: usize, dw: usize, count: i32, xPix: usize, dyPix
       v128.store(o, f32x4.add(v128.load(o), a));
     }
   }
+}
+
+function addTo2(o: usize, a0: v128, a1: v128): void {
+  v128.store(o, f32x4.add(v128.load(o), a0));
+  v128.store(o, f32x4.add(v128.load(o, 16), a1), 16);
 }
 
 function addTo(o: usize, a0: v128, a1: v128, a2: v128, a3: v128): void {
@@ -380,4 +386,230 @@ export function avgPoolGrad(dy: usize, dx: usize, b: i32, C: i32, fh: i32, fw: i
             for (let c = 0; c < C; c += 4) v128.store(dxAt + ((<usize>c) << 2), f32x4.mul(v128.load(dyAt + ((<usize>c) << 2)), scale));
           }
       }
+}
+
+/**
+ * c[t] = a[t] · b[t] for t < batch (b[t] at t · bStride; bStride 0: one b for every t), row-major
+ * float32 [m × k] · [k × n]. Register-blocked: two rows of c by 16 columns (eight f32x4
+ * accumulators) per pass over k, so each b load serves two rows and c is written once, not read
+ * and written at every k (2.1 GFLOP/s before on the ViT's attention products). Every element is
+ * still summed over k in order (with a fused multiply-add in the relaxed-SIMD build).
+ */
+export function matmulBatched(a: usize, b: usize, c: usize, batch: i32, m: i32, k: i32, n: i32, bStride: i32): void {
+  for (let t = 0; t < batch; t++) {
+    const at = a + ((<usize>(t * m * k)) << 2);
+    const bt = b + ((<usize>(t * bStride)) << 2);
+    const ct = c + ((<usize>(t * m * n)) << 2);
+    let i = 0;
+    for (; i + 2 <= m; i += 2)
+      rowsTimes(
+        at + ((<usize>(i * k)) << 2),
+        at + ((<usize>((i + 1) * k)) << 2),
+        bt,
+        ct + ((<usize>(i * n)) << 2),
+        ct + ((<usize>((i + 1) * n)) << 2),
+        k,
+        n,
+        true,
+      );
+    if (i < m) {
+      const ai = at + ((<usize>(i * k)) << 2);
+      const ci = ct + ((<usize>(i * n)) << 2);
+      rowsTimes(ai, ai, bt, ci, ci, k, n, false);
+    }
+  }
+}
+
+/** Rows a0 · b → c0 and (when two) a1 · b → c1, each [1 × k] · [k × n]. */
+function rowsTimes(a0: usize, a1: usize, b: usize, c0: usize, c1: usize, k: i32, n: i32, two: bool): void {
+  const rowBytes = (<usize>n) << 2;
+  let q = 0;
+  for (; q + 16 <= n; q += 16) {
+    let x0 = f32x4.splat(0),
+      x1 = f32x4.splat(0),
+      x2 = f32x4.splat(0),
+      x3 = f32x4.splat(0);
+    let y0 = f32x4.splat(0),
+      y1 = f32x4.splat(0),
+      y2 = f32x4.splat(0),
+      y3 = f32x4.splat(0);
+    let br = b + ((<usize>q) << 2);
+    for (let j = 0; j < k; j++) {
+      const b0 = v128.load(br),
+        b1 = v128.load(br, 16),
+        b2 = v128.load(br, 32),
+        b3 = v128.load(br, 48);
+      const s = f32x4.splat(load<f32>(a0 + ((<usize>j) << 2)));
+      x0 = madd(s, b0, x0);
+      x1 = madd(s, b1, x1);
+      x2 = madd(s, b2, x2);
+      x3 = madd(s, b3, x3);
+      if (two) {
+        const u = f32x4.splat(load<f32>(a1 + ((<usize>j) << 2)));
+        y0 = madd(u, b0, y0);
+        y1 = madd(u, b1, y1);
+        y2 = madd(u, b2, y2);
+        y3 = madd(u, b3, y3);
+      }
+      br += rowBytes;
+    }
+    const o = (<usize>q) << 2;
+    v128.store(c0 + o, x0);
+    v128.store(c0 + o, x1, 16);
+    v128.store(c0 + o, x2, 32);
+    v128.store(c0 + o, x3, 48);
+    if (two) {
+      v128.store(c1 + o, y0);
+      v128.store(c1 + o, y1, 16);
+      v128.store(c1 + o, y2, 32);
+      v128.store(c1 + o, y3, 48);
+    }
+  }
+  for (; q + 4 <= n; q += 4) {
+    let x = f32x4.splat(0),
+      y = f32x4.splat(0);
+    let br = b + ((<usize>q) << 2);
+    for (let j = 0; j < k; j++) {
+      const bv = v128.load(br);
+      x = madd(f32x4.splat(load<f32>(a0 + ((<usize>j) << 2))), bv, x);
+      if (two) y = madd(f32x4.splat(load<f32>(a1 + ((<usize>j) << 2))), bv, y);
+      br += rowBytes;
+    }
+    v128.store(c0 + ((<usize>q) << 2), x);
+    if (two) v128.store(c1 + ((<usize>q) << 2), y);
+  }
+  for (; q < n; q++) {
+    let x: f32 = 0,
+      y: f32 = 0;
+    let br = b + ((<usize>q) << 2);
+    for (let j = 0; j < k; j++) {
+      const bv = load<f32>(br);
+      x += load<f32>(a0 + ((<usize>j) << 2)) * bv;
+      if (two) y += load<f32>(a1 + ((<usize>j) << 2)) * bv;
+      br += rowBytes;
+    }
+    store<f32>(c0 + ((<usize>q) << 2), x);
+    if (two) store<f32>(c1 + ((<usize>q) << 2), y);
+  }
+}
+
+/**
+ * c = aᵀ · b for a [r × m] and b [r × n] row-major (n a multiple of 4): a weight's gradient
+ * (inputᵀ · output gradient). The sum over r of outer products, as the convolution's filter
+ * gradient sums its taps (tapBlock: 4 rows of c by 16 columns in registers), where
+ * tfjs-backend-wasm would transpose a and have XNNPACK pack b afresh at every call (8 GFLOP/s
+ * on the ViT's 6144 × 64 products here).
+ */
+export function matmulTransposedA(a: usize, b: usize, c: usize, r: i32, m: i32, n: i32): void {
+  memory.fill(c, 0, (<usize>(m * n)) << 2);
+  const aRow = (<usize>m) << 2,
+    bRow = (<usize>n) << 2;
+  let i = 0;
+  for (; i + 4 <= m; i += 4) tapBlock(a + ((<usize>i) << 2), b, c + ((<usize>(i * n)) << 2), r, aRow, bRow, n, 4);
+  for (; i < m; i++) tapBlock(a + ((<usize>i) << 2), b, c + ((<usize>(i * n)) << 2), r, aRow, bRow, n, 1);
+}
+
+/**
+ * A stride-1, dilation-1 NHWC convolution: y[n, oh, ow, co] = Σ_{kh, kw, ci} x[n, oh + kh − pt,
+ * ow + kw − pl, ci] · w[kh, kw, ci, co], positions outside x being zero padding. Four output
+ * pixels by 8 output channels are summed in registers over every tap and input channel (8
+ * accumulators, 2 filter vectors and one broadcast input: within the 16 SIMD registers V8 gives
+ * wasm on x64) and stored once; pixels whose taps reach into the padding, one at a time.
+ * x: [b, H, W, Ci]; w: [KH, KW, Ci, Co]; y: [b, OH, OW, Co]; Co a multiple of 8.
+ */
+export function conv2dForward(
+  x: usize,
+  w: usize,
+  y: usize,
+  b: i32,
+  H: i32,
+  W: i32,
+  Ci: i32,
+  OH: i32,
+  OW: i32,
+  Co: i32,
+  KH: i32,
+  KW: i32,
+  pt: i32,
+  pl: i32,
+): void {
+  const xPix = (<usize>Ci) << 2,
+    coRow = (<usize>Co) << 2;
+  for (let n = 0; n < b; n++)
+    for (let oh = 0; oh < OH; oh++) {
+      const khLo = max(0, pt - oh),
+        khHi = min(KH, H - oh + pt);
+      const yRow = y + ((<usize>((n * OH + oh) * OW)) << 2) * <usize>Co;
+      // x at (n, oh − pt, −pl): taps add (kh·W + iw)·Ci.
+      const xBase = <isize>x + (((<isize>(n * H + oh - pt) * W - pl) * Ci) << 2);
+      for (let q = 0; q < Co; q += 8) {
+        let ow = 0;
+        while (ow < OW) {
+          if (ow >= pl && ow + 3 + KW - 1 - pl < W && ow + 4 <= OW) {
+            let a0 = f32x4.splat(0),
+              a1 = f32x4.splat(0),
+              b0 = f32x4.splat(0),
+              b1 = f32x4.splat(0),
+              c0 = f32x4.splat(0),
+              c1 = f32x4.splat(0),
+              d0 = f32x4.splat(0),
+              d1 = f32x4.splat(0);
+            for (let kh = khLo; kh < khHi; kh++)
+              for (let kw = 0; kw < KW; kw++) {
+                let xp = <usize>(xBase + ((<isize>(kh * W + ow + kw) * Ci) << 2));
+                let wp = w + ((<usize>((kh * KW + kw) * Ci * Co + q)) << 2);
+                for (let ci = 0; ci < Ci; ci++) {
+                  const g0 = v128.load(wp),
+                    g1 = v128.load(wp, 16);
+                  let s = v128.load32_splat(xp);
+                  a0 = madd(s, g0, a0);
+                  a1 = madd(s, g1, a1);
+                  s = v128.load32_splat(xp + xPix);
+                  b0 = madd(s, g0, b0);
+                  b1 = madd(s, g1, b1);
+                  s = v128.load32_splat(xp + 2 * xPix);
+                  c0 = madd(s, g0, c0);
+                  c1 = madd(s, g1, c1);
+                  s = v128.load32_splat(xp + 3 * xPix);
+                  d0 = madd(s, g0, d0);
+                  d1 = madd(s, g1, d1);
+                  xp += 4;
+                  wp += coRow;
+                }
+              }
+            const o = yRow + <usize>ow * coRow + ((<usize>q) << 2);
+            v128.store(o, a0);
+            v128.store(o, a1, 16);
+            v128.store(o + coRow, b0);
+            v128.store(o + coRow, b1, 16);
+            v128.store(o + 2 * coRow, c0);
+            v128.store(o + 2 * coRow, c1, 16);
+            v128.store(o + 3 * coRow, d0);
+            v128.store(o + 3 * coRow, d1, 16);
+            ow += 4;
+          } else {
+            const kwLo = max(0, pl - ow),
+              kwHi = min(KW, W - ow + pl);
+            let a0 = f32x4.splat(0),
+              a1 = f32x4.splat(0);
+            for (let kh = khLo; kh < khHi; kh++)
+              for (let kw = kwLo; kw < kwHi; kw++) {
+                let xp = <usize>(xBase + ((<isize>(kh * W + ow + kw) * Ci) << 2));
+                let wp = w + ((<usize>((kh * KW + kw) * Ci * Co + q)) << 2);
+                for (let ci = 0; ci < Ci; ci++) {
+                  const s = v128.load32_splat(xp);
+                  a0 = madd(s, v128.load(wp), a0);
+                  a1 = madd(s, v128.load(wp, 16), a1);
+                  xp += 4;
+                  wp += coRow;
+                }
+              }
+            const o = yRow + <usize>ow * coRow + ((<usize>q) << 2);
+            v128.store(o, a0);
+            v128.store(o, a1, 16);
+            ow++;
+          }
+        }
+      }
+    }
 }
