@@ -182,17 +182,18 @@ function paddedConv(
  * registerBackpropInput) with 8k output channels: our register-blocked kernel (kernels/nn.ts
  * conv2dForward), 40–50 GFLOP/s here where XNNPACK through tfjs-backend-wasm reached 32–38
  * (it builds an indirection buffer and repacks the filter at every call, the filter being new
- * at every step) and 6 for one input channel. FusedConv2D only without bias or activation.
+ * at every step) and 6 for one input channel. FusedConv2D without activation (a bias is added).
  */
 function registerConvolution(): void {
   for (const name of ['Conv2D', 'FusedConv2D']) {
     override(name, ({ inputs, backend, attrs }) => {
       const { x, filter, bias, preluActivationWeights } = inputs as Record<string, tf.TensorInfo | undefined>;
       const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } = attrs as any;
-      if (bias || preluActivationWeights || (activation && activation !== 'linear')) return null;
+      if (preluActivationWeights || (activation && activation !== 'linear') || (bias && bias.dtype !== 'float32')) return null;
       if ((dataFormat && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') || x!.dtype !== 'float32' || filter!.dtype !== 'float32') return null;
       const info = tf.backend_util.computeConv2DInfo(x!.shape as any, filter!.shape as any, strides, dilations ?? 1, pad, dimRoundingMode);
       if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1 || info.outChannels % 8 !== 0) return null;
+      if (bias && bias.shape.reduce((a, b) => a * b, 1) !== info.outChannels) return null; // broadcast otherwise: tfjs's kernel
       const be = backend as unknown as WasmBackendMemory;
       const out = be.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
       conv2dForwardWasm(
@@ -204,6 +205,13 @@ function registerConvolution(): void {
         [info.padInfo.top, info.padInfo.left],
         be.typedArrayFromHeap(out),
       );
+      if (bias) {
+        // One bias per output channel (the ViT's patch embedding), added in place.
+        const y = be.typedArrayFromHeap(out),
+          bv = be.typedArrayFromHeap(bias);
+        const C = info.outChannels;
+        for (let at = 0; at < y.length; at += C) for (let c = 0; c < C; c++) y[at + c] += bv[c];
+      }
       return out;
     });
   }

@@ -220,6 +220,17 @@ describe('tensor backend', () => {
           .map((g) => g.dataSync() as Float32Array);
       }
       const fscale = Math.max(...Array.from(forward.cpu, Math.abs));
+      if (stride === 1 && fs[3] % 8 === 0) {
+        // With a bias (the ViT's patch embedding): our convolution, the bias added after.
+        const biased: Record<string, Float32Array> = {};
+        for (const name of ['cpu', 'wasm']) {
+          await tf.setBackend(name);
+          const x = tf.randomNormal(xs, 0, 1, 'float32', 1) as tf.Tensor4D;
+          const f = tf.randomNormal(fs, 0, 1, 'float32', 2) as tf.Tensor4D;
+          biased[name] = tf.fused.conv2d({ x, filter: f, strides: stride, pad, bias: tf.randomNormal([fs[3]], 0, 1, 'float32', 3) }).dataSync() as Float32Array;
+        }
+        expect(Math.max(...Array.from(biased.cpu, (v, j) => Math.abs(v - biased.wasm[j]))) / fscale, `with bias: ${xs} ${fs}`).toBeLessThan(1e-5);
+      }
       expect(
         Math.max(...Array.from(forward.cpu, (v, j) => Math.abs(v - forward.wasm[j]))) / fscale,
         `forward: ${xs} ${fs} stride ${stride} ${pad}`,

@@ -439,13 +439,13 @@ function rowsTimes(a0: usize, a1: usize, b: usize, c0: usize, c1: usize, k: i32,
         b1 = v128.load(br, 16),
         b2 = v128.load(br, 32),
         b3 = v128.load(br, 48);
-      const s = f32x4.splat(load<f32>(a0 + ((<usize>j) << 2)));
+      const s = v128.load32_splat(a0 + ((<usize>j) << 2));
       x0 = madd(s, b0, x0);
       x1 = madd(s, b1, x1);
       x2 = madd(s, b2, x2);
       x3 = madd(s, b3, x3);
       if (two) {
-        const u = f32x4.splat(load<f32>(a1 + ((<usize>j) << 2)));
+        const u = v128.load32_splat(a1 + ((<usize>j) << 2));
         y0 = madd(u, b0, y0);
         y1 = madd(u, b1, y1);
         y2 = madd(u, b2, y2);
@@ -471,8 +471,8 @@ function rowsTimes(a0: usize, a1: usize, b: usize, c0: usize, c1: usize, k: i32,
     let br = b + ((<usize>q) << 2);
     for (let j = 0; j < k; j++) {
       const bv = v128.load(br);
-      x = madd(f32x4.splat(load<f32>(a0 + ((<usize>j) << 2))), bv, x);
-      if (two) y = madd(f32x4.splat(load<f32>(a1 + ((<usize>j) << 2))), bv, y);
+      x = madd(v128.load32_splat(a0 + ((<usize>j) << 2)), bv, x);
+      if (two) y = madd(v128.load32_splat(a1 + ((<usize>j) << 2)), bv, y);
       br += rowBytes;
     }
     v128.store(c0 + ((<usize>q) << 2), x);
