@@ -2,7 +2,7 @@
 // copies what the code reads beside itself: the report templates and stylesheet, the feature
 // kernels' wasm, the worker entry points. Run by `npm ci` (prepare), `npm start` and `npm test`.
 import { spawnSync } from 'node:child_process';
-import { cpSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -20,7 +20,9 @@ if (r.status !== 0) process.exit(r.status ?? 1);
 cpSync(join(root, 'reports', 'templates'), join(dist, 'reports', 'templates'), { recursive: true });
 copyFileSync(join(root, 'reports', 'style.css'), join(dist, 'reports', 'style.css'));
 mkdirSync(join(dist, 'build'), { recursive: true });
-copyFileSync(join(root, 'build', 'dsp.wasm'), join(dist, 'build', 'dsp.wasm'));
+// Every kernel build (the feature kernels; the network kernels, plain and relaxed SIMD): one
+// missing made the wasm backend fail to start and training fall back to the cpu backend.
+for (const f of readdirSync(join(root, 'build')).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(root, 'build', f), join(dist, 'build', f));
 for (const entry of ['harness/run/job-process-entry.mjs', 'datasets/features/worker-entry.mjs', 'models/training-thread-entry.mjs'])
   copyFileSync(join(root, entry), join(dist, entry));
 writeFileSync(join(dist, 'BUILT'), `${new Date().toISOString()}\n`);

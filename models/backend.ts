@@ -42,6 +42,8 @@ async function choose(): Promise<BackendName> {
         await tf.ready();
         // Our network kernels then work on tensors where they lie in its memory (core/wasm.ts).
         if (name === 'wasm') shareKernelsWith((tf.backend() as unknown as { wasm: { asm: { memory: WebAssembly.Memory } } }).wasm.asm.memory);
+        // The cpu backend trains networks some 20× slower than wasm: never silently.
+        if (name === 'cpu' && !forced) process.stderr.write(`serbench: training on the slow cpu tensor backend (${reasons.join('; ')})\n`);
         return name;
       }
       reasons.push(`${name}: setBackend refused`);

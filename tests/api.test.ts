@@ -4,13 +4,24 @@
  */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 
 describe("import from 'serbench'", () => {
+  it('the compiled dist/ trains networks on the wasm backend with our kernels (every kernel build copied)', () => {
+    const wasm = (dir: string) => readdirSync(join(root, dir)).filter((f) => f.endsWith('.wasm'));
+    expect(wasm('dist/build').sort()).toEqual(wasm('build').sort());
+    // The backend a job process of `serbench run` gets (a missing kernel file once sent it to the cpu backend).
+    const script = `import { tensorBackend } from '${join(root, 'dist/models/backend.js')}'; console.log(await tensorBackend());`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('wasm');
+    expect(r.stderr).not.toContain('slow cpu tensor backend');
+  }, 60_000);
+
   it('runs a suite, loads the run folder typed, and prints a table', () => {
     const out = mkdtempSync(join(tmpdir(), 'serbench-api-'));
     const script = `
