@@ -6,7 +6,7 @@
  * (tests/adam.test.ts); its state is saved in tfjs's layout (the step count, the first moments,
  * the second moments, then β1^t and β2^t), so checkpoints written by either resume in the other.
  */
-import { tf } from './backend.ts';
+import { tf, type WasmBackendMemory } from './backend.ts';
 
 const f = Math.fround;
 const BETA1 = 0.9;
@@ -24,11 +24,6 @@ interface Slot {
 
 /** Adam's state as plain arrays (tfjs's names and order), to send to a thread or save in a checkpoint. */
 export type OptimizerState = { name: string; shape: number[]; dtype: tf.DataType; data: Float32Array | Int32Array }[];
-
-/** What reading a variable's data without a copy needs of the wasm backend. */
-interface WasmHeap {
-  typedArrayFromHeap(t: { dataId: object; shape: number[]; dtype: tf.DataType }): Float32Array;
-}
 
 export class FusedAdam {
   private readonly slots: Slot[] = [];
@@ -156,6 +151,6 @@ export class FusedAdam {
   }
 }
 
-function wasmHeap(): WasmHeap | null {
-  return tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmHeap) : null;
+function wasmHeap(): WasmBackendMemory | null {
+  return tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmBackendMemory) : null;
 }

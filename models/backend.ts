@@ -396,8 +396,8 @@ function registerLeadingReductions(): void {
   }
 }
 
-/** What the batched product needs of tfjs-backend-wasm's BackendWasm beyond KernelBackend. */
-interface WasmBackendMemory {
+/** What our kernels need of tfjs-backend-wasm's BackendWasm beyond KernelBackend: outputs, and views of its memory. */
+export interface WasmBackendMemory {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }

@@ -8,7 +8,7 @@
  * statistics are the team's (synchronized batch norm): the forward's two sums and the
  * backward's two are summed over the team, as models/layers.ts's unfused path does.
  */
-import { tf } from './backend.ts';
+import { tf, type WasmBackendMemory } from './backend.ts';
 import type { Collective } from './collective.ts';
 import { affineReluWasm, batchNormReluGradInputWasm, channelSquaredDeviationsWasm, reluGradSumsWasm } from '../core/wasm.ts';
 
@@ -28,7 +28,7 @@ interface Access {
 
 function access(backend: unknown, name: string): Access {
   if (name === 'wasm') {
-    const be = backend as { makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo; typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
+    const be = backend as WasmBackendMemory;
     return {
       output: (shape) => {
         const info = be.makeOutput(shape, 'float32');

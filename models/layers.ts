@@ -91,12 +91,7 @@ export class BatchNorm extends tf.layers.Layer {
       let mean: tf.Tensor, variance: tf.Tensor;
       if (kwargs?.training) {
         ({ mean, variance } = this.batchStatistics(x, axes));
-        const m = this.momentum;
-        // Keras' update: moving = moving·m + batch·(1 − m); the loss does not depend on it.
-        const newMean = tf.tidy(() => tf.add(tf.mul(this.movingMean.read(), m), tf.mul(mean, 1 - m)));
-        const newVar = tf.tidy(() => tf.add(tf.mul(this.movingVariance.read(), m), tf.mul(variance, 1 - m)));
-        this.movingMean.write(newMean);
-        this.movingVariance.write(newVar);
+        this.updateMoving(mean, variance);
       } else {
         mean = this.movingMean.read();
         variance = this.movingVariance.read();
@@ -122,13 +117,17 @@ export class BatchNorm extends tf.layers.Layer {
       relu: this.relu,
       collective,
       count: (collective ? step!.batchRows : x.shape[0]!) * perRow,
-      onStatistics: ({ mean, variance }) => {
-        const m = this.momentum;
-        // Keras' update: moving = moving·m + batch·(1 − m); the loss does not depend on it.
-        this.movingMean.write(tf.tidy(() => tf.add(tf.mul(this.movingMean.read(), m), tf.mul(tf.tensor1d(mean), 1 - m))));
-        this.movingVariance.write(tf.tidy(() => tf.add(tf.mul(this.movingVariance.read(), m), tf.mul(tf.tensor1d(variance), 1 - m))));
-      },
+      onStatistics: ({ mean, variance }) => tf.tidy(() => this.updateMoving(tf.tensor1d(mean), tf.tensor1d(variance))),
     });
+  }
+
+  /** Keras' update: moving = moving·m + batch·(1 − m); the loss does not depend on it. */
+  private updateMoving(mean: tf.Tensor, variance: tf.Tensor): void {
+    const m = this.momentum;
+    const newMean = tf.tidy(() => tf.add(tf.mul(this.movingMean.read(), m), tf.mul(mean, 1 - m)));
+    const newVar = tf.tidy(() => tf.add(tf.mul(this.movingVariance.read(), m), tf.mul(variance, 1 - m)));
+    this.movingMean.write(newMean);
+    this.movingVariance.write(newVar);
   }
 }
 

@@ -405,17 +405,14 @@ async function svmBench() {
     return { n: rows, sampleShape: [d], x, y };
   };
   const [train, test] = [make(n), make(m)];
-  const cpu = () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1e6;
-  };
+
   const params = { ...DEFAULT_PARAMS.svm, kernel: 'rbf', C: 10, gamma: 'scale' };
   const model = await createClassifier({ name: 'svm', type: 'svm', features: 'summary', params } as never, k);
-  const c0 = cpu();
+  const c0 = cpuSeconds();
   const fit = await model.fit(train, undefined, { seed: 0 });
-  const c1 = cpu();
+  const c1 = cpuSeconds();
   const proba = await model.predictProba(test);
-  const c2 = cpu();
+  const c2 = cpuSeconds();
   const ours = {
     fit_cpu_seconds: +(c1 - c0).toFixed(2),
     predict_cpu_seconds: +(c2 - c1).toFixed(2),

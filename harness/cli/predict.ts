@@ -16,7 +16,7 @@ import { zScored } from '../../datasets/features/store.ts';
 import { loadClassifier } from '../../models/registry.ts';
 import { readRun, type RunReader } from '../run-folder/read-run.ts';
 import type { SavedModel } from '../run-folder/records.ts';
-import { toCsv } from '../run-folder/write-results.ts';
+import { predictionsHeader, toCsv } from '../run-folder/write-results.ts';
 
 export interface PredictOptions {
   /** A model of the run (default: its only one). */
@@ -149,25 +149,8 @@ export async function predictRecordings(
 
 /** The rows as predictions.csv has them (the mean over jobs has no seed, fold or temperature). */
 export function predictionsCsv(model: string, classes: string[], rows: Prediction[]): string {
-  const header = [
-    'model',
-    'seed',
-    'model_seed',
-    'fold',
-    'clip',
-    'corpus',
-    'speaker',
-    'gender',
-    'age',
-    'intensity',
-    'truth',
-    'predicted',
-    'confidence',
-    'temperature',
-    ...classes.map((c) => `p_${c}`),
-  ];
   return toCsv(
-    header,
+    predictionsHeader(classes),
     rows.map(({ clip, saved, probs }) => {
       const best = probs.reduce((b, v, i) => (v > probs[b] ? i : b), 0);
       const j = saved?.job;

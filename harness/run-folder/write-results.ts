@@ -16,28 +16,31 @@ const csvCell = (v: unknown) => {
 };
 export const toCsv = (header: string[], rows: unknown[][]) => [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
 
+/** predictions.csv's columns, also those `serbench predict` writes. */
+export const predictionsHeader = (classes: string[]) => [
+  'model',
+  'seed',
+  'model_seed',
+  'fold',
+  'clip',
+  'corpus',
+  'speaker',
+  'gender',
+  'age',
+  'intensity',
+  'truth',
+  'predicted',
+  'confidence',
+  'temperature',
+  ...classes.map((c) => `p_${c}`),
+];
+
 /** results.json, predictions.csv (one row per test clip and job, every probability) and one CSV per slice. */
 export function writeResults(folder: RunFolder, results: Results, jobs: JobResult[], data: RunData): void {
   writeJson(folder.path('results.json'), results);
   const byId = new Map(data.clips.map((c) => [c.id, c]));
   const k = data.classes.length;
-  const header = [
-    'model',
-    'seed',
-    'model_seed',
-    'fold',
-    'clip',
-    'corpus',
-    'speaker',
-    'gender',
-    'age',
-    'intensity',
-    'truth',
-    'predicted',
-    'confidence',
-    'temperature',
-    ...data.classes.map((c) => `p_${c}`),
-  ];
+  const header = predictionsHeader(data.classes);
   const rows: unknown[][] = [];
   for (const j of jobs) {
     j.test.clips.forEach((id, r) => {
