@@ -54,6 +54,28 @@ export class Rng {
       if (i + 1 < out.length) out[i + 1] = v * f;
     }
   }
+  /** Gamma(shape, 1) by Marsaglia and Tsang (2000); a shape under 1 through Gamma(shape + 1) · U^(1/shape). */
+  gamma(shape: number): number {
+    if (shape < 1) return this.gamma(shape + 1) * Math.pow(1 - this.next(), 1 / shape);
+    const d = shape - 1 / 3,
+      c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      let x: number, v: number;
+      do {
+        x = this.normal();
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      const u = 1 - this.next();
+      if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+    }
+  }
+  /** Beta(a, b), as G_a / (G_a + G_b). */
+  beta(a: number, b: number): number {
+    const x = this.gamma(a),
+      y = this.gamma(b);
+    return x + y > 0 ? x / (x + y) : 0.5;
+  }
   shuffle<T>(a: T[]): T[] {
     for (let i = a.length - 1; i > 0; i--) {
       const j = this.int(i + 1);

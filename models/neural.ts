@@ -31,6 +31,23 @@ export async function withSeededRandom<T>(seed: string, body: (rng: Rng) => Prom
 
 export class DivergedError extends Error {}
 
+/**
+ * Mixup (Zhang et al., ICLR 2018) of one batch of `d`-value rows: λ ~ Beta(α, α) and a
+ * permutation π of the rows from the batch stream (so a resumed fit draws the same), row i
+ * becoming λ·x_i + (1 − λ)·x_π(i) with partner label y_π(i). Off (α = 0) or a one-row batch:
+ * the batch as it is, and nothing drawn.
+ */
+export function mixBatch(x: Float32Array, y: Int32Array, d: number, alpha: number, rng: Rng): { x: Float32Array; mix?: { y: Int32Array; lambda: number } } {
+  if (!(alpha > 0) || y.length < 2) return { x };
+  const lambda = rng.beta(alpha, alpha);
+  const partner = rng.shuffle(Array.from(y, (_, i) => i));
+  const mixed = new Float32Array(x.length);
+  partner.forEach((p, i) => {
+    for (let j = 0; j < d; j++) mixed[i * d + j] = lambda * x[i * d + j] + (1 - lambda) * x[p * d + j];
+  });
+  return { x: mixed, mix: { y: Int32Array.from(partner, (p) => y[p]), lambda } };
+}
+
 const saveArray = (t: tf.Tensor): SavedArray => ({ shape: t.shape, data: t.dataSync() as Float32Array });
 const toTensor = (a: SavedArray) => tf.tensor(a.data, a.shape, (a.dtype as tf.DataType | undefined) ?? 'float32');
 
@@ -206,13 +223,20 @@ export abstract class NeuralClassifier {
             for (let b = 0; b < part.length; b += s.batch_size) {
               const rows = Math.min(s.batch_size, part.length - b);
               const by = y.subarray(b, b + rows);
+              const { x: bx, mix } = mixBatch(x.subarray(b * d, (b + rows) * d), by, d, s.mixup ?? 0, rng);
               const plan: StepPlan = { step: step++, lr, batchRows: rows, weightSum: by.reduce((a, c) => a + weights[c], 0), solo: rows < threads };
               // Contiguous, near-equal shares of the batch's rows; rank 0 computes the first.
               const bounds = Array.from({ length: threads + 1 }, (_, r) => (plan.solo ? (r === 0 ? 0 : rows) : Math.round((r * rows) / threads)));
-              const share = (r: number): StepPart | null =>
-                bounds[r + 1] > bounds[r]
-                  ? { x: x.subarray((b + bounds[r]) * d, (b + bounds[r + 1]) * d), y: by.subarray(bounds[r], bounds[r + 1]), rowOffset: bounds[r] }
-                  : null;
+              const share = (r: number): StepPart | null => {
+                const [lo, hi] = [bounds[r], bounds[r + 1]];
+                if (hi <= lo) return null;
+                return {
+                  x: bx.subarray(lo * d, hi * d),
+                  y: by.subarray(lo, hi),
+                  rowOffset: lo,
+                  ...(mix ? { mix: { y: mix.y.subarray(lo, hi), lambda: mix.lambda } } : {}),
+                };
+              };
               team?.post(
                 plan,
                 Array.from({ length: threads - 1 }, (_, i) => share(i + 1)),

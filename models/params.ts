@@ -22,6 +22,8 @@ export interface TrainingParams {
   lr_schedule?: 'constant' | 'cosine';
   /** Decoupled weight decay (AdamW) on the kernels, per step: w ← w − lr · weight_decay · w. */
   weight_decay?: number;
+  /** mixup (Zhang et al. 2018): each batch trains on λ·x_i + (1 − λ)·x_π(i) against both labels, λ ~ Beta(α, α); 0 is off. Absent in models saved before it existed: 0. */
+  mixup?: number;
 }
 export interface CnnParams extends TrainingParams {
   filters: number[];
@@ -85,6 +87,11 @@ export const training = {
     description: 'learning rate over epochs: constant, or cosine decay from learning_rate (epoch 1) towards 0 (epoch `epochs`)',
   } as Schema,
   weight_decay: num(0, 'decoupled weight decay (AdamW) on kernels, per step', 1),
+  mixup: num(
+    0,
+    'mixup α: each batch mixes its samples pairwise with λ ~ Beta(α, α) and the loss weighs both labels by λ and 1 − λ (0: off; 0.2–0.4 is usual)',
+    10,
+  ),
 };
 export interface PredictionsParams {
   /** The CSV or JSONL file of per-clip outputs (absolute once the suite is loaded). */

@@ -29,6 +29,8 @@ export interface StepPart {
   y: Int32Array;
   /** Index of the first row within the batch. */
   rowOffset: number;
+  /** With mixup: each row is λ·(its sample) + (1 − λ)·(a partner's), and `y` the partners' labels. */
+  mix?: { y: Int32Array; lambda: number };
 }
 
 /** What every thread of a step is told. */
@@ -82,8 +84,11 @@ export class StepTrainer {
       const r = duringStep({ seed: this.seed, step: plan.step, rowOffset: part.rowOffset, batchRows: plan.batchRows, collective }, () =>
         tf.variableGrads(() => {
           const logits = this.model.apply(tf.tensor(part.x, [rows, ...this.sampleShape]), { training: true }) as tf.Tensor2D;
-          const yTrue = tf.oneHot(tf.tensor1d(part.y, 'int32'), this.k);
-          return tf.div(weightedCrossEntropyTerms(yTrue, logits, this.classWeights).loss, plan.weightSum) as tf.Scalar;
+          const summed = (y: Int32Array) => weightedCrossEntropyTerms(tf.oneHot(tf.tensor1d(y, 'int32'), this.k), logits, this.classWeights).loss;
+          // Mixup's loss: λ of the rows' own labels' and 1 − λ of their partners' (over the same Σ w_y: a partner is another row of the batch).
+          const mix = part.mix;
+          const loss = mix ? tf.add(tf.mul(summed(part.y), mix.lambda), tf.mul(summed(mix.y), 1 - mix.lambda)) : summed(part.y);
+          return tf.div(loss, plan.weightSum) as tf.Scalar;
         }, this.variables),
       );
       grads = r.grads;

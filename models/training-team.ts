@@ -72,8 +72,9 @@ export class TrainingTeam {
   post(plan: StepPlan, parts: (StepPart | null)[]): void {
     this.workers.forEach((w, i) => {
       const p = parts[i];
-      const part = p && { x: p.x.slice(), y: p.y.slice(), rowOffset: p.rowOffset };
-      w.postMessage({ kind: 'step', plan, part } satisfies ThreadMessage, part ? [part.x.buffer, part.y.buffer] : []);
+      const part = p && { x: p.x.slice(), y: p.y.slice(), rowOffset: p.rowOffset, mix: p.mix && { y: p.mix.y.slice(), lambda: p.mix.lambda } };
+      const moved = part ? [part.x.buffer, part.y.buffer, ...(part.mix ? [part.mix.y.buffer] : [])] : [];
+      w.postMessage({ kind: 'step', plan, part } satisfies ThreadMessage, moved);
     });
   }
 

@@ -110,7 +110,7 @@ describe('resume after SIGKILL', () => {
 });
 
 describe('a network killed mid-fit', () => {
-  it('goes on from its last finished epoch and ends bit-identical to a fit never stopped; its checkpoint goes with the job file', async () => {
+  it('goes on from its last finished epoch and ends bit-identical to a fit never stopped (mixup on: its draws resume too); its checkpoint goes with the job file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'serbench-midfit-'));
     const suite = join(dir, 'suite.yaml');
     writeFileSync(
@@ -120,7 +120,7 @@ describe('a network killed mid-fit', () => {
           'split: { protocol: group-kfold, folds: 2, val_fraction: 0.2 }',
           'split: { protocol: speaker-independent, test_fraction: 0.3, val_fraction: 0.2 }',
         )
-        .replace('epochs: 4, patience: 4', 'epochs: 10, patience: 10')
+        .replace('epochs: 4, patience: 4', 'epochs: 10, patience: 10, mixup: 0.4')
         .replace(/  - \{ name: svm.*\n  - \{ name: tree.*\n/, ''),
     );
     const cliArgs = (out: string) => [cli, 'run', suite, '--out', out, '--no-cache', '--quiet', '--jobs', '1'];

@@ -6,7 +6,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { tf, tensorBackend } from '../models/backend.ts';
-import { weightedCrossEntropy, NeuralClassifier } from '../models/neural.ts';
+import { weightedCrossEntropy, NeuralClassifier, mixBatch } from '../models/neural.ts';
 import { Cnn } from '../models/cnn.ts';
 import { VisionTransformer } from '../models/vit.ts';
 import type { CnnParams, VitParams } from '../models/params.ts';
@@ -164,6 +164,55 @@ describe('a fit leaves nothing behind in the backend', () => {
   );
 });
 
+describe('mixup', () => {
+  it('Beta(α, α) draws have its mean and variance; Gamma(k) its mean, for k under and over 1', () => {
+    const rng = new Rng('beta');
+    for (const a of [0.2, 0.4, 2]) {
+      const xs = Array.from({ length: 20000 }, () => rng.beta(a, a));
+      const mean = xs.reduce((p, q) => p + q, 0) / xs.length;
+      const variance = xs.reduce((p, q) => p + (q - mean) ** 2, 0) / xs.length;
+      expect(Math.abs(mean - 0.5), `α ${a}: mean`).toBeLessThan(0.01);
+      expect(Math.abs(variance - 1 / (4 * (2 * a + 1))), `α ${a}: variance`).toBeLessThan(0.005);
+      expect(xs.every((x) => x >= 0 && x <= 1)).toBe(true);
+    }
+    for (const k of [0.3, 1, 3.5]) {
+      const m = Array.from({ length: 20000 }, () => rng.gamma(k)).reduce((p, q) => p + q, 0) / 20000;
+      expect(Math.abs(m - k) / k, `Gamma(${k})`).toBeLessThan(0.03);
+    }
+  });
+
+  it('mixes each row with a partner row of the same batch at one λ, the partner labels beside; α = 0 or one row leaves the batch as it is', () => {
+    const d = 3,
+      y = Int32Array.from([0, 1, 2, 1]);
+    const x = Float32Array.from({ length: 4 * d }, (_, i) => Math.floor(i / d) * 10 + (i % d));
+    const { x: m, mix } = mixBatch(x, y, d, 0.4, new Rng('m'));
+    expect(mix!.lambda).toBeGreaterThan(0);
+    expect(mix!.lambda).toBeLessThan(1);
+    const partner = Array.from({ length: 4 }, (_, i) => (m[i * d] - mix!.lambda * x[i * d]) / (1 - mix!.lambda) / 10);
+    expect([...partner].map(Math.round).sort()).toEqual([0, 1, 2, 3]);
+    partner.forEach((p, i) => {
+      expect(mix!.y[i]).toBe(y[Math.round(p)]);
+      for (let j = 0; j < d; j++) expect(m[i * d + j]).toBeCloseTo(mix!.lambda * x[i * d + j] + (1 - mix!.lambda) * x[Math.round(p) * d + j], 4);
+    });
+    expect(mixBatch(x, y, d, 0, new Rng('m')).x).toBe(x);
+    expect(mixBatch(x.subarray(0, d), y.subarray(0, 1), d, 0.4, new Rng('m')).mix).toBeUndefined();
+  });
+
+  it('a fit with mixup repeats exactly, differs from one without, and still learns', async () => {
+    const train = images(64, 16, 24, 'mix-train'),
+      val = images(24, 16, 24, 'mix-val');
+    const fit = async (mixup: number) => {
+      const m = new Cnn(K, { ...cnnParams, epochs: 6, mixup });
+      const f = await m.fit(train, val, { seed: 3 });
+      return { losses: f.history!.map((h) => h.loss), valUar: f.history!.at(-1)!.valUar! };
+    };
+    const [a, b, off] = [await fit(0.4), await fit(0.4), await fit(0)];
+    expect(a.losses).toEqual(b.losses);
+    expect(a.losses[0]).not.toBe(off.losses[0]);
+    expect(a.valUar).toBeGreaterThan(0.6);
+  }, 60_000);
+});
+
 describe('one network trained by a team of threads (synchronous data parallelism, #12)', () => {
   // Batch norm (synchronized across the team) and dropout (masks drawn per sample) both on; 49
   // samples in batches of 8 give a last batch of one row, which thread 0 computes alone.
@@ -172,6 +221,7 @@ describe('one network trained by a team of threads (synchronous data parallelism
   it.each([
     ['cnn', () => new Cnn(K, teamCnn)],
     ['vit (conv stem)', () => new VisionTransformer(K, teamVit)],
+    ['cnn with mixup', () => new Cnn(K, { ...teamCnn, mixup: 0.4 })],
   ] as const)(
     '%s: two threads, or a team grown from one to two between epochs, give the losses, weights and predictions of one, up to float rounding',
     async (_, make) => {
