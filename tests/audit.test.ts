@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSuite } from '../harness/suite.ts';
@@ -200,7 +200,49 @@ describe('type: onnx, a pretrained classifier', () => {
   }, 120_000);
 });
 
+/** `serbench predict` with each job's saved model gives that job's rows of the run's predictions.csv (probabilities to 1e-6); returns those rows. */
+async function expectPredictionsAgain(out: string, manifest: string): Promise<string[]> {
+  const expected = readFileSync(join(out, 'predictions.csv'), 'utf8').trim().split('\n');
+  const header = expected[0].split(',');
+  for (const m of ['svm', 'tree', 'mlp', 'cnn', 'vit']) {
+    const r = await predictRecordings(out, [manifest], { job: `s1_held-out-speakers_${m}` });
+    const got = new Map(
+      predictionsCsv(r.model, r.classes, r.rows)
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => [l.split(',')[4], l.split(',')]),
+    );
+    const mine = expected.filter((l) => l.startsWith(`${m},`)).map((l) => l.split(','));
+    expect(mine.length).toBeGreaterThan(0);
+    for (const row of mine) {
+      const g = got.get(row[4])!;
+      expect(g, row[4]).toBeDefined();
+      header.forEach((h, j) => {
+        if (h.startsWith('p_') || h === 'confidence' || h === 'temperature')
+          expect(Math.abs(Number(g[j]) - Number(row[j])), `${m} ${row[4]} ${h}`).toBeLessThan(1e-6);
+        else expect(g[j], `${m} ${row[4]} ${h}`).toBe(row[j]);
+      });
+    }
+  }
+  return expected;
+}
+
 describe('every trained model is kept, and serbench predict applies it again', () => {
+  it('models saved by an earlier serbench (tests/fixtures/saved-run-32bacc5) load and give the probabilities they gave then', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serbench-saved-'));
+    await writeSyntheticCorpus(join(dir, 'corpus'), { speakers: 3, clips: 1, seed: 4 });
+    const fixture = join(import.meta.dirname, 'fixtures', 'saved-run-32bacc5');
+    const copy = (from: string, to: string) => {
+      mkdirSync(to, { recursive: true });
+      for (const f of readdirSync(from, { withFileTypes: true }))
+        if (f.isDirectory()) copy(join(from, f.name), join(to, f.name));
+        else if (f.name !== 'README.md') writeFileSync(join(to, f.name), readFileSync(join(from, f.name), 'utf8').replaceAll('$FIXTURE_ROOT', dir));
+    };
+    copy(fixture, join(dir, 'run'));
+    await expectPredictionsAgain(join(dir, 'run'), join(dir, 'corpus', 'metadata.csv'));
+  }, 120_000);
+
   it("reproduces each job's predictions.csv rows to 1e-6 for the SVM, the tree, the MLP, the CNN and the ViT", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'serbench-predict-'));
     await writeSyntheticCorpus(join(dir, 'corpus'), { speakers: 3, clips: 1, seed: 4 });
@@ -216,29 +258,7 @@ describe('every trained model is kept, and serbench predict applies it again', (
     await reportRun(out);
     const models = readdirSync(join(out, 'models'));
     expect(models.sort()).toEqual(['cnn', 'mlp', 'svm', 'tree', 'vit'].map((m) => `s1_held-out-speakers_${m}.json`));
-    const expected = readFileSync(join(out, 'predictions.csv'), 'utf8').trim().split('\n');
-    const header = expected[0].split(',');
-    for (const m of ['svm', 'tree', 'mlp', 'cnn', 'vit']) {
-      const r = await predictRecordings(out, [join(dir, 'corpus', 'metadata.csv')], { job: `s1_held-out-speakers_${m}` });
-      const got = new Map(
-        predictionsCsv(r.model, r.classes, r.rows)
-          .trim()
-          .split('\n')
-          .slice(1)
-          .map((l) => [l.split(',')[4], l.split(',')]),
-      );
-      const mine = expected.filter((l) => l.startsWith(`${m},`)).map((l) => l.split(','));
-      expect(mine.length).toBeGreaterThan(0);
-      for (const row of mine) {
-        const g = got.get(row[4])!;
-        expect(g, row[4]).toBeDefined();
-        header.forEach((h, j) => {
-          if (h.startsWith('p_') || h === 'confidence' || h === 'temperature')
-            expect(Math.abs(Number(g[j]) - Number(row[j])), `${m} ${row[4]} ${h}`).toBeLessThan(1e-6);
-          else expect(g[j], `${m} ${row[4]} ${h}`).toBe(row[j]);
-        });
-      }
-    }
+    const expected = await expectPredictionsAgain(out, join(dir, 'corpus', 'metadata.csv'));
     // The mean over a model's jobs (here, one), through the command line, with a table and a CSV.
     const cmd = spawnSync(process.execPath, [cli, 'predict', out, '--model', 'svm', '--out', join(dir, 'p.csv'), join(dir, 'corpus')], { encoding: 'utf8' });
     expect(cmd.status, cmd.stderr).toBe(0);
