@@ -43,9 +43,11 @@ export function intervalLabel(i: Pick<Interval, 'method'>, confidence: number): 
   const pct = confidenceLabel(confidence);
   return i.method === 'bootstrap'
     ? `${pct} clip-level bootstrap intervals`
-    : i.method === 'clopper-pearson'
-      ? `${pct} Clopper–Pearson intervals`
-      : `${pct} ${i.method[0].toUpperCase()}${i.method.slice(1)} intervals`;
+    : i.method === 'basic-bootstrap'
+      ? `${pct} clip-level basic bootstrap intervals`
+      : i.method === 'clopper-pearson'
+        ? `${pct} Clopper–Pearson intervals`
+        : `${pct} ${i.method[0].toUpperCase()}${i.method.slice(1)} intervals`;
 }
 
 /** The metric table's columns, in the order they are shown. */

@@ -53,12 +53,14 @@ describe('eGeMAPS on signals whose answer is known', () => {
     expect(Array.from(f).every(Number.isFinite)).toBe(true);
   });
 
-  it('twice the amplitude: 6.02 dB more equivalent sound level, more loudness, the same pitch', () => {
+  it('twice the amplitude: 6.02 dB more equivalent sound level, more loudness, twice the spectral flux, the same pitch', () => {
     const a = eGeMaps(harmonic(150, 1), SR);
     const b = eGeMaps(harmonic(150, 1, 0.6), SR);
     expect(b[at('equivalentSoundLevel_dBp')] - a[at('equivalentSoundLevel_dBp')]).toBeCloseTo(20 * Math.log10(2), 2);
     expect(b[at('loudness_sma3_amean')]).toBeGreaterThan(a[at('loudness_sma3_amean')] * 1.3);
     expect(b[at('F0semitoneFrom27.5Hz_sma3nz_amean')]).toBeCloseTo(a[at('F0semitoneFrom27.5Hz_sma3nz_amean')], 3);
+    // Spectral flux is a distance between spectra, so it doubles (its square would quadruple).
+    expect(b[at('spectralFlux_sma3_amean')] / a[at('spectralFlux_sma3_amean')]).toBeCloseTo(2, 6);
   });
 
   it('silence and noise: nothing voiced, every value finite', () => {

@@ -3,6 +3,7 @@ import { evaluateModel, compareModels, type PredictionRow, type EvalOptions } fr
 import { calibration, fitTemperature } from '../harness/stats/calibration.ts';
 import { classification } from '../harness/stats/metrics.ts';
 import { mcnemar } from '../harness/stats/significance.ts';
+import { Rng } from '../core/random.ts';
 import type { Clip } from '../datasets/types.ts';
 
 const o: EvalOptions = {
@@ -44,7 +45,7 @@ function noNaN(v: unknown, path = ''): void {
   if (typeof v === 'number') expect(Number.isNaN(v), path).toBe(false);
   else if (Array.isArray(v)) v.forEach((x, i) => noNaN(x, `${path}[${i}]`));
   else if (v && typeof v === 'object') {
-    const unformed = (v as { method?: string; resamples?: number }).method === 'bootstrap' && (v as { resamples?: number }).resamples === 0;
+    const unformed = ['bootstrap', 'basic-bootstrap'].includes((v as { method?: string }).method ?? '') && (v as { resamples?: number }).resamples === 0;
     for (const [k, x] of Object.entries(v)) if (!(unformed && (k === 'lo' || k === 'hi'))) noNaN(x, `${path}.${k}`);
   }
 }
@@ -115,6 +116,32 @@ describe('comparison and intervals', () => {
     expect(a.hi).toBeGreaterThanOrEqual(a.estimate);
     const small = evaluateModel(many((i) => i % 4 === 0).slice(0, 40), o).headline.accuracy;
     expect(small.hi - small.lo).toBeGreaterThan(a.hi - a.lo);
+  });
+  it("ECE's interval is the basic bootstrap: a calibrated model's is not kept off 0 by the plug-in's bias", () => {
+    // 20 test sets of 720 clips from a model that is calibrated by construction (a clip with top
+    // probability p is right with probability p), so the true ECE is 0. The plug-in ECE is above 0
+    // on every set, and percentiles of resamples, which add the bias again, lie above it.
+    const rng = new Rng('calibrated');
+    let coversZero = 0,
+      percentileCoversZero = 0;
+    for (let t = 0; t < 20; t++) {
+      const rows = Array.from({ length: 720 }, (_, i) => {
+        const top = 0.4 + 0.6 * rng.next();
+        const y = i % 3;
+        const yHat = rng.next() < top ? y : (y + 1) % 3;
+        const probs = [0, 1, 2].map((c) => (c === yHat ? top : (1 - top) / 2));
+        return row(i, y, probs);
+      });
+      const ece = evaluateModel(rows, { ...o, slices: [], intersections: [] }).headline.ece;
+      expect(ece).toMatchObject({ method: 'basic-bootstrap', n: 720, resamples: 200 });
+      expect(ece.estimate).toBeGreaterThan(0);
+      expect(ece.lo).toBeGreaterThanOrEqual(0);
+      if (ece.lo === 0) coversZero++;
+      // The percentile interval of the same resamples: its lower end is 2·estimate − hi.
+      if (2 * ece.estimate - ece.hi <= 0) percentileCoversZero++;
+    }
+    expect(percentileCoversZero).toBe(0);
+    expect(coversZero).toBeGreaterThanOrEqual(5);
   });
   it('with several seeds, intervals resample clips, not rows', () => {
     const rows = many((i) => i % 4 === 0);

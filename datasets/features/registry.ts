@@ -53,7 +53,7 @@ export const FEATURE_KINDS = {
       "eGeMAPS v02: the 88 functionals of the extended Geneva Minimalistic Acoustic Parameter Set (pitch, loudness, voice quality, formants, spectral balance, timing) in openSMILE's names and order, of the whole recording (not trimmed; no augmented copies)",
     layout: 'vector',
     augmentable: false,
-    version: 1,
+    version: 2,
     compute: egemapsFeature,
     size: () => EGEMAPS_NAMES.length,
   }),

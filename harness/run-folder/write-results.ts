@@ -113,7 +113,10 @@ export function resultsJsonSchema(): Record<string, unknown> {
       lo: { type: ['number', 'null'], description: 'null: no interval was formed (a bootstrap of fewer than 10 clips, or bootstrap: 0)' },
       hi: { type: ['number', 'null'] },
       n: { type: 'integer', description: 'distinct clips the interval rests on' },
-      method: { enum: ['bootstrap', 'wilson', 'clopper-pearson', 'newcombe'] },
+      method: {
+        enum: ['bootstrap', 'basic-bootstrap', 'wilson', 'clopper-pearson', 'newcombe'],
+        description: 'basic-bootstrap: percentiles reflected about the estimate (ECE)',
+      },
       resamples: { type: 'integer', description: 'bootstrap only' },
     },
   };

@@ -41,7 +41,8 @@ export class Dashboard {
   private cost = new Map<string, number>();
   private workers = 1;
   private costDone = 0;
-  private readonly t0 = performance.now();
+  /** Read from the injected clock (a field initializer would run before it exists and read the real one). */
+  private readonly t0: number;
   private drawn = 0;
   private lastDraw = 0;
   private clock: ReturnType<typeof setInterval> | null = null;
@@ -51,7 +52,9 @@ export class Dashboard {
     private readonly log: (line: string) => void,
     private readonly quiet = false,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    this.t0 = now();
+  }
 
   /**
    * The jobs this run has to do, with their expected cost (seconds on one core), and the job

@@ -136,7 +136,7 @@ function headlineInterval(f: Flat, m: MetricEntry, o: EvalOptions, seed: string)
     const p = clipProportion(f, all, (i) => hit(f, i));
     return proportionInterval(p.k, p.n, o.confidence, o.proportionInterval);
   }
-  return clusterBootstrap(f, all, (ii) => m.value(f, ii, o), o, `${seed}:${m.interval.tag}`);
+  return clusterBootstrap(f, all, (ii) => m.value(f, ii, o), o, `${seed}:${m.interval.tag}`, m.interval.reflected);
 }
 
 function perJobFigures(rows: PredictionRow[], f: Flat, o: EvalOptions): JobFigures[] {

@@ -25,7 +25,10 @@ export interface MetricEntry {
    * How its interval is formed: a proportion of clips (Wilson or Clopper–Pearson, as the suite
    * says), counting the rows where `hit` holds, or a bootstrap over clips.
    */
-  interval: { kind: 'proportion'; hit: (f: Flat, i: number) => boolean } | { kind: 'bootstrap'; tag: string };
+  interval:
+    | { kind: 'proportion'; hit: (f: Flat, i: number) => boolean }
+    /** `reflected`: the basic bootstrap within these bounds, for a metric biased on a finite sample (significance.ts). */
+    | { kind: 'bootstrap'; tag: string; reflected?: readonly [number, number] };
   /** It can rank models (evaluation.rank_by), which makes its paired difference the test of "≈ best". */
   ranks: boolean;
   /** Computed per job (the per-fold table, mean ± sd over jobs). */
@@ -116,7 +119,7 @@ const TABLE: MetricEntry[] = [
     label: 'ECE',
     direction: 'lower',
     value: eceOf,
-    interval: { kind: 'bootstrap', tag: 'ece' },
+    interval: { kind: 'bootstrap', tag: 'ece', reflected: [0, 1] },
     ranks: false,
     perJob: false,
     slices: 'value',

@@ -85,7 +85,14 @@ export interface Resampling {
  * Bootstrap that resamples clips, not rows: with several seeds a clip is predicted several
  * times, and resampling rows would treat those as independent evidence.
  */
-export function clusterBootstrap(f: Flat, members: ArrayLike<number>, stat: (idx: Int32Array) => number, o: Resampling, seed: string): Interval {
+export function clusterBootstrap(
+  f: Flat,
+  members: ArrayLike<number>,
+  stat: (idx: Int32Array) => number,
+  o: Resampling,
+  seed: string,
+  reflected?: readonly [number, number],
+): Interval {
   const cl = clusters(f, members);
-  return bootstrap(cl.length, (ci) => stat(expand(cl, ci)), o.bootstrap, o.confidence, seed);
+  return bootstrap(cl.length, (ci) => stat(expand(cl, ci)), o.bootstrap, o.confidence, seed, reflected);
 }

@@ -113,7 +113,7 @@ export function mcnemar(correctA: ArrayLike<boolean | number>, correctB: ArrayLi
   };
 }
 
-export type IntervalMethod = 'bootstrap' | 'wilson' | 'clopper-pearson' | 'newcombe';
+export type IntervalMethod = 'bootstrap' | 'basic-bootstrap' | 'wilson' | 'clopper-pearson' | 'newcombe';
 
 /** An estimate with its interval and what it rests on. */
 export interface Interval {
@@ -133,11 +133,26 @@ export interface Interval {
  */
 export const MIN_BOOTSTRAP_CLIPS = 10;
 
-/** Percentile bootstrap over n units (clips): `stat` gets the resampled indices. */
-export function bootstrap(n: number, stat: (idx: Int32Array) => number, resamples: number, confidence: number, seed: string): Interval {
+/**
+ * Bootstrap over n units (clips): `stat` gets the resampled indices. The percentile interval, or
+ * with `reflected` the basic bootstrap (Davison & Hinkley 1997, §5.2): the percentiles reflected
+ * about the estimate, [2θ̂ − q_hi, 2θ̂ − q_lo], kept within the statistic's bounds. The latter is
+ * for a statistic whose plug-in value is biased on a finite sample, as ECE is upward: resamples
+ * add that bias again, so a percentile interval of a well-calibrated model's ECE lies wholly above
+ * 0 and would claim a miscalibration that is not there.
+ */
+export function bootstrap(
+  n: number,
+  stat: (idx: Int32Array) => number,
+  resamples: number,
+  confidence: number,
+  seed: string,
+  reflected?: readonly [number, number],
+): Interval {
   const all = Int32Array.from({ length: n }, (_, i) => i);
   const estimate = stat(all);
-  if (n < MIN_BOOTSTRAP_CLIPS || resamples === 0) return { estimate, lo: NaN, hi: NaN, n, method: 'bootstrap', resamples: 0 };
+  const method = reflected ? 'basic-bootstrap' : 'bootstrap';
+  if (n < MIN_BOOTSTRAP_CLIPS || resamples === 0) return { estimate, lo: NaN, hi: NaN, n, method, resamples: 0 };
   const rng = new Rng(seed);
   const values = new Float64Array(resamples);
   const idx = new Int32Array(n);
@@ -145,7 +160,10 @@ export function bootstrap(n: number, stat: (idx: Int32Array) => number, resample
     for (let i = 0; i < n; i++) idx[i] = rng.int(n);
     values[r] = stat(idx);
   }
-  return { estimate, ...percentiles(values, confidence), n, method: 'bootstrap', resamples };
+  const q = percentiles(values, confidence);
+  if (!reflected) return { estimate, ...q, n, method, resamples };
+  const within = (x: number) => Math.min(reflected[1], Math.max(reflected[0], x));
+  return { estimate, lo: within(2 * estimate - q.hi), hi: within(2 * estimate - q.lo), n, method, resamples };
 }
 
 /**

@@ -104,7 +104,7 @@ function groupInterval(f: Flat, rows: number[], m: MetricEntry, o: SliceOptions,
     const p = clipProportion(f, rows, (i) => hit(f, i));
     return proportionInterval(p.k, p.n, o.confidence, o.proportionInterval);
   }
-  return clusterBootstrap(f, rows, (ii) => m.value(f, ii, o), o, `${seed}:${m.interval.tag}`);
+  return clusterBootstrap(f, rows, (ii) => m.value(f, ii, o), o, `${seed}:${m.interval.tag}`, m.interval.reflected);
 }
 
 function sliceGroup(f: Flat, group: string, rows: number[], o: SliceOptions, seed: string): SliceGroup {

@@ -143,8 +143,10 @@ function spectralFrame(m: Float64Array, prev: Float64Array | null, s: Spectra, b
     logMel.forEach((l, b) => (v += l * Math.cos((Math.PI * c * (b + 0.5)) / logMel.length)));
     return v * Math.sqrt(2 / logMel.length) * (1 + 11 * Math.sin((Math.PI * c) / 22));
   });
+  // The distance between consecutive magnitude spectra (its square correlates less with openSMILE's).
   let flux = 0;
   if (prev) for (let k = 0; k < m.length; k++) flux += (m[k] - prev[k]) ** 2;
+  flux = Math.sqrt(flux);
   return {
     loud,
     alpha: 10 * Math.log10(Math.max(bandSum(m, s, 1000, 5000, 2), 1e-20) / Math.max(bandSum(m, s, 50, 1000, 2), 1e-20)),
