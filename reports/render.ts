@@ -38,16 +38,17 @@ export const modelFile = (name: string) => `${fileComponent(name)}.html`;
 /** A confidence level as a percentage with the digits it needs: 95%, 99.9% (never "100%" for 0.999). */
 export const confidenceLabel = (confidence: number) => `${+(100 * confidence).toFixed(2)}%`;
 
+const INTERVAL_NAMES: Record<Interval['method'], string> = {
+  bootstrap: 'clip-level bootstrap',
+  'basic-bootstrap': 'clip-level basic bootstrap',
+  wilson: 'Wilson',
+  'clopper-pearson': 'Clopper–Pearson',
+  newcombe: 'Newcombe',
+};
+
 /** How an interval was formed, for chart titles and notes. */
 export function intervalLabel(i: Pick<Interval, 'method'>, confidence: number): string {
-  const pct = confidenceLabel(confidence);
-  return i.method === 'bootstrap'
-    ? `${pct} clip-level bootstrap intervals`
-    : i.method === 'basic-bootstrap'
-      ? `${pct} clip-level basic bootstrap intervals`
-      : i.method === 'clopper-pearson'
-        ? `${pct} Clopper–Pearson intervals`
-        : `${pct} ${i.method[0].toUpperCase()}${i.method.slice(1)} intervals`;
+  return `${confidenceLabel(confidence)} ${INTERVAL_NAMES[i.method]} intervals`;
 }
 
 /** The metric table's columns, in the order they are shown. */
